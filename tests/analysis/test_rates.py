@@ -1,0 +1,250 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis import (
+    METHODS,
+    add_indicator_rates,
+    add_item_rates,
+    extra_interviews_needed,
+    proportion_ci,
+    required_sample_size,
+    verdicts,
+)
+
+
+def _respondents(n, items, p, rho, rng):
+    """Per-respondent answers to `items` items sharing a latent propensity.
+
+    A respondent-level beta propensity with intra-class correlation `rho`
+    makes a respondent's answers positively correlated, as when one
+    satisfied resident ticks 满意 on every item.
+    """
+    a = p * (1 - rho) / rho
+    b = (1 - p) * (1 - rho) / rho
+    prop = rng.beta(a, b, size=n)
+    answered = rng.random((n, items)) < 0.9  # some 说不清 answers are not valid
+    answered[:, 0] = True
+    positive = (rng.random((n, items)) < prop[:, None]) & answered
+    return answered.sum(axis=1).astype(float), positive.sum(axis=1).astype(float)
+
+
+def _sums(x, y):
+    return {
+        "respondents": int((x > 0).sum()), "valid": x.sum(), "positive": y.sum(),
+        "valid_sq": (x * x).sum(), "positive_sq": (y * y).sum(), "valid_positive": (x * y).sum(),
+    }
+
+
+@pytest.fixture(scope="module")
+def groups():
+    rng = np.random.default_rng(7)
+    raw = {}
+    for g, (n, items, p, rho) in enumerate([(200, 8, 0.9, 0.3), (150, 5, 0.95, 0.4), (1000, 3, 0.8, 0.2)]):
+        raw[g] = _respondents(n, items, p, rho, rng)
+    df = pd.DataFrame([{"group": g, **_sums(x, y)} for g, (x, y) in raw.items()])
+    return raw, df
+
+
+def test_indicator_rate_and_variance_match_direct_computation(groups):
+    raw, df = groups
+    out = add_indicator_rates(df)
+    for g, (x, y) in raw.items():
+        row = out.loc[out["group"] == g].iloc[0]
+        n = x.size
+        r = y.sum() / x.sum()
+        # Ratio-estimator variance from the per-respondent residuals, computed directly.
+        v = n / (n - 1) * np.sum((y - r * x) ** 2) / x.sum() ** 2
+        assert row["rate"] == pytest.approx(r, rel=1e-12)
+        assert row["se"] ** 2 == pytest.approx(v, rel=1e-9)
+        # Same variance as the textbook form s^2_d / (n xbar^2), d_i = y_i - r x_i.
+        d = y - r * x
+        assert row["se"] ** 2 == pytest.approx(np.var(d, ddof=1) / (n * x.mean() ** 2), rel=1e-9)
+
+
+def test_indicator_variance_matches_statsmodels_ratio_via_sandwich(groups):
+    # Independent route: OLS of y on x without intercept has slope Σxy/Σx²,
+    # not our ratio; instead use WLS with weights 1/x, whose slope is Σy/Σx,
+    # and its HC0 sandwich variance Σ(y - r x)^2 / (Σx)^2.
+    import statsmodels.api as sm
+
+    raw, df = groups
+    out = add_indicator_rates(df)
+    for g, (x, y) in raw.items():
+        fit = sm.WLS(y, x, weights=1.0 / x).fit(cov_type="HC0")
+        n = x.size
+        row = out.loc[out["group"] == g].iloc[0]
+        assert row["rate"] == pytest.approx(fit.params[0], rel=1e-10)
+        assert row["se"] ** 2 == pytest.approx(fit.cov_params()[0, 0] * n / (n - 1), rel=1e-8)
+
+
+def test_positively_correlated_items_have_deff_above_one(groups):
+    raw, df = groups
+    out = add_indicator_rates(df)
+    for g, (x, y) in raw.items():
+        row = out.loc[out["group"] == g].iloc[0]
+        r, v = row["rate"], row["se"] ** 2
+        raw_deff = v / (r * (1 - r) / x.sum())
+        assert raw_deff > 1
+        assert row["deff"] == pytest.approx(min(max(raw_deff, 1.0), x.sum() / x.size), rel=1e-9)
+        assert row["n_eff"] == pytest.approx(x.sum() / row["deff"], rel=1e-12)
+        assert x.size <= row["n_eff"] <= x.sum()
+        low, high = proportion_ci(r * row["n_eff"], row["n_eff"])
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=1e-15)
+    # Strongly clustered answers give a wider interval than counting answers as independent.
+    naive = add_item_rates(df)
+    assert ((out["ci_high"] - out["ci_low"]) > (naive["ci_high"] - naive["ci_low"])).all()
+
+
+def test_n_eff_clipped_to_respondents_and_valid():
+    # Perfect clustering: each respondent answers 4 items all alike -> deff = 4 = items per respondent.
+    x = np.full(100, 4.0)
+    y = np.where(np.arange(100) < 90, 4.0, 0.0)
+    out = add_indicator_rates(pd.DataFrame([_sums(x, y)])).iloc[0]
+    assert out["rate"] == 0.9
+    assert out["n_eff"] == pytest.approx(100)  # raw n_eff = 99 < respondents
+    assert out["deff"] == pytest.approx(4.0)
+    # Negative clustering: every respondent 3 of 4 positive -> v = 0, n_eff capped at Σx.
+    y = np.full(100, 3.0)
+    out = add_indicator_rates(pd.DataFrame([_sums(x, y)])).iloc[0]
+    assert out["se"] == 0
+    assert out["n_eff"] == 400 and out["deff"] == 1.0
+
+
+def test_rate_one_and_small_groups_use_respondents():
+    x = np.array([3.0, 2.0, 3.0, 1.0])
+    out = add_indicator_rates(pd.DataFrame([_sums(x, x), _sums(x, 0 * x), _sums(x[:1], x[:1] - 1)]))
+    assert list(out["rate"]) == pytest.approx([1.0, 0.0, 2 / 3])
+    assert list(out["n_eff"]) == [4, 4, 1]
+    assert out["deff"].tolist() == pytest.approx([9 / 4, 9 / 4, 3.0])
+    assert np.isnan(out["se"].iloc[2])
+    assert out["ci_high"].iloc[0] == pytest.approx(1.0) and out["ci_low"].iloc[1] == pytest.approx(0.0)
+    low, high = proportion_ci(4, 4)
+    assert (out["ci_low"].iloc[0], out["ci_high"].iloc[0]) == pytest.approx((low, high))
+
+
+def test_empty_group_is_nan():
+    empty = {k: 0 for k in ("respondents", "valid", "positive", "valid_sq", "positive_sq", "valid_positive")}
+    out = add_indicator_rates(pd.DataFrame([empty])).iloc[0]
+    assert np.isnan(out["rate"]) and np.isnan(out["ci_low"]) and np.isnan(out["ci_high"])
+    assert out["n_eff"] == 0
+    items = add_item_rates(pd.DataFrame({"valid": [0, 10], "positive": [0, 9], "q": ["a", "b"]}))
+    assert np.isnan(items["rate"].iloc[0]) and np.isnan(items["ci_low"].iloc[0])
+    assert items["rate"].iloc[1] == 0.9 and list(items["q"]) == ["a", "b"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_item_rates_are_proportion_ci(method):
+    df = pd.DataFrame({"valid": [50, 200, 3], "positive": [49, 180, 3]})
+    out = add_item_rates(df, method, 0.9)
+    low, high = proportion_ci(df["positive"], df["valid"], method, 0.9)
+    np.testing.assert_array_equal(out["ci_low"], low)
+    np.testing.assert_array_equal(out["ci_high"], high)
+    assert "rate" not in df.columns  # a copy, the input is untouched
+
+
+def test_verdict_truth_table():
+    nan = np.nan
+    low = [0.96, 0.95, 0.90, 0.90, 0.80, nan, 0.96, nan]
+    high = [0.99, 0.99, 0.99, 0.95, 0.949, nan, 0.99, nan]
+    target = [0.95, 0.95, 0.95, 0.95, 0.95, 0.95, None, None]
+    assert list(verdicts(low, high, target)) == [
+        "met", "met", "undecided", "undecided", "not_met", "no_data", "no_target", "no_data",
+    ]
+    assert verdicts(0.96, 0.99, 0.95) == "met"
+    assert verdicts(0.9, 0.99, None) == "no_target"
+    assert list(verdicts(np.array([0.96, 0.9]), np.array([0.99, 0.94]), 0.95)) == ["met", "not_met"]
+    assert list(verdicts(pd.Series([0.96]), pd.Series([0.99]), pd.Series([0.99]))) == ["undecided"]
+
+
+def _interval_after(rate, n_eff, resp, m, method="wilson", confidence=0.95):
+    n_new = n_eff / resp * (resp + m)
+    return proportion_ci(rate * n_new, n_new, method, confidence)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_extra_interviews_settle_exactly(method):
+    rate = np.array([0.97, 0.93, 0.99, 0.96, 0.951, 0.9])
+    n_eff = np.array([150.0, 300.0, 80.0, 500.0, 1000.0, 40.0])
+    resp = np.array([100, 150, 80, 200, 400, 30])
+    target = 0.95
+    m = extra_interviews_needed(rate, n_eff, resp, target, method)
+    assert m.shape == rate.shape
+    for i in range(rate.size):
+        settled = lambda k: (  # noqa: E731
+            _interval_after(rate[i], n_eff[i], resp[i], k, method)[0] >= target
+            if rate[i] > target
+            else _interval_after(rate[i], n_eff[i], resp[i], k, method)[1] < target
+        )
+        assert np.isfinite(m[i]) and m[i] == int(m[i])
+        assert settled(m[i])
+        if m[i] > 0:
+            assert not settled(m[i] - 1)
+
+
+def test_extra_interviews_edge_cases():
+    # Decided now, rate equal to target, no data, no target, beyond the cap.
+    got = extra_interviews_needed(
+        [0.99, 0.95, np.nan, 0.97, 0.9500001], [5000, 100, 0, 100, 100], [5000, 100, 0, 100, 100],
+        [0.95, 0.95, 0.95, np.nan, 0.95],
+    )
+    assert got[0] == 0
+    assert np.isnan(got[1:]).all()
+    assert isinstance(extra_interviews_needed(0.97, 100, 100, 0.95), float)
+    # Per-respondent effective size matters: clustered answers need more people.
+    a = extra_interviews_needed(0.97, 300, 100, 0.95)
+    b = extra_interviews_needed(0.97, 100, 100, 0.95)
+    assert a < b
+
+
+def test_required_sample_size_zero_failures_rule():
+    # Hanley & Lippman-Hand (1983): with no failures the one-sided exact bound
+    # is alpha^(1/n); 0.05^(1/n) >= 0.99 first at n = 299.
+    assert required_sample_size(1.0, 0.99, 0.95, "clopper-pearson", sided="one") == 299
+    assert 0.05 ** (1 / 299) >= 0.99 > 0.05 ** (1 / 298)
+    # Two-sided 95 %: alpha/2 = 0.025 -> ceil(ln 0.025 / ln 0.99) = 368.
+    assert required_sample_size(1.0, 0.99, 0.95, "clopper-pearson") == 368
+    # A design effect of 2 doubles the interviews.
+    assert required_sample_size(1.0, 0.99, 0.95, "clopper-pearson", deff=2.0, sided="one") == 597  # n/2 >= 298.07
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("p, target", [(0.995, 0.99), (0.98, 0.95), (0.9, 0.8)])
+def test_required_sample_size_planning_brute_force(method, p, target):
+    n = required_sample_size(p, target, 0.95, method)
+    lows = proportion_ci(p * np.arange(1, n + 1), np.arange(1, n + 1), method, 0.95)[0]
+    assert lows[-1] >= target and lows[-2] < target
+
+
+@pytest.mark.parametrize("method", ["clopper-pearson", "wilson"])
+def test_required_sample_size_with_power_brute_force(method):
+    p, target, power = 0.97, 0.9, 0.8
+    n = required_sample_size(p, target, 0.95, method, sided="one", power=power)
+
+    def prob(size):
+        x = np.arange(size + 1)
+        if method == "clopper-pearson":
+            # One-sided 95 % exact lower bound straight from the beta quantile.
+            low = np.where(x > 0, stats.beta.ppf(0.05, np.maximum(x, 1), size - x + 1), 0.0)
+        else:
+            low = proportion_ci(x, size, method, 0.9)[0]
+        return stats.binom.pmf(x, size, p)[low >= target].sum()
+
+    assert prob(n) >= power
+    assert all(prob(k) < power for k in range(1, n))
+    # Demanding power costs more than the planning answer.
+    assert n > required_sample_size(p, target, 0.95, method, sided="one")
+
+
+def test_required_sample_size_errors():
+    with pytest.raises(ValueError, match="not above target"):
+        required_sample_size(0.95, 0.95)
+    with pytest.raises(ValueError, match="not above target"):
+        required_sample_size(0.9, 0.95)
+    with pytest.raises(ValueError, match="sided"):
+        required_sample_size(0.99, 0.95, sided="left")
+    with pytest.raises(ValueError, match="power"):
+        required_sample_size(0.99, 0.95, power=1.5)
+    with pytest.raises(ValueError, match="method"):
+        required_sample_size(0.99, 0.95, method="exact")
