@@ -1,0 +1,1 @@
+"""Storage: models, engine/session set-up, the repository, migrations and the demo data."""

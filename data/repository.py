@@ -1,0 +1,460 @@
+"""The only way the rest of the app touches the database.
+
+Every function takes the session first and never opens, commits or rolls back one itself: the
+caller decides what one unit of work is (`data.db.write_session` / `data.db.read_session`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Mapping
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from data.models import TALLY_SUMS, Area, QuestionnaireVersion, Response, SurveyRound, Tally
+from questionnaires import (
+    Questionnaire,
+    clean_answers,
+    demographics,
+    is_eligible,
+    questionnaire_from_dict,
+    score_answers,
+    validate_answers,
+)
+
+CHANNELS = ("self", "interview", "paper", "import")
+
+
+class SubmissionRefused(ValueError):
+    """A submission that must not be stored; ``messages`` maps a question code (or '_') to a
+    message in the user's language."""
+
+    def __init__(self, messages: Mapping[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in messages.items()))
+        self.messages = dict(messages)
+
+
+# ---------------------------------------------------------------------------------------- areas
+
+
+def add_area(
+    session: Session, code: str, name_zh: str, level: str, parent: Area | None = None, name_en: str = ""
+) -> Area:
+    if level not in ("district", "street", "community"):
+        raise ValueError(f"unknown area level {level!r}")
+    area = Area(code=code, name_zh=name_zh, name_en=name_en, level=level, parent=parent)
+    session.add(area)
+    session.flush()
+    if level == "district":
+        area.district_id = area.id
+    elif level == "street":
+        area.street_id, area.district_id = area.id, parent.id
+    else:
+        area.street_id, area.district_id = parent.id, parent.district_id
+    return area
+
+
+def areas_frame(session: Session) -> pd.DataFrame:
+    """The whole area tree as a small frame (a city has ~1,100 areas)."""
+    columns = ["id", "code", "name_zh", "name_en", "level", "parent_id", "street_id", "district_id"]
+    rows = session.execute(select(*(getattr(Area, c) for c in columns)).order_by(Area.id)).all()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def child_areas(session: Session, parent_id: int | None, level: str) -> list[Area]:
+    query = select(Area).where(Area.level == level).order_by(Area.code)
+    if parent_id is not None:
+        query = query.where(Area.parent_id == parent_id)
+    return list(session.scalars(query))
+
+
+def community_by_code(session: Session, code: str) -> Area | None:
+    """The community with this code, or None (also for codes of streets and districts)."""
+    if not isinstance(code, str) or not code or len(code) > 40:
+        return None
+    return session.scalar(select(Area).where(Area.code == code, Area.level == "community"))
+
+
+def area_by_id(session: Session, area_id: int) -> Area | None:
+    return session.get(Area, area_id)
+
+
+# ------------------------------------------------------------------------------ questionnaires
+
+
+def save_questionnaire(session: Session, questionnaire: Questionnaire) -> QuestionnaireVersion:
+    """Store a questionnaire version once; saving the identical version again returns the stored row.
+
+    A different text under an existing code and version is refused: a version answered by
+    respondents must never change under them.
+    """
+    stored = session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.code == questionnaire.code,
+            QuestionnaireVersion.version == questionnaire.version,
+        )
+    )
+    digest = questionnaire.content_hash()
+    if stored is not None:
+        if stored.content_hash != digest:
+            raise ValueError(
+                f"问卷 {questionnaire.code} 第 {questionnaire.version} 版已存在且内容不同，请使用新的版本号 / "
+                f"questionnaire {questionnaire.code} version {questionnaire.version} exists with different content"
+            )
+        return stored
+    stored = QuestionnaireVersion(
+        code=questionnaire.code,
+        version=questionnaire.version,
+        title_zh=questionnaire.title.get("zh", questionnaire.code),
+        definition=questionnaire.to_dict(),
+        content_hash=digest,
+        created_at=datetime.now(),
+    )
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def load_questionnaire_version(session: Session, version_id: int) -> Questionnaire:
+    row = session.get(QuestionnaireVersion, version_id)
+    if row is None:
+        raise LookupError(f"questionnaire version {version_id} not found")
+    return questionnaire_from_dict(row.definition)
+
+
+# -------------------------------------------------------------------------------------- rounds
+
+
+def create_round(
+    session: Session,
+    code: str,
+    name_zh: str,
+    questionnaire: QuestionnaireVersion,
+    targets: Mapping[str, float | None],
+    *,
+    name_en: str = "",
+    status: str = "open",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> SurveyRound:
+    for indicator, target in targets.items():
+        if target is not None and not 0 < float(target) <= 1:
+            raise ValueError(f"target for {indicator} must be a rate in (0, 1], got {target!r}")
+    survey_round = SurveyRound(
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        questionnaire=questionnaire,
+        status=status,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        targets=dict(targets),
+        created_at=datetime.now(),
+    )
+    session.add(survey_round)
+    session.flush()
+    return survey_round
+
+
+def list_rounds(session: Session) -> list[SurveyRound]:
+    return list(session.scalars(select(SurveyRound).order_by(SurveyRound.created_at, SurveyRound.id)))
+
+
+def round_by_code(session: Session, code: str) -> SurveyRound | None:
+    if not isinstance(code, str) or not code or len(code) > 40:
+        return None
+    return session.scalar(select(SurveyRound).where(SurveyRound.code == code))
+
+
+def accepts_responses(survey_round: SurveyRound, now: datetime) -> bool:
+    return (
+        survey_round.status == "open"
+        and (survey_round.opens_at is None or survey_round.opens_at <= now)
+        and (survey_round.closes_at is None or now <= survey_round.closes_at)
+    )
+
+
+def current_open_round(session: Session, now: datetime | None = None) -> SurveyRound | None:
+    """The newest round accepting responses now (what a poster's QR code without a round means)."""
+    now = now or datetime.now()
+    for survey_round in reversed(list_rounds(session)):
+        if accepts_responses(survey_round, now):
+            return survey_round
+    return None
+
+
+# ----------------------------------------------------------------------------------- responses
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    response_id: str
+    stored: bool  # False: this id was stored before (a double click or a resubmit)
+    eligible: bool
+
+
+def new_response_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_response_id(value: object) -> bool:
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def response_exists(session: Session, response_id: str) -> bool:
+    return is_response_id(response_id) and session.get(Response, response_id) is not None
+
+
+def submit_response(
+    session: Session,
+    *,
+    response_id: str,
+    survey_round: SurveyRound,
+    questionnaire: Questionnaire,
+    community_id: int,
+    answers: Mapping,
+    channel: str = "self",
+    interviewer: str | None = None,
+    started_at: datetime | None = None,
+    submitted_at: datetime | None = None,
+    lang: str = "zh",
+) -> SubmitResult:
+    """Validate and store one response and add it to the tally, all in the caller's transaction.
+
+    Storing the same response id twice is a no-op that reports ``stored=False``, so a double click,
+    a refresh or a resubmit can never count a response twice.  Anything invalid raises
+    ``SubmissionRefused`` before a single row is written.
+    """
+    submitted_at = submitted_at or datetime.now()
+    if not is_response_id(response_id):
+        raise SubmissionRefused({"_": _msg(lang, "无效的问卷编号", "invalid response id")})
+    if channel not in CHANNELS:
+        raise SubmissionRefused({"_": _msg(lang, "无效的填报方式", "invalid channel")})
+    if not accepts_responses(survey_round, submitted_at):
+        raise SubmissionRefused({"_": _msg(lang, "本轮调查未开放或已结束", "this survey round is not open")})
+    community = session.get(Area, community_id) if isinstance(community_id, int) else None
+    if community is None or community.level != "community":
+        raise SubmissionRefused({"_": _msg(lang, "请选择所在社区", "please choose your community")})
+    errors = answer_problems(questionnaire, answers, lang)
+    if errors:
+        raise SubmissionRefused(errors)
+
+    row = _response_row(
+        response_id, survey_round.id, survey_round.questionnaire_id, questionnaire, community_id, answers,
+        channel, interviewer, started_at, submitted_at,
+    )
+    if not _insert_response_if_new(session, row):
+        return SubmitResult(response_id, stored=False, eligible=row["eligible"])
+    if row["eligible"]:
+        _add_to_tally(session, survey_round.id, _contributions([row], questionnaire))
+    return SubmitResult(response_id, stored=True, eligible=row["eligible"])
+
+
+def answer_problems(questionnaire: Questionnaire, answers: Mapping, lang: str = "zh") -> dict[str, str]:
+    """Messages for every answer that prevents storing, by question code."""
+    errors = validate_answers(questionnaire, answers, lang)
+    if screened_out(questionnaire, answers):
+        # Someone screened out stops after the screening questions; only those must be valid.
+        screening = {q.code for q in questionnaire.questions if q.screening_eligible is not None}
+        errors = {code: message for code, message in errors.items() if code in screening}
+    return errors
+
+
+def screened_out(questionnaire: Questionnaire, answers: Mapping) -> bool:
+    """True once a screening question has an answer that makes the respondent ineligible."""
+    return any(
+        q.screening_eligible is not None and answers.get(q.code) is not None
+        and answers.get(q.code) not in q.screening_eligible
+        for q in questionnaire.questions
+    )
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def _response_row(
+    response_id, round_id, questionnaire_id, questionnaire, community_id, answers, channel, interviewer,
+    started_at, submitted_at,
+) -> dict:
+    cleaned = clean_answers(questionnaire, answers)
+    eligible = is_eligible(questionnaire, cleaned)
+    person = demographics(questionnaire, cleaned)
+    return {
+        "id": response_id,
+        "round_id": round_id,
+        "questionnaire_id": questionnaire_id,
+        "community_id": community_id,
+        "channel": channel,
+        "interviewer": interviewer,
+        "started_at": started_at,
+        "submitted_at": submitted_at,
+        "eligible": eligible,
+        "age_group": person.get("age_group"),
+        "sex": person.get("sex"),
+        "status": "included",
+        "answers": cleaned,
+        "scores": score_answers(questionnaire, cleaned) if eligible else {},
+    }
+
+
+def _dialect_insert(session: Session, table):
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def _insert_response_if_new(session: Session, row: dict) -> bool:
+    statement = (
+        _dialect_insert(session, Response.__table__)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Response.__table__.c.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def _contributions(rows: Iterable[dict], questionnaire: Questionnaire) -> dict[tuple, list[int]]:
+    """Tally increments keyed by (community, indicator, item) for eligible rows' scores."""
+    item_indicator = {q.code: q.indicator for q in questionnaire.indicator_items()}
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(TALLY_SUMS))
+    for row in rows:
+        per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for item, score in row["scores"].items():
+            if score is None or item not in item_indicator:
+                continue
+            indicator = item_indicator[item]
+            _accumulate(totals[(row["community_id"], indicator, item)], 1, score)
+            per_indicator[indicator][0] += 1
+            per_indicator[indicator][1] += score
+        for indicator, (x, y) in per_indicator.items():
+            _accumulate(totals[(row["community_id"], indicator, "")], x, y)
+    return totals
+
+
+def _accumulate(sums: list[int], x: int, y: int) -> None:
+    sums[0] += 1
+    sums[1] += x
+    sums[2] += y
+    sums[3] += x * x
+    sums[4] += y * y
+    sums[5] += x * y
+
+
+def _add_to_tally(session: Session, round_id: int, totals: Mapping[tuple, list[int]], sign: int = 1) -> None:
+    """Add (or with sign=-1 remove) contributions with one upsert.
+
+    Keys are sorted so that concurrent writers on PostgreSQL lock tally rows in the same order and
+    cannot deadlock.
+    """
+    if not totals:
+        return
+    rows = [
+        {"round_id": round_id, "community_id": c, "indicator": i, "item": item,
+         **{name: sign * value for name, value in zip(TALLY_SUMS, sums)}}
+        for (c, i, item), sums in sorted(totals.items())
+    ]
+    table = Tally.__table__
+    statement = _dialect_insert(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["round_id", "community_id", "indicator", "item"],
+        set_={name: table.c[name] + statement.excluded[name] for name in TALLY_SUMS},
+    )
+    session.execute(statement, rows)
+
+
+def bulk_import(
+    session: Session,
+    survey_round: SurveyRound,
+    questionnaire: Questionnaire,
+    records: Iterable[Mapping],
+    *,
+    channel: str = "import",
+    check_window: bool = False,
+    lang: str = "zh",
+) -> int:
+    """Store many responses in the caller's transaction: all of them or, on the first invalid
+    record, none (``SubmissionRefused`` names the record).
+
+    A record has ``community_id``, ``answers`` and optionally ``id``, ``interviewer``,
+    ``started_at``, ``submitted_at``.  Records whose id is already stored are skipped, so
+    re-running an import never doubles it.  Returns the number of new responses.
+    """
+    rows = []
+    now = datetime.now()
+    community_ids = set(
+        session.scalars(select(Area.id).where(Area.level == "community"))
+    )
+    for number, record in enumerate(records, start=1):
+        response_id = record.get("id") or new_response_id()
+        submitted_at = record.get("submitted_at") or now
+        answers = record.get("answers")
+        problems = answer_problems(questionnaire, answers if isinstance(answers, Mapping) else {}, lang)
+        if record.get("community_id") not in community_ids:
+            problems = {**problems, "_": _msg(lang, "社区不存在", "unknown community")}
+        if check_window and not accepts_responses(survey_round, submitted_at):
+            problems = {**problems, "_": _msg(lang, "不在本轮调查时间内", "outside the round's window")}
+        if problems:
+            raise SubmissionRefused({f"#{number} {k}": v for k, v in problems.items()})
+        rows.append(
+            _response_row(
+                response_id, survey_round.id, survey_round.questionnaire_id, questionnaire,
+                record["community_id"], record["answers"], record.get("channel", channel),
+                record.get("interviewer"), record.get("started_at"), submitted_at,
+            )
+        )
+    if not rows:
+        return 0
+    already = _existing_ids(session, [row["id"] for row in rows])
+    new_rows = [row for row in rows if row["id"] not in already]
+    if new_rows:
+        session.execute(Response.__table__.insert(), new_rows)
+        _add_to_tally(session, survey_round.id, _contributions((r for r in new_rows if r["eligible"]), questionnaire))
+    return len(new_rows)
+
+
+def _existing_ids(session: Session, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(session.scalars(select(Response.id).where(Response.id.in_(chunk))))
+    return found
+
+
+def count_responses(session: Session, round_id: int, *, eligible_only: bool = True) -> int:
+    query = select(func.count()).select_from(Response).where(
+        Response.round_id == round_id, Response.status == "included"
+    )
+    if eligible_only:
+        query = query.where(Response.eligible.is_(True))
+    return session.scalar(query)
+
+
+def round_tally(session: Session, round_id: int) -> pd.DataFrame:
+    """The round's tally at community level: what every dashboard number is computed from."""
+    columns = ["community_id", "indicator", "item", *TALLY_SUMS]
+    rows = session.execute(
+        select(*(getattr(Tally, c) for c in columns)).where(Tally.round_id == round_id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({name: "int64" for name in TALLY_SUMS})
+
+
+def recount_tally(session: Session, survey_round: SurveyRound) -> pd.DataFrame:
+    """The tally recomputed from the stored responses' scores, for checks and repairs."""
+    questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
+    rows = session.execute(
+        select(Response.community_id, Response.scores).where(
+            Response.round_id == survey_round.id, Response.status == "included", Response.eligible.is_(True)
+        )
+    ).all()
+    totals = _contributions(({"community_id": c, "scores": s} for c, s in rows), questionnaire)
+    columns = ["community_id", "indicator", "item", *TALLY_SUMS]
+    return pd.DataFrame([(*key, *sums) for key, sums in totals.items()], columns=columns)

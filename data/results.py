@@ -1,0 +1,74 @@
+"""What every results view needs, read from one database snapshot, cut to the reader's area scope
+and handed to `analysis`.  Pages, exports and the command line all go through `load_snapshot`, so
+a district office can never see another district's numbers by any of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from analysis import RoundResults, round_results
+from data import repository as repo
+from data.db import read_session
+from questionnaires import Questionnaire
+
+
+@dataclass(frozen=True)
+class RoundSnapshot:
+    round_id: int
+    round_code: str
+    round_name_zh: str
+    round_name_en: str
+    targets: dict
+    questionnaire: Questionnaire
+    areas: pd.DataFrame
+    tally: pd.DataFrame
+    scope_area_id: int | None = None
+    scope_level: str = "city"  # the level of the scope's own area
+
+
+def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = None) -> RoundSnapshot:
+    with read_session(engine) as session:
+        survey_round = repo.round_by_code(session, round_code)
+        if survey_round is None:
+            raise LookupError(f"未找到调查轮次 {round_code!r} / no round {round_code!r}")
+        areas = repo.areas_frame(session)
+        tally = repo.round_tally(session, survey_round.id)
+        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+    scope_level = "city"
+    if scope_area_id is not None:
+        areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
+    return RoundSnapshot(
+        round_id=survey_round.id, round_code=survey_round.code, round_name_zh=survey_round.name_zh,
+        round_name_en=survey_round.name_en or survey_round.name_zh, targets=dict(survey_round.targets),
+        questionnaire=questionnaire, areas=areas, tally=tally, scope_area_id=scope_area_id,
+        scope_level=scope_level,
+    )
+
+
+def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The area and everything under it, nothing else (an unknown area leaves nothing)."""
+    match = areas[areas["id"] == area_id]
+    if match.empty:
+        return areas.iloc[0:0], tally.iloc[0:0], "community"
+    level = match["level"].iloc[0]
+    if level == "district":
+        keep = areas["district_id"] == area_id
+    elif level == "street":
+        keep = areas["street_id"] == area_id
+    else:
+        keep = areas["id"] == area_id
+    inside = areas[keep]
+    return inside.reset_index(drop=True), tally[tally["community_id"].isin(inside["id"])].reset_index(drop=True), level
+
+
+def results_for(snapshot: RoundSnapshot, method: str = "wilson", confidence: float = 0.95) -> RoundResults:
+    return round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method, confidence=confidence)
+
+
+def levels_below(scope_level: str) -> list[str]:
+    """The area levels a reader with this scope can break results down by."""
+    order = ["district", "street", "community"]
+    return order if scope_level == "city" else order[order.index(scope_level):]

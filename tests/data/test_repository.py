@@ -1,0 +1,213 @@
+"""Storage against real databases: every test runs on a SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, inspect, select
+
+from data import repository as repo
+from data.db import read_session, upgrade_database, write_session
+from data.demo import DEFAULT_TARGETS, build_city, load_demo, synthetic_answers
+from data.models import Response, Tally
+from questionnaires import load_default
+
+QUESTIONNAIRE = load_default()
+GOOD_RATES = {"awareness": 0.97, "support": 0.98, "participation": 0.85, "satisfaction": 0.99}
+
+
+@pytest.fixture
+def city(engine):
+    """A small city (demo tree) with the default questionnaire and one open round, no responses."""
+    with write_session(engine) as session:
+        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        communities = [c.id for c in build_city(session)]
+        repo.create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS,
+                          opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
+    return engine, communities
+
+
+NEW = object()
+
+
+def submit(engine, communities, answers, response_id=NEW, community=0, round_code="R1"):
+    with write_session(engine) as session:
+        return repo.submit_response(
+            session, response_id=repo.new_response_id() if response_id is NEW else response_id,
+            survey_round=repo.round_by_code(session, round_code), questionnaire=QUESTIONNAIRE,
+            community_id=communities[community], answers=answers,
+        )
+
+
+def counts(engine, round_code="R1"):
+    with read_session(engine) as session:
+        round_id = repo.round_by_code(session, round_code).id
+        responses = session.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id))
+        tally = repo.round_tally(session, round_id)
+    return responses, tally
+
+
+def canonical(tally: pd.DataFrame) -> pd.DataFrame:
+    tally = tally[tally["respondents"] != 0]
+    return tally.sort_values(["community_id", "indicator", "item"]).reset_index(drop=True).astype(
+        {c: "int64" for c in tally.columns if c not in ("indicator", "item")}
+    )
+
+
+def test_upgrade_creates_schema_and_is_repeatable(engine):
+    upgrade_database(engine)  # a second upgrade is a no-op
+    tables = set(inspect(engine).get_table_names())
+    assert {"area", "questionnaire_version", "survey_round", "response", "tally", "alembic_version"} <= tables
+
+
+def test_submission_is_stored_once_and_counted_once(city):
+    engine, communities = city
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(1), GOOD_RATES)
+    response_id = repo.new_response_id()
+    first = submit(engine, communities, answers, response_id)
+    _, tally_after_first = counts(engine)
+    second = submit(engine, communities, answers, response_id)  # the double click
+    responses, tally_after_second = counts(engine)
+    assert first.stored and first.eligible
+    assert not second.stored
+    assert responses == 1
+    pd.testing.assert_frame_equal(canonical(tally_after_first), canonical(tally_after_second))
+    pooled = tally_after_second[tally_after_second["item"] == ""].set_index("indicator")
+    assert (pooled["respondents"] == 1).all()
+
+
+def test_invalid_submission_writes_nothing(city):
+    engine, communities = city
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(2), GOOD_RATES)
+    required = next(q for q in QUESTIONNAIRE.questions if q.required and q.indicator)
+    del answers[required.code]
+    with pytest.raises(repo.SubmissionRefused) as refused:
+        submit(engine, communities, answers)
+    assert required.code in refused.value.messages
+    responses, tally = counts(engine)
+    assert responses == 0 and tally.empty
+
+
+@pytest.mark.parametrize("forged", ["not-a-uuid", "", "1; DROP TABLE response", None])
+def test_forged_response_id_is_refused(city, forged):
+    engine, communities = city
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(3), GOOD_RATES)
+    with pytest.raises(repo.SubmissionRefused):
+        submit(engine, communities, answers, response_id=forged)
+    assert counts(engine)[0] == 0
+
+
+def test_closed_round_and_unknown_community_are_refused(city):
+    engine, communities = city
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(4), GOOD_RATES)
+    with write_session(engine) as session:
+        repo.round_by_code(session, "R1").status = "closed"
+    with pytest.raises(repo.SubmissionRefused) as refused:
+        submit(engine, communities, answers)
+    assert "未开放" in refused.value.messages["_"]
+    with write_session(engine) as session:
+        repo.round_by_code(session, "R1").status = "open"
+        street_id = session.get(repo.Area, communities[0]).parent_id
+    with pytest.raises(repo.SubmissionRefused):
+        submit(engine, [street_id], answers)  # a street is not a community
+    assert counts(engine)[0] == 0
+
+
+def test_screened_out_respondent_is_kept_but_not_counted(city):
+    engine, communities = city
+    screening = next(q for q in QUESTIONNAIRE.questions if q.screening_eligible is not None)
+    failing = next(o.code for o in screening.options if o.code not in screening.screening_eligible)
+    result = submit(engine, communities, {screening.code: failing})
+    responses, tally = counts(engine)
+    assert result.stored and not result.eligible
+    assert responses == 1 and tally.empty
+
+
+def test_tally_equals_a_recount_of_the_stored_responses(city):
+    engine, communities = city
+    rng = np.random.default_rng(5)
+    records = [{"community_id": communities[i % len(communities)],
+                "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)} for i in range(300)]
+    with write_session(engine) as session:
+        assert repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, records) == 300
+    for k in range(20):
+        submit(engine, communities, synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES), community=k)
+    with read_session(engine) as session:
+        survey_round = repo.round_by_code(session, "R1")
+        stored = repo.round_tally(session, survey_round.id)
+        recounted = repo.recount_tally(session, survey_round)
+    pd.testing.assert_frame_equal(canonical(stored), canonical(recounted))
+
+
+def test_bulk_import_is_all_or_nothing_and_never_doubles(city):
+    engine, communities = city
+    rng = np.random.default_rng(6)
+    records = [{"id": repo.new_response_id(), "community_id": communities[0],
+                "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)} for _ in range(10)]
+    broken = records[:5] + [{"community_id": communities[0], "answers": {"nonsense": "x"}}] + records[5:]
+    with pytest.raises(repo.SubmissionRefused) as refused:
+        with write_session(engine) as session:
+            repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, broken)
+    assert any(key.startswith("#6") for key in refused.value.messages)
+    assert counts(engine)[0] == 0
+    for _ in range(2):  # importing the same file twice stores it once
+        with write_session(engine) as session:
+            repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, records)
+    responses, tally = counts(engine)
+    assert responses == 10
+    assert tally[tally["item"] == ""]["respondents"].max() == 10
+
+
+def test_concurrent_submissions_lose_nothing_and_double_nothing(city):
+    engine, communities = city
+    rng = np.random.default_rng(7)
+    jobs = [(repo.new_response_id(), synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)) for _ in range(60)]
+    failures = []
+
+    def writer(part):
+        for response_id, answers in part:
+            try:
+                for _ in range(2):  # every response is submitted twice, as by an impatient double tap
+                    submit(engine, communities, answers, response_id, community=len(answers) % 5)
+            except Exception as error:  # collected and asserted below
+                failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(jobs[i::6],)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with read_session(engine) as session:
+        survey_round = repo.round_by_code(session, "R1")
+        ids = set(session.scalars(select(Response.id)))
+        stored = repo.round_tally(session, survey_round.id)
+        recounted = repo.recount_tally(session, survey_round)
+    assert ids == {response_id for response_id, _ in jobs}
+    pd.testing.assert_frame_equal(canonical(stored), canonical(recounted))
+
+
+def test_demo_data_loads_once_with_two_rounds(engine):
+    assert load_demo(engine, per_community=(6, 8))
+    assert not load_demo(engine)  # a second start leaves the data alone
+    with read_session(engine) as session:
+        rounds = repo.list_rounds(session)
+        assert [r.code for r in rounds] == ["2026-R1", "2026-R2"]
+        assert [r.status for r in rounds] == ["closed", "open"]
+        assert repo.count_responses(session, rounds[0].id) == 45 * 6
+        assert session.scalar(select(func.count()).select_from(Tally)) > 0
+
+
+def test_saving_a_changed_questionnaire_under_the_same_version_is_refused(engine):
+    from dataclasses import replace
+
+    with write_session(engine) as session:
+        repo.save_questionnaire(session, QUESTIONNAIRE)
+        assert repo.save_questionnaire(session, QUESTIONNAIRE).version == QUESTIONNAIRE.version
+        changed = replace(QUESTIONNAIRE, title={"zh": "改过的标题", "en": "Changed"})
+        with pytest.raises(ValueError, match="版本"):
+            repo.save_questionnaire(session, changed)
