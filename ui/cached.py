@@ -1,0 +1,61 @@
+"""Cached reads shared by all sessions, keyed by their real inputs.
+
+Citizen pages must stay fast on a busy day, so the area tree and questionnaires (which rarely
+change) are read once a few minutes rather than on every tap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from data import repository as repo
+from data.db import read_session
+from data.results import RoundSnapshot, load_snapshot
+from questionnaires import Questionnaire
+from ui.state import engine
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    status: str
+    accepting: bool
+    questionnaire_id: int
+    targets: dict
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def rounds(db_url: str) -> list[RoundInfo]:
+    now = datetime.now()
+    with read_session(engine()) as session:
+        return [
+            RoundInfo(r.id, r.code, r.name_zh, r.name_en or r.name_zh, r.status, repo.accepts_responses(r, now),
+                      r.questionnaire_id, dict(r.targets))
+            for r in repo.list_rounds(session)
+        ]
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def questionnaire(db_url: str, version_id: int) -> Questionnaire:
+    with read_session(engine()) as session:
+        return repo.load_questionnaire_version(session, version_id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def areas(db_url: str) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return repo.areas_frame(session)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def snapshot(db_url: str, round_code: str, scope_area_id: int | None) -> RoundSnapshot:
+    # A short time-to-live: the dashboard follows incoming responses within seconds, while a crowd
+    # of analysts refreshing at once costs one read.  The scope is part of the key.
+    return load_snapshot(engine(), round_code, scope_area_id)

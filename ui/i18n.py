@@ -1,0 +1,156 @@
+"""Interface texts in Simplified Chinese (default) and English.
+
+Questionnaire texts are not here: they live, bilingual, in the questionnaire files.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_title": ("文明城市创建问卷调查", "Civilized-city survey"),
+    "language": ("语言", "Language"),
+    "page_survey": ("填写问卷", "Questionnaire"),
+    "page_dashboard": ("结果看板", "Results dashboard"),
+    "page_methods": ("指标与方法说明", "Indicators and methods"),
+    "page_login": ("工作人员登录", "Staff login"),
+    "page_logout": ("退出登录", "Log out"),
+    "page_account": ("工作人员账号", "Staff account"),
+    "page_users": ("用户管理", "Users"),
+    "page_audit": ("操作日志", "Audit log"),
+    "not_allowed": ("您没有权限查看此页面，请使用有权限的账号登录。", "You are not allowed to see this page. Please log in with an account that is."),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "password_again": ("再次输入密码", "Password again"),
+    "login": ("登录", "Log in"),
+    "logged_in_as": ("已登录：{name}（{role}）", "Logged in: {name} ({role})"),
+    "login_failed": ("用户名或密码不正确。", "Wrong user name or password."),
+    "login_locked": ("失败次数过多，请 {seconds} 秒后再试。", "Too many failed attempts; try again in {seconds} s."),
+    "login_inactive": ("该账号已停用，请联系管理员。", "This account is disabled; please contact the administrator."),
+    "session_expired": ("长时间未操作，已自动退出，请重新登录。", "You were logged out after a period of inactivity. Please log in again."),
+    "logged_out": ("您已退出登录。", "You have logged out."),
+    "setup_title": ("首次使用：创建管理员账号", "First start: create the administrator"),
+    "setup_help": ("系统中还没有任何工作人员账号。请设置第一个管理员的用户名和密码（至少 10 位，包含字母和数字）。",
+                   "There are no staff accounts yet. Choose the first administrator's user name and password (10+ characters, letters and digits)."),
+    "setup_create": ("创建管理员", "Create administrator"),
+    "passwords_differ": ("两次输入的密码不一致。", "The two passwords differ."),
+    "role": ("角色", "Role"),
+    "role_admin": ("管理员", "Administrator"),
+    "role_organiser": ("组织者", "Organiser"),
+    "role_analyst": ("分析员", "Analyst"),
+    "role_interviewer": ("调查员", "Interviewer"),
+    "scope": ("数据范围", "Data scope"),
+    "whole_city": ("全市", "Whole city"),
+    "display_name": ("姓名或备注", "Display name"),
+    "active": ("启用", "Active"),
+    "new_user": ("新建用户", "New user"),
+    "edit_user": ("修改用户", "Edit user"),
+    "save": ("保存", "Save"),
+    "saved": ("已保存。", "Saved."),
+    "new_password_optional": ("新密码（不修改请留空）", "New password (leave empty to keep)"),
+    "audit_actor": ("操作人", "Who"),
+    "audit_action": ("操作", "Action"),
+    "audit_since": ("起始日期", "From"),
+    "audit_until": ("截止日期", "To"),
+    "audit_at": ("时间", "When"),
+    "audit_target": ("对象", "What"),
+    "audit_detail": ("详情", "Details"),
+    "all": ("全部", "All"),
+    "scope_note": ("您的数据范围：{area}", "Your data scope: {area}"),
+    # survey
+    "no_open_round": ("当前没有正在进行的问卷调查，感谢您的关注。", "No survey is open at the moment. Thank you for your interest."),
+    "unknown_round": ("链接中的调查轮次无效或未开放，已为您打开当前进行中的调查。",
+                      "The survey round in this link is unknown or closed; the current survey is shown instead."),
+    "unknown_community": ("链接中的社区编号无效，请在下方选择您所在的社区。",
+                          "The community in this link is not valid. Please choose your community below."),
+    "your_community": ("您所在的社区", "Your community"),
+    "choose_district": ("所在区（县）", "District / county"),
+    "choose_street": ("所在街道（乡镇）", "Street / township"),
+    "choose_community": ("所在社区（村）", "Community / village"),
+    "choose_placeholder": ("请选择", "Please choose"),
+    "choose_community_first": ("请先选择您所在的社区，再开始答题。", "Please choose your community before you start."),
+    "step_of": ("第 {k} / {n} 部分", "Part {k} of {n}"),
+    "next": ("下一步", "Next"),
+    "back": ("上一步", "Back"),
+    "submit": ("提交问卷", "Submit"),
+    "fix_errors": ("还有 {n} 道题需要补充或修改，请查看标红的提示。", "{n} answer(s) need your attention; see the messages in red."),
+    "required_mark": ("（必答）", "(required)"),
+    "optional_mark": ("（选答）", "(optional)"),
+    "thanks_title": ("提交成功，感谢您的参与！", "Submitted. Thank you for taking part!"),
+    "already_submitted": ("这份问卷已经提交过了，无需重复提交。感谢您的参与！",
+                          "This questionnaire was already submitted; there is no need to submit it again. Thank you!"),
+    "not_eligible": ("感谢您的配合！本次调查面向在本市居住满 6 个月的 18 岁以上居民，您的回答不计入统计。",
+                     "Thank you! This survey is for residents aged 18+ who have lived here 6 months or more; your answers are not counted."),
+    "submit_failed": ("提交未成功：{reason}", "Could not submit: {reason}"),
+    "select_all_that_apply": ("（可多选）", "(select all that apply)"),
+    # dashboard
+    "round": ("调查轮次", "Survey round"),
+    "level": ("统计层级", "Area level"),
+    "level_city": ("全市", "Whole city"),
+    "level_district": ("区（县）", "District"),
+    "level_street": ("街道（乡镇）", "Street"),
+    "level_community": ("社区（村）", "Community"),
+    "method": ("置信区间方法", "Interval method"),
+    "confidence": ("置信水平", "Confidence level"),
+    "indicator": ("指标", "Indicator"),
+    "awareness": ("知晓率", "Awareness"),
+    "support": ("支持率", "Support"),
+    "participation": ("参与率", "Participation"),
+    "satisfaction": ("满意率", "Satisfaction"),
+    "area": ("区域", "Area"),
+    "parent": ("上级区域", "Parent area"),
+    "respondents": ("受访人数", "Respondents"),
+    "valid": ("有效回答", "Valid answers"),
+    "rate": ("比率", "Rate"),
+    "ci": ("置信区间", "Confidence interval"),
+    "ci_low": ("区间下限", "CI low"),
+    "ci_high": ("区间上限", "CI high"),
+    "target": ("目标", "Target"),
+    "gap": ("差距", "Gap"),
+    "verdict": ("判定", "Verdict"),
+    "deff": ("设计效应", "Design effect"),
+    "extra_needed": ("还需访问人数", "More interviews needed"),
+    "met": ("达标", "Met"),
+    "not_met": ("未达标", "Not met"),
+    "undecided": ("待定", "Undecided"),
+    "no_data": ("无数据", "No data"),
+    "no_target": ("未设目标", "No target"),
+    "too_small": ("样本过少", "Too few"),
+    "item": ("题目", "Question"),
+    "items_title": ("题目明细（短板在前）", "Items (weakest first)"),
+    "items_for_area": ("查看哪个区域的题目", "Items of which area"),
+    "city_overview": ("全市总体", "Whole city"),
+    "no_rounds": ("还没有任何调查轮次。", "There are no survey rounds yet."),
+    "no_responses": ("本轮还没有有效回答。", "This round has no valid responses yet."),
+    "download_csv": ("下载本表（CSV，Excel 可直接打开）", "Download this table (CSV for Excel)"),
+    "verdict_help": ("达标：置信区间下限不低于目标；未达标：上限低于目标；待定：区间跨过目标，需要更多样本。",
+                     "Met: the interval's lower bound is at or above the target; not met: its upper bound is below; undecided: the interval straddles the target."),
+}
+
+
+def lang() -> str:
+    value = st.session_state.get("lang", "zh")
+    return value if value in LANGUAGES else "zh"
+
+
+def t(key: str, **values) -> str:
+    zh, en = TEXTS[key]
+    text = en if lang() == "en" else zh
+    return text.format(**values) if values else text
+
+
+def _switch_language() -> None:
+    st.session_state["lang"] = st.session_state["lang_switch"]
+
+
+def language_switch() -> None:
+    """The 中文 / English switch at the top of a page (on a phone the sidebar is folded away).
+
+    Each page draws it first thing: a widget drawn by the entry file does not survive a change of
+    page, and the choice itself is kept under its own key ("lang") for the same reason.
+    """
+    st.radio(TEXTS["language"][0], options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang_switch",
+             index=list(LANGUAGES).index(lang()), horizontal=True, label_visibility="collapsed",
+             on_change=_switch_language)
