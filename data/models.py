@@ -89,7 +89,12 @@ class SurveyRound(Base):
     opens_at: Mapped[datetime | None] = mapped_column(DateTime)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime)
     # indicator -> target rate (e.g. {"awareness": 0.95, "satisfaction": 0.99}); None = no target.
+    # Targets and quotas are the round's own copy and are frozen once the round opens, so an old
+    # round's report never changes.
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
+    # {"districts": {district code: completes}, "cells": {"CODE|age_group|sex": completes}}
+    quotas: Mapped[dict] = mapped_column(JSON, default=dict)
+    requires_invitation: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
@@ -118,6 +123,7 @@ class Response(Base):
     sex: Mapped[str | None] = mapped_column(String(12))
     # included responses count in every rate; excluded ones are kept, never deleted.
     status: Mapped[str] = mapped_column(String(12), default="included")
+    exclusion_reason: Mapped[str | None] = mapped_column(String(200))
     answers: Mapped[dict] = mapped_column(JSON)
     # The per-item outcome at submit time: {item: 1 | 0 | null}; what the tally was built from.
     scores: Mapped[dict] = mapped_column(JSON)
@@ -143,6 +149,37 @@ class Tally(Base):
     valid_sq: Mapped[int] = mapped_column(BigInteger, default=0)
     positive_sq: Mapped[int] = mapped_column(BigInteger, default=0)
     valid_positive: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CellTally(Base):
+    """The same sums as ``Tally`` per round × district × age group × sex: what weighting to the
+    district's population and the breakdowns by age and sex are computed from."""
+
+    __tablename__ = "cell_tally"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(12), primary_key=True)  # '' when unknown
+    sex: Mapped[str] = mapped_column(String(12), primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(20), primary_key=True)
+    item: Mapped[str] = mapped_column(String(60), primary_key=True)
+    respondents: Mapped[int] = mapped_column(Integer, default=0)
+    valid: Mapped[int] = mapped_column(Integer, default=0)
+    positive: Mapped[int] = mapped_column(Integer, default=0)
+    valid_sq: Mapped[int] = mapped_column(BigInteger, default=0)
+    positive_sq: Mapped[int] = mapped_column(BigInteger, default=0)
+    valid_positive: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Population(Base):
+    """An area's known population by age group and sex, for weighting."""
+
+    __tablename__ = "population"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(12), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(12), primary_key=True)
+    population: Mapped[int] = mapped_column(BigInteger)
 
 
 TALLY_SUMS = ("respondents", "valid", "positive", "valid_sq", "positive_sq", "valid_positive")

@@ -10,14 +10,15 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from data.models import TALLY_SUMS, Area, QuestionnaireVersion, Response, SurveyRound, Tally
+from data import accounts
+from data.models import TALLY_SUMS, Area, CellTally, QuestionnaireVersion, Response, SurveyRound, Tally
 from questionnaires import (
     Questionnaire,
     clean_answers,
@@ -142,10 +143,12 @@ def create_round(
     status: str = "open",
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
+    quotas: Mapping | None = None,
+    requires_invitation: bool = False,
 ) -> SurveyRound:
-    for indicator, target in targets.items():
-        if target is not None and not 0 < float(target) <= 1:
-            raise ValueError(f"target for {indicator} must be a rate in (0, 1], got {target!r}")
+    _check_round_settings(targets, quotas or {}, opens_at, closes_at)
+    if round_by_code(session, code) is not None:
+        raise ValueError(f"轮次编号 {code} 已存在 / round code {code} already exists")
     survey_round = SurveyRound(
         code=code,
         name_zh=name_zh,
@@ -155,11 +158,63 @@ def create_round(
         opens_at=opens_at,
         closes_at=closes_at,
         targets=dict(targets),
+        quotas=dict(quotas or {}),
+        requires_invitation=requires_invitation,
         created_at=datetime.now(),
     )
     session.add(survey_round)
     session.flush()
     return survey_round
+
+
+def _check_round_settings(targets: Mapping, quotas: Mapping, opens_at, closes_at) -> None:
+    for indicator, target in targets.items():
+        if target is not None and not 0 < float(target) <= 1:
+            raise ValueError(f"{indicator} 的目标须在 0 到 1 之间 / target for {indicator} must be a rate in (0, 1], got {target!r}")
+    for kind in ("districts", "cells"):
+        for key, value in (quotas.get(kind) or {}).items():
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"配额 {key} 须为非负整数 / quota {key} must be a whole number ≥ 0")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ValueError("结束时间须晚于开始时间 / the round must close after it opens")
+
+
+ROUND_TRANSITIONS = {"draft": ("open",), "open": ("closed",), "closed": ()}
+
+
+def change_round_status(session: Session, actor: str | None, survey_round: SurveyRound, status: str) -> None:
+    """draft → open → closed; a closed round never reopens, so its report never changes."""
+    if status not in ROUND_TRANSITIONS.get(survey_round.status, ()):
+        raise ValueError(f"轮次不能从 {survey_round.status} 变为 {status} / a round cannot go from "
+                         f"{survey_round.status} to {status}")
+    previous, survey_round.status = survey_round.status, status
+    if status == "closed" and (survey_round.closes_at is None or survey_round.closes_at > datetime.now()):
+        survey_round.closes_at = datetime.now()
+    accounts.record(session, actor, "round.status", survey_round.code, before=previous, after=status)
+
+
+def update_round_settings(
+    session: Session, actor: str | None, survey_round: SurveyRound, *, targets: Mapping | None = None,
+    quotas: Mapping | None = None, opens_at: datetime | None = None, closes_at: datetime | None = None,
+    requires_invitation: bool | None = None,
+) -> None:
+    """Change a draft round.  Once opened, targets and quotas are frozen: they are what every report
+    of the round is judged against.  Only the closing time of an open round may still move."""
+    frozen = survey_round.status != "draft"
+    if frozen and (targets is not None or quotas is not None or opens_at is not None or requires_invitation is not None):
+        raise ValueError("轮次已开放，目标和配额不能再修改 / the round is open: targets and quotas are frozen")
+    if survey_round.status == "closed":
+        raise ValueError("轮次已结束，不能修改 / the round is closed")
+    _check_round_settings(targets or survey_round.targets, quotas or survey_round.quotas,
+                          opens_at or survey_round.opens_at, closes_at or survey_round.closes_at)
+    changes = {}
+    for name, value in (("targets", targets), ("quotas", quotas), ("opens_at", opens_at),
+                        ("closes_at", closes_at), ("requires_invitation", requires_invitation)):
+        if value is not None and value != getattr(survey_round, name):
+            changes[name] = str(value)
+            setattr(survey_round, name, dict(value) if isinstance(value, Mapping) else value)
+    if changes:
+        accounts.record(session, actor, "round.update", survey_round.code, **changes)
 
 
 def list_rounds(session: Session) -> list[SurveyRound]:
@@ -227,6 +282,7 @@ def submit_response(
     started_at: datetime | None = None,
     submitted_at: datetime | None = None,
     lang: str = "zh",
+    invitation_token: str | None = None,
 ) -> SubmitResult:
     """Validate and store one response and add it to the tally, all in the caller's transaction.
 
@@ -247,15 +303,29 @@ def submit_response(
     errors = answer_problems(questionnaire, answers, lang)
     if errors:
         raise SubmissionRefused(errors)
+    if survey_round.requires_invitation and accounts.invitation_status(
+        session, survey_round.id, invitation_token or ""
+    ) == "unknown":
+        raise SubmissionRefused({"_": _msg(lang, "本轮调查需要有效的邀请码", "this round needs a valid invitation")})
 
     row = _response_row(
         response_id, survey_round.id, survey_round.questionnaire_id, questionnaire, community_id, answers,
         channel, interviewer, started_at, submitted_at,
     )
+    if session.get(Response, response_id) is not None:  # a resubmit: answer as the first time did
+        return SubmitResult(response_id, stored=False, eligible=row["eligible"])
+    if channel == "interview" and row["eligible"] and quota_cell_full(
+        session, survey_round, community_id, row["age_group"], row["sex"]
+    ):
+        raise SubmissionRefused({"_": _msg(lang, "该配额单元已满，本次访问不计入", "this quota cell is full")})
     if not _insert_response_if_new(session, row):
         return SubmitResult(response_id, stored=False, eligible=row["eligible"])
-    if row["eligible"]:
-        _add_to_tally(session, survey_round.id, _contributions([row], questionnaire))
+    if survey_round.requires_invitation and not accounts.use_invitation(
+        session, survey_round.id, invitation_token, response_id
+    ):
+        # The insert above is rolled back with the caller's transaction.
+        raise SubmissionRefused({"_": _msg(lang, "该邀请码已经使用过", "this invitation was already used")})
+    _update_tallies(session, survey_round.id, [row], questionnaire, {community.id: community.district_id})
     return SubmitResult(response_id, stored=True, eligible=row["eligible"])
 
 
@@ -321,21 +391,24 @@ def _insert_response_if_new(session: Session, row: dict) -> bool:
     return session.execute(statement).first() is not None
 
 
-def _contributions(rows: Iterable[dict], questionnaire: Questionnaire) -> dict[tuple, list[int]]:
-    """Tally increments keyed by (community, indicator, item) for eligible rows' scores."""
+def _contributions(
+    rows: Iterable[dict], questionnaire: Questionnaire, key_of: Callable[[dict], tuple]
+) -> dict[tuple, list[int]]:
+    """Tally increments keyed by key_of(row) + (indicator, item) for eligible rows' scores."""
     item_indicator = {q.code: q.indicator for q in questionnaire.indicator_items()}
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(TALLY_SUMS))
     for row in rows:
+        prefix = key_of(row)
         per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for item, score in row["scores"].items():
             if score is None or item not in item_indicator:
                 continue
             indicator = item_indicator[item]
-            _accumulate(totals[(row["community_id"], indicator, item)], 1, score)
+            _accumulate(totals[(*prefix, indicator, item)], 1, score)
             per_indicator[indicator][0] += 1
             per_indicator[indicator][1] += score
         for indicator, (x, y) in per_indicator.items():
-            _accumulate(totals[(row["community_id"], indicator, "")], x, y)
+            _accumulate(totals[(*prefix, indicator, "")], x, y)
     return totals
 
 
@@ -348,23 +421,42 @@ def _accumulate(sums: list[int], x: int, y: int) -> None:
     sums[5] += x * y
 
 
-def _add_to_tally(session: Session, round_id: int, totals: Mapping[tuple, list[int]], sign: int = 1) -> None:
-    """Add (or with sign=-1 remove) contributions with one upsert.
+def _community_key(row: dict) -> tuple:
+    return (row["community_id"],)
 
-    Keys are sorted so that concurrent writers on PostgreSQL lock tally rows in the same order and
-    cannot deadlock.
-    """
+
+def _update_tallies(
+    session: Session, round_id: int, rows: list[dict], questionnaire: Questionnaire,
+    district_of: Mapping[int, int], sign: int = 1,
+) -> None:
+    """Add (sign=1) or remove (sign=-1) eligible rows' contributions to both tallies."""
+    rows = [row for row in rows if row["eligible"]]
+    if not rows:
+        return
+    _upsert_sums(session, Tally.__table__, ("community_id",), round_id,
+                 _contributions(rows, questionnaire, _community_key), sign)
+
+    def cell_key(row: dict) -> tuple:
+        return (district_of[row["community_id"]], row.get("age_group") or "", row.get("sex") or "")
+
+    _upsert_sums(session, CellTally.__table__, ("district_id", "age_group", "sex"), round_id,
+                 _contributions(rows, questionnaire, cell_key), sign)
+
+
+def _upsert_sums(session: Session, table, key_columns: tuple[str, ...], round_id: int,
+                 totals: Mapping[tuple, list[int]], sign: int) -> None:
+    """Add the sums with one upsert.  Keys are sorted so that concurrent writers on PostgreSQL lock
+    rows in the same order and cannot deadlock."""
     if not totals:
         return
+    names = (*key_columns, "indicator", "item")
     rows = [
-        {"round_id": round_id, "community_id": c, "indicator": i, "item": item,
-         **{name: sign * value for name, value in zip(TALLY_SUMS, sums)}}
-        for (c, i, item), sums in sorted(totals.items())
+        {"round_id": round_id, **dict(zip(names, key)), **{n: sign * v for n, v in zip(TALLY_SUMS, sums)}}
+        for key, sums in sorted(totals.items())
     ]
-    table = Tally.__table__
     statement = _dialect_insert(session, table)
     statement = statement.on_conflict_do_update(
-        index_elements=["round_id", "community_id", "indicator", "item"],
+        index_elements=["round_id", *names],
         set_={name: table.c[name] + statement.excluded[name] for name in TALLY_SUMS},
     )
     session.execute(statement, rows)
@@ -389,15 +481,13 @@ def bulk_import(
     """
     rows = []
     now = datetime.now()
-    community_ids = set(
-        session.scalars(select(Area.id).where(Area.level == "community"))
-    )
+    district_of = dict(session.execute(select(Area.id, Area.district_id).where(Area.level == "community")).all())
     for number, record in enumerate(records, start=1):
         response_id = record.get("id") or new_response_id()
         submitted_at = record.get("submitted_at") or now
         answers = record.get("answers")
         problems = answer_problems(questionnaire, answers if isinstance(answers, Mapping) else {}, lang)
-        if record.get("community_id") not in community_ids:
+        if record.get("community_id") not in district_of:
             problems = {**problems, "_": _msg(lang, "社区不存在", "unknown community")}
         if check_window and not accepts_responses(survey_round, submitted_at):
             problems = {**problems, "_": _msg(lang, "不在本轮调查时间内", "outside the round's window")}
@@ -416,7 +506,7 @@ def bulk_import(
     new_rows = [row for row in rows if row["id"] not in already]
     if new_rows:
         session.execute(Response.__table__.insert(), new_rows)
-        _add_to_tally(session, survey_round.id, _contributions((r for r in new_rows if r["eligible"]), questionnaire))
+        _update_tallies(session, survey_round.id, new_rows, questionnaire, district_of)
     return len(new_rows)
 
 
@@ -455,6 +545,124 @@ def recount_tally(session: Session, survey_round: SurveyRound) -> pd.DataFrame:
             Response.round_id == survey_round.id, Response.status == "included", Response.eligible.is_(True)
         )
     ).all()
-    totals = _contributions(({"community_id": c, "scores": s} for c, s in rows), questionnaire)
+    totals = _contributions(({"community_id": c, "scores": s} for c, s in rows), questionnaire, _community_key)
     columns = ["community_id", "indicator", "item", *TALLY_SUMS]
     return pd.DataFrame([(*key, *sums) for key, sums in totals.items()], columns=columns)
+
+
+# ----------------------------------------------------------------- exclusions and fieldwork
+
+
+def set_response_status(
+    session: Session, actor: str | None, response_ids: Iterable[str], status: str, reason: str = ""
+) -> int:
+    """Exclude or re-include responses.  Nothing is deleted: an excluded response keeps its answers,
+    leaves every rate (both tallies lose exactly its contribution) and the change is audited.
+    Returns the number of responses whose status changed."""
+    if status not in ("included", "excluded"):
+        raise ValueError(f"unknown status {status!r}")
+    if status == "excluded" and not reason.strip():
+        raise ValueError("排除问卷需要填写原因 / excluding needs a reason")
+    ids = [i for i in dict.fromkeys(response_ids) if is_response_id(i)]
+    responses = [r for r in (session.get(Response, i, with_for_update=True) for i in ids)
+                 if r is not None and r.status != status]
+    if not responses:
+        return 0
+    district_of = dict(session.execute(select(Area.id, Area.district_id).where(Area.level == "community")).all())
+    by_round: dict[int, list[Response]] = defaultdict(list)
+    for response in responses:
+        by_round[response.round_id].append(response)
+    for round_id, members in by_round.items():
+        survey_round = session.get(SurveyRound, round_id)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
+        rows = [{"community_id": r.community_id, "scores": r.scores, "eligible": r.eligible,
+                 "age_group": r.age_group, "sex": r.sex} for r in members]
+        _update_tallies(session, round_id, rows, questionnaire, district_of, sign=-1 if status == "excluded" else 1)
+    for response in responses:
+        response.status = status
+        response.exclusion_reason = reason.strip()[:200] if status == "excluded" else None
+        accounts.record(session, actor, "response.exclude" if status == "excluded" else "response.include",
+                        response.id, reason=reason.strip()[:200])
+    return len(responses)
+
+
+def exclusion_summary(session: Session, round_id: int) -> pd.DataFrame:
+    """How many responses of the round are excluded, by reason (the dashboard says so)."""
+    rows = session.execute(
+        select(Response.exclusion_reason, func.count()).where(
+            Response.round_id == round_id, Response.status == "excluded"
+        ).group_by(Response.exclusion_reason)
+    ).all()
+    return pd.DataFrame(rows, columns=["reason", "responses"])
+
+
+def round_responses(session: Session, round_id: int, *, with_answers: bool = True) -> pd.DataFrame:
+    """The round's responses with their areas, for data-quality checks and fieldwork views."""
+    columns = [Response.id, Response.community_id, Area.street_id, Area.district_id, Response.interviewer,
+               Response.channel, Response.started_at, Response.submitted_at, Response.eligible,
+               Response.age_group, Response.sex, Response.status, Response.exclusion_reason]
+    if with_answers:
+        columns += [Response.answers, Response.scores]
+    rows = session.execute(
+        select(*columns).select_from(Response).join(Area, Area.id == Response.community_id)
+        .where(Response.round_id == round_id)
+        .order_by(Response.submitted_at)
+    ).all()
+    return pd.DataFrame(rows, columns=[c.key for c in columns])
+
+
+def completes(session: Session, round_id: int, by: str) -> pd.DataFrame:
+    """Completed (eligible, included) interviews counted in the database, by one of: district,
+    community, interviewer, day, cell (district × age group × sex)."""
+    included = (Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included")
+    if by == "day":
+        day = func.date(Response.submitted_at)
+        query = select(day.label("day"), func.count().label("completes")).where(*included).group_by(day).order_by(day)
+    elif by == "interviewer":
+        query = (select(Response.interviewer, Area.district_id, func.count().label("completes"))
+                 .select_from(Response).join(Area, Area.id == Response.community_id).where(*included)
+                 .group_by(Response.interviewer, Area.district_id))
+    elif by == "community":
+        query = select(Response.community_id, func.count().label("completes")).where(*included).group_by(
+            Response.community_id)
+    elif by == "district":
+        query = (select(Area.district_id, func.count().label("completes")).select_from(Response)
+                 .join(Area, Area.id == Response.community_id)
+                 .where(*included).group_by(Area.district_id))
+    elif by == "cell":
+        query = (select(Area.district_id, Response.age_group, Response.sex, func.count().label("completes"))
+                 .select_from(Response).join(Area, Area.id == Response.community_id).where(*included)
+                 .group_by(Area.district_id, Response.age_group, Response.sex))
+    else:
+        raise ValueError(f"unknown grouping {by!r}")
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def quota_cell_full(session: Session, survey_round: SurveyRound, community_id: int, age_group: str | None,
+                    sex: str | None) -> bool:
+    """True when the round has a quota for this person's district × age group × sex and it is met."""
+    cells = (survey_round.quotas or {}).get("cells") or {}
+    community = session.get(Area, community_id)
+    if not cells or community is None or not age_group or not sex:
+        return False
+    district = session.get(Area, community.district_id)
+    quota = cells.get(f"{district.code}|{age_group}|{sex}")
+    if quota is None:
+        return False
+    done = session.scalar(
+        select(func.count()).select_from(Response).join(Area, Area.id == Response.community_id).where(
+            Response.round_id == survey_round.id, Response.eligible.is_(True), Response.status == "included",
+            Area.district_id == district.id, Response.age_group == age_group, Response.sex == sex,
+        )
+    )
+    return done >= quota
+
+
+def round_cell_tally(session: Session, round_id: int) -> pd.DataFrame:
+    """The round's sums by district × age group × sex (for weighting and breakdowns)."""
+    columns = ["district_id", "age_group", "sex", "indicator", "item", *TALLY_SUMS]
+    rows = session.execute(
+        select(*(getattr(CellTally, c) for c in columns)).where(CellTally.round_id == round_id)
+    ).all()
+    return pd.DataFrame(rows, columns=columns).astype({name: "int64" for name in TALLY_SUMS})
