@@ -29,6 +29,10 @@ class RoundInfo:
     accepting: bool
     questionnaire_id: int
     targets: dict
+    quotas: dict
+    requires_invitation: bool
+    opens_at: datetime | None
+    closes_at: datetime | None
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -37,7 +41,8 @@ def rounds(db_url: str) -> list[RoundInfo]:
     with read_session(engine()) as session:
         return [
             RoundInfo(r.id, r.code, r.name_zh, r.name_en or r.name_zh, r.status, repo.accepts_responses(r, now),
-                      r.questionnaire_id, dict(r.targets))
+                      r.questionnaire_id, dict(r.targets), dict(r.quotas or {}), r.requires_invitation,
+                      r.opens_at, r.closes_at)
             for r in repo.list_rounds(session)
         ]
 

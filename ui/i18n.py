@@ -83,6 +83,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "This questionnaire was already submitted; there is no need to submit it again. Thank you!"),
     "not_eligible": ("感谢您的配合！本次调查面向在本市居住满 6 个月的 18 岁以上居民，您的回答不计入统计。",
                      "Thank you! This survey is for residents aged 18+ who have lived here 6 months or more; your answers are not counted."),
+    "invitation_needed": ("本轮调查凭邀请码参加，请扫描您收到的邀请二维码。",
+                          "This round is by invitation; please scan the QR code on your invitation."),
+    "quota_cell_full": ("该受访者所属的年龄性别配额已满，请向受访者致谢并结束本次访问（不计入统计）。",
+                        "The quota for this person's age group and sex is full: thank them and end the interview (not counted)."),
     "submit_failed": ("提交未成功：{reason}", "Could not submit: {reason}"),
     "select_all_that_apply": ("（可多选）", "(select all that apply)"),
     # dashboard

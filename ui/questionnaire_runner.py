@@ -1,0 +1,143 @@
+"""The questionnaire in short steps, one form per step, one submit: shared by the citizen's self-fill
+page and the interviewer's tablet page.
+
+All state of one questionnaire lives in ``st.session_state[state_key]``: the response id (made when
+the form opens, so a double tap can never store it twice), the step, the answers so far, the errors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from data import repository as repo
+from data.db import read_session, write_session
+from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
+from questionnaires.paging import survey_steps
+from ui.i18n import lang, t
+from ui.question_widgets import question_widget
+from ui.state import engine
+
+
+def questionnaire_state(state_key: str, round_code: str, community_id: int | None = None) -> dict:
+    """This page's state for the round, started afresh when the round or community changes."""
+    state = st.session_state.setdefault(state_key, {})
+    if state.get("round") != round_code or (community_id is not None and state.get("community") != community_id):
+        restart(state, round_code, community_id)
+    return state
+
+
+def restart(state: dict, round_code: str, community_id: int | None) -> None:
+    state.clear()
+    state.update(round=round_code, community=community_id, rid=repo.new_response_id(), step=0, answers={},
+                 errors={}, started_at=datetime.now())
+
+
+def show_outcome(state: dict, questionnaire: Questionnaire) -> bool:
+    """Draw the thank-you (or the screened-out note); True when this questionnaire is finished."""
+    done = state.get("done")
+    if not done:
+        return False
+    if done == "ineligible":
+        st.info(t("not_eligible"))
+    elif done == "quota_full":
+        st.warning(t("quota_cell_full"))
+    else:
+        st.success(t("thanks_title") if done == "stored" else t("already_submitted"))
+        thanks = questionnaire.thanks or {}
+        if thanks:
+            st.write(thanks.get(lang()) or thanks.get("zh"))
+    return True
+
+
+def run_questionnaire(
+    state: dict,
+    round_code: str,
+    questionnaire: Questionnaire,
+    community_id: int,
+    *,
+    channel: str = "self",
+    interviewer: str | None = None,
+    invitation_token: str | None = None,
+) -> None:
+    """Draw the current step and act on its buttons."""
+    language = lang()
+    answers: dict = state["answers"]
+    visible_codes = {q.code for q in visible_questions(questionnaire, answers)}
+    steps = [[q for q in step if q.code in visible_codes] for step in survey_steps(questionnaire)]
+    steps = [step for step in steps if step]
+    step_index = min(state["step"], len(steps) - 1)
+    step = steps[step_index]
+    numbers = {q.code: n for n, q in enumerate((q for s in steps for q in s), start=1)}
+
+    st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
+    errors: dict = state["errors"]
+    if errors:
+        st.error(t("fix_errors", n=len(errors)))
+
+    with st.form(f"{round_code}.{state['rid']}.step{step_index}", border=False):
+        values = {}
+        for question in step:
+            mark = t("required_mark") if question.required else t("optional_mark")
+            values[question.code] = question_widget(
+                question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
+                language, mark, t("select_all_that_apply"),
+            )
+            if question.code in errors:
+                st.error(errors[question.code])
+        last = step_index == len(steps) - 1
+        columns = st.columns(2)
+        go_back = columns[0].form_submit_button(t("back"), disabled=step_index == 0, width="stretch")
+        go_on = columns[1].form_submit_button(t("submit") if last else t("next"), type="primary", width="stretch")
+
+    if go_back or go_on:
+        for code, value in values.items():
+            if value is None:
+                answers.pop(code, None)
+            else:
+                answers[code] = value
+    if go_back:
+        state.update(step=max(step_index - 1, 0), errors={})
+        st.rerun()
+    if not go_on:
+        return
+    step_codes = {q.code for q in step}
+    problems = {code: message for code, message in validate_answers(questionnaire, answers, language).items()
+                if code in step_codes}
+    state["errors"] = problems
+    if problems:
+        st.rerun()
+    screened_out = repo.screened_out(questionnaire, answers)
+    if channel == "interview" and not screened_out and _quota_full(round_code, questionnaire, community_id, answers):
+        state["done"] = "quota_full"  # told at once, before the rest of the interview
+        st.rerun()
+    if not last and not screened_out:
+        state["step"] = step_index + 1
+        st.rerun()
+    try:
+        with write_session(engine()) as session:
+            result = repo.submit_response(
+                session, response_id=state["rid"], survey_round=repo.round_by_code(session, round_code),
+                questionnaire=questionnaire, community_id=community_id, answers=answers, channel=channel,
+                interviewer=interviewer, started_at=state["started_at"], lang=language,
+                invitation_token=invitation_token,
+            )
+    except repo.SubmissionRefused as refused:
+        state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}
+        if state["errors"]:  # back to the first answer that needs attention
+            state["step"] = next(i for i, s in enumerate(steps) if any(q.code in state["errors"] for q in s))
+            st.rerun()
+        st.error(t("submit_failed", reason="；".join(refused.messages.values())))
+    else:
+        state["done"] = "ineligible" if not result.eligible else ("stored" if result.stored else "duplicate")
+        st.rerun()
+
+
+def _quota_full(round_code: str, questionnaire: Questionnaire, community_id: int, answers: dict) -> bool:
+    person = demographics(questionnaire, answers)
+    if not person.get("age_group") or not person.get("sex"):
+        return False
+    with read_session(engine()) as session:
+        survey_round = repo.round_by_code(session, round_code)
+        return repo.quota_cell_full(session, survey_round, community_id, person["age_group"], person["sex"])
