@@ -586,14 +586,14 @@ def set_response_status(
     return len(responses)
 
 
-def exclusion_summary(session: Session, round_id: int) -> pd.DataFrame:
+def exclusion_summary(session: Session, round_id: int, community_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """How many responses of the round are excluded, by reason (the dashboard says so)."""
-    rows = session.execute(
-        select(Response.exclusion_reason, func.count()).where(
-            Response.round_id == round_id, Response.status == "excluded"
-        ).group_by(Response.exclusion_reason)
-    ).all()
-    return pd.DataFrame(rows, columns=["reason", "responses"])
+    query = select(Response.exclusion_reason, func.count()).where(
+        Response.round_id == round_id, Response.status == "excluded"
+    ).group_by(Response.exclusion_reason)
+    if community_ids is not None:
+        query = query.where(Response.community_id.in_(list(community_ids)))
+    return pd.DataFrame(session.execute(query).all(), columns=["reason", "responses"])
 
 
 def round_responses(session: Session, round_id: int, *, with_answers: bool = True) -> pd.DataFrame:
@@ -611,30 +611,28 @@ def round_responses(session: Session, round_id: int, *, with_answers: bool = Tru
     return pd.DataFrame(rows, columns=[c.key for c in columns])
 
 
-def completes(session: Session, round_id: int, by: str) -> pd.DataFrame:
+def completes(session: Session, round_id: int, by: str, district_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Completed (eligible, included) interviews counted in the database, by one of: district,
-    community, interviewer, day, cell (district × age group × sex)."""
-    included = (Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included")
-    if by == "day":
-        day = func.date(Response.submitted_at)
-        query = select(day.label("day"), func.count().label("completes")).where(*included).group_by(day).order_by(day)
-    elif by == "interviewer":
-        query = (select(Response.interviewer, Area.district_id, func.count().label("completes"))
-                 .select_from(Response).join(Area, Area.id == Response.community_id).where(*included)
-                 .group_by(Response.interviewer, Area.district_id))
-    elif by == "community":
-        query = select(Response.community_id, func.count().label("completes")).where(*included).group_by(
-            Response.community_id)
-    elif by == "district":
-        query = (select(Area.district_id, func.count().label("completes")).select_from(Response)
-                 .join(Area, Area.id == Response.community_id)
-                 .where(*included).group_by(Area.district_id))
-    elif by == "cell":
-        query = (select(Area.district_id, Response.age_group, Response.sex, func.count().label("completes"))
-                 .select_from(Response).join(Area, Area.id == Response.community_id).where(*included)
-                 .group_by(Area.district_id, Response.age_group, Response.sex))
-    else:
+    community, interviewer, day, cell (district × age group × sex); only within ``district_ids``
+    when given (a district office's scope)."""
+    groupings = {
+        "district": [Area.district_id],
+        "community": [Response.community_id],
+        "interviewer": [Response.interviewer, Area.district_id],
+        "day": [func.date(Response.submitted_at).label("day")],
+        "cell": [Area.district_id, Response.age_group, Response.sex],
+    }
+    if by not in groupings:
         raise ValueError(f"unknown grouping {by!r}")
+    keys = groupings[by]
+    query = (
+        select(*keys, func.count().label("completes")).select_from(Response)
+        .join(Area, Area.id == Response.community_id)
+        .where(Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included")
+        .group_by(*keys).order_by(*keys)
+    )
+    if district_ids is not None:
+        query = query.where(Area.district_id.in_(list(district_ids)))
     result = session.execute(query)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 

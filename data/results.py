@@ -27,6 +27,7 @@ class RoundSnapshot:
     tally: pd.DataFrame
     scope_area_id: int | None = None
     scope_level: str = "city"  # the level of the scope's own area
+    exclusions: pd.DataFrame | None = None  # reason, responses: what the organisers excluded
 
 
 def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = None) -> RoundSnapshot:
@@ -37,14 +38,16 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         areas = repo.areas_frame(session)
         tally = repo.round_tally(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
-    scope_level = "city"
-    if scope_area_id is not None:
-        areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
+        scope_level = "city"
+        if scope_area_id is not None:
+            areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
+        in_scope = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()
+        exclusions = repo.exclusion_summary(session, survey_round.id, in_scope)
     return RoundSnapshot(
         round_id=survey_round.id, round_code=survey_round.code, round_name_zh=survey_round.name_zh,
         round_name_en=survey_round.name_en or survey_round.name_zh, targets=dict(survey_round.targets),
         questionnaire=questionnaire, areas=areas, tally=tally, scope_area_id=scope_area_id,
-        scope_level=scope_level,
+        scope_level=scope_level, exclusions=exclusions,
     )
 
 

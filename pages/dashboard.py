@@ -61,6 +61,9 @@ for column, indicator in zip(st.columns(len(present)), present):
     )
     column.markdown(verdict_badge(row["verdict"], language))
 st.caption(t("verdict_help"))
+if snapshot.exclusions is not None and not snapshot.exclusions.empty:
+    reasons = "；".join(f"{row.reason}（{row.responses}）" for row in snapshot.exclusions.itertuples())
+    st.caption(t("excluded_note", n=int(snapshot.exclusions["responses"].sum()), reasons=reasons))
 
 tabs = st.tabs([t(indicator) for indicator in present])
 for tab, indicator in zip(tabs, present):

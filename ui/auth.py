@@ -21,10 +21,12 @@ KEY = "auth"
 # Which pages each role reaches; the entry file builds the navigation from this one table.
 PAGES_BY_ROLE = {
     None: ("survey", "methods", "account"),
-    "admin": ("survey", "dashboard", "users", "audit", "methods", "account"),
-    "organiser": ("survey", "dashboard", "methods", "account"),
+    "admin": ("dashboard", "survey", "rounds", "fieldwork", "quality", "questionnaires", "users", "audit",
+              "methods", "account"),
+    "organiser": ("fieldwork", "survey", "interview", "rounds", "links", "paper", "quality", "questionnaires",
+                  "dashboard", "methods", "account"),
     "analyst": ("dashboard", "survey", "methods", "account"),
-    "interviewer": ("survey", "methods", "account"),
+    "interviewer": ("interview", "survey", "methods", "account"),
 }
 
 

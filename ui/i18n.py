@@ -16,6 +16,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_dashboard": ("结果看板", "Results dashboard"),
     "page_methods": ("指标与方法说明", "Indicators and methods"),
     "page_login": ("工作人员登录", "Staff login"),
+    "page_interview": ("入户/拦截访问", "Interview"),
+    "page_rounds": ("调查轮次", "Survey rounds"),
+    "page_fieldwork": ("实地进度", "Fieldwork progress"),
+    "page_links": ("链接与二维码", "Links and QR codes"),
+    "page_paper": ("纸质问卷录入", "Paper questionnaires"),
+    "page_quality": ("数据质量", "Data quality"),
+    "page_questionnaires": ("问卷管理", "Questionnaires"),
     "page_logout": ("退出登录", "Log out"),
     "page_account": ("工作人员账号", "Staff account"),
     "page_users": ("用户管理", "Users"),
@@ -129,9 +136,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_rounds": ("还没有任何调查轮次。", "There are no survey rounds yet."),
     "no_responses": ("本轮还没有有效回答。", "This round has no valid responses yet."),
     "download_csv": ("下载本表（CSV，Excel 可直接打开）", "Download this table (CSV for Excel)"),
+    "excluded_note": ("组织者已排除 {n} 份问卷，不计入以上比率：{reasons}", "{n} responses were excluded by the organisers and are not in these rates: {reasons}"),
     "verdict_help": ("达标：置信区间下限不低于目标；未达标：上限低于目标；待定：区间跨过目标，需要更多样本。",
                      "Met: the interval's lower bound is at or above the target; not met: its upper bound is below; undecided: the interval straddles the target."),
 }
+
+
+def register_texts(texts: dict[str, tuple[str, str]]) -> None:
+    """Add a feature's own (zh, en) texts; a page module calls this at import time."""
+    clashes = {key for key, value in texts.items() if key in TEXTS and TEXTS[key] != value}
+    if clashes:
+        raise ValueError(f"text keys already used differently: {sorted(clashes)}")
+    TEXTS.update(texts)
 
 
 def lang() -> str:

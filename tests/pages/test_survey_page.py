@@ -29,7 +29,6 @@ def stored_responses(url: str, community_code: str | None = None) -> int:
 
 def fill_current_step(at, answers: dict) -> None:
     """Set every widget of the current step from ``answers`` (keys are made from the response id)."""
-    rid = at.session_state["survey"]["rid"]
     for widget in at.radio:
         if ":" not in widget.key:  # the language switch
             continue
@@ -43,7 +42,7 @@ def fill_current_step(at, answers: dict) -> None:
         code = widget.key.split(":", 1)[1]
         if code in answers:
             widget.set_value(answers[code])
-    assert all(w.key.startswith(rid) for w in at.radio if ":" in w.key)
+    assert len({w.key.split(":")[0] for w in at.radio if ":" in w.key}) <= 1  # one response id per form
 
 
 def click(at, label: str) -> None:

@@ -1,0 +1,101 @@
+"""Organisers: live fieldwork progress against quota, by district, cell, interviewer and day."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from data import repository as repo
+from data.db import database_url, read_session
+from data.results import restrict_to_area
+from ui import auth, cached
+from ui.i18n import lang, language_switch, register_texts, t
+from ui.state import engine
+
+register_texts({
+    "refresh_note": ("本页每 15 秒自动刷新。", "This page refreshes itself every 15 seconds."),
+    "by_district": ("按区（县）", "By district"),
+    "by_cell": ("按年龄 × 性别", "By age group × sex"),
+    "by_interviewer": ("按调查员", "By interviewer"),
+    "by_day": ("按日期", "By day"),
+    "remaining": ("尚差", "Remaining"),
+    "share_done": ("完成比例", "Done"),
+    "interviewer": ("调查员", "Interviewer"),
+    "day": ("日期", "Day"),
+    "self_filled": ("（市民自填）", "(self-filled)"),
+    "age_group": ("年龄段", "Age group"),
+    "sex": ("性别", "Sex"),
+})
+
+staff = auth.require("organiser", "admin")
+language = lang()
+url = database_url()
+st.title(t("page_fieldwork"))
+rounds = cached.rounds(url)
+names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
+round_code = st.selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get, key="fieldwork.round")
+survey_round = next(r for r in rounds if r.code == round_code)
+st.caption(t("refresh_note"))
+
+areas = cached.areas(url)
+if staff.area_id is not None:
+    areas, _, _ = restrict_to_area(areas, pd.DataFrame({"community_id": []}), staff.area_id)
+name_column = "name_en" if language == "en" else "name_zh"
+districts = areas[areas["level"] == "district"] if staff.area_id is None else \
+    cached.areas(url).query("id in @areas.district_id.unique()")
+
+
+@st.fragment(run_every="15s")
+def progress() -> None:
+    # Read straight from the database (not cached): this is the live view.
+    in_scope = set(districts["id"])
+    scope = None if staff.area_id is None else in_scope
+    with read_session(engine()) as session:
+        by_district, by_cell, by_interviewer, by_day = (
+            repo.completes(session, survey_round.id, by, scope) for by in ("district", "cell", "interviewer", "day"))
+    quotas = survey_round.quotas.get("districts") or {}
+
+    tabs = st.tabs([t("by_district"), t("by_cell"), t("by_interviewer"), t("by_day")])
+    with tabs[0]:
+        table = districts[["id", "code", name_column]].merge(
+            by_district, left_on="id", right_on="district_id", how="left").fillna({"completes": 0})
+        table["quota"] = table["code"].map(quotas)
+        table["remaining"] = (table["quota"] - table["completes"]).clip(lower=0)
+        table["share"] = table["completes"] / table["quota"]
+        figure = px.bar(table, x=name_column, y="completes", text="completes",
+                        labels={name_column: "", "completes": t("completes")})
+        if table["quota"].notna().any():
+            figure.add_scatter(x=table[name_column], y=table["quota"], mode="markers", name=t("quota"),
+                               marker={"symbol": "line-ew-open", "size": 30, "color": "#c62828"})
+        figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+        st.plotly_chart(figure, width="stretch", key="fieldwork.chart")
+        st.dataframe(pd.DataFrame({
+            t("area"): table[name_column], t("completes"): table["completes"].astype(int),
+            t("quota"): table["quota"], t("remaining"): table["remaining"],
+            t("share_done"): [("—" if pd.isna(v) else f"{v:.0%}") for v in table["share"]],
+        }), hide_index=True, width="stretch")
+    with tabs[1]:
+        cells = by_cell[by_cell["district_id"].isin(in_scope)].merge(
+            districts[["id", "code", name_column]], left_on="district_id", right_on="id")
+        cell_quotas = survey_round.quotas.get("cells") or {}
+        cells["quota"] = [cell_quotas.get(f"{c}|{a}|{s}") for c, a, s in zip(cells["code"], cells["age_group"], cells["sex"])]
+        st.dataframe(pd.DataFrame({
+            t("area"): cells[name_column], t("age_group"): cells["age_group"], t("sex"): cells["sex"],
+            t("completes"): cells["completes"], t("quota"): cells["quota"],
+        }), hide_index=True, width="stretch")
+    with tabs[2]:
+        people = by_interviewer[by_interviewer["district_id"].isin(in_scope)].merge(
+            districts[["id", name_column]], left_on="district_id", right_on="id")
+        st.dataframe(pd.DataFrame({
+            t("interviewer"): people["interviewer"].fillna(t("self_filled")), t("area"): people[name_column],
+            t("completes"): people["completes"],
+        }).sort_values(t("completes"), ascending=False), hide_index=True, width="stretch")
+    with tabs[3]:
+        if not by_day.empty:
+            figure = px.line(by_day, x="day", y="completes", markers=True,
+                             labels={"day": t("day"), "completes": t("completes")})
+            figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+            st.plotly_chart(figure, width="stretch", key="fieldwork.days")
+        st.dataframe(by_day.rename(columns={"day": t("day"), "completes": t("completes")}), hide_index=True)
+
+
+progress()

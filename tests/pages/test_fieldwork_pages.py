@@ -1,0 +1,111 @@
+"""Rounds, interviews, fieldwork progress, links and data quality through the real app."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, select
+
+from data import accounts
+from data import repository as repo
+from data.db import make_engine, read_session, write_session
+from data.demo import synthetic_answers
+from data.models import Response
+from questionnaires import load_default
+from tests.pages.conftest import area_id, create_staff, log_in
+from tests.pages.test_survey_page import answer_everything
+
+QUESTIONNAIRE = load_default()
+GOOD = {"awareness": 1.0, "support": 1.0, "participation": 1.0, "satisfaction": 1.0}
+
+
+def open_as(app, url, username, role, page, area_code=None):
+    create_staff(url, username, role, area_code)
+    log_in(app, username)
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def count(url, **where):
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        query = select(func.count()).select_from(Response)
+        for column, value in where.items():
+            query = query.where(getattr(Response, column) == value)
+        result = session.scalar(query)
+    engine.dispose()
+    return result
+
+
+def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
+    open_as(app, demo_url, "org", "organiser", "pages/rounds.py")
+    assert app.title[0].value == "调查轮次"
+    app.text_input[0].input("2026-R3")
+    app.text_input[1].input("第三轮模拟测评")
+    next(b for b in app.button if b.label == "创建").click().run()
+    assert not app.exception and not app.error
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        created = repo.round_by_code(session, "2026-R3")
+        assert created.status == "draft" and created.targets["satisfaction"] == 0.99
+    app.selectbox(key="rounds.manage").set_value("2026-R3").run()
+    next(b for b in app.button if b.label == "开放本轮").click().run()
+    app.checkbox(key="rounds.confirm_close").check().run()
+    next(b for b in app.button if b.label == "结束本轮").click().run()
+    assert not app.exception
+    with read_session(engine) as session:
+        assert repo.round_by_code(session, "2026-R3").status == "closed"
+        actions = list(accounts.audit_events(session, actor="org")["action"])
+    assert {"round.create", "round.status"} <= set(actions)
+    engine.dispose()
+
+
+def test_interviewer_runs_two_interviews_in_a_row(app, demo_url):
+    open_as(app, demo_url, "iv07", "interviewer", "pages/interview.py", area_code="CD")
+    assert len(app.selectbox(key="interview.community").options) == 9  # only their district
+    before = count(demo_url, channel="interview", interviewer="iv07")
+    app.selectbox(key="interview.community").set_value(area_id(demo_url, "CD0102")).run()
+    for seed in (1, 2):
+        answer_everything(app, synthetic_answers(QUESTIONNAIRE, np.random.default_rng(seed), GOOD))
+        assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
+        next(b for b in app.button if b.label == "开始访问下一位").click().run()
+    assert count(demo_url, channel="interview", interviewer="iv07") == before + 2
+
+
+def test_fieldwork_progress_links_and_quality_pages_render(app, demo_url):
+    open_as(app, demo_url, "org", "organiser", "pages/fieldwork.py")
+    districts = app.dataframe[0].value
+    assert len(districts) == 5 and districts["已完成"].sum() > 0
+    app.switch_page("pages/links.py").run()
+    assert not app.exception
+    assert "community=" in app.dataframe[0].value["链接"].iloc[0]
+    assert len(app.get("image")) == 1  # the QR code
+    app.switch_page("pages/quality.py").run()
+    assert not app.exception
+    assert app.title[0].value == "数据质量"
+
+
+def test_excluding_in_the_quality_page_changes_the_dashboard(app, demo_url):
+    engine = make_engine(demo_url)
+    rng = np.random.default_rng(9)
+    answers = synthetic_answers(QUESTIONNAIRE, rng, GOOD)
+    ids = [repo.new_response_id() for _ in range(2)]
+    with write_session(engine) as session:  # two identical answer vectors: the duplicate rule flags them
+        survey_round = repo.round_by_code(session, "2026-R2")
+        community = repo.community_by_code(session, "GX0101").id
+        for response_id in ids:
+            repo.submit_response(session, response_id=response_id, survey_round=survey_round,
+                                 questionnaire=QUESTIONNAIRE, community_id=community, answers=answers)
+    open_as(app, demo_url, "org", "organiser", "pages/quality.py")
+    flagged = app.dataframe[0].value
+    assert set(ids) <= set(flagged["id"])
+    app.multiselect(key="quality.chosen").set_value(ids)
+    app.text_input[0].input("重复答卷")
+    next(b for b in app.button if b.label == "排除所选问卷").click().run()
+    assert not app.exception
+    with read_session(engine) as session:
+        statuses = session.scalars(select(Response.status).where(Response.id.in_(ids))).all()
+    assert statuses == ["excluded", "excluded"]
+    app.switch_page("pages/dashboard.py").run()
+    assert any("已排除 2 份问卷" in c.value and "重复答卷" in c.value for c in app.caption)
+    engine.dispose()
