@@ -20,7 +20,16 @@ if "lang" not in st.session_state:
 staff = auth.current_user()
 PAGE_FILES = {
     "survey": ("pages/survey.py", "📝"),
+    "interview": ("pages/interview.py", "🎙️"),
     "dashboard": ("pages/dashboard.py", "📊"),
+    "rounds": ("pages/rounds.py", "🗓️"),
+    "fieldwork": ("pages/fieldwork.py", "📈"),
+    "links": ("pages/links.py", "🔗"),
+    "paper": ("pages/paper.py", "📄"),
+    "quality": ("pages/quality.py", "🔍"),
+    "questionnaires": ("pages/questionnaires.py", "🗂️"),
+    "report": ("pages/report.py", "🖨️"),
+    "planner": ("pages/planner.py", "🧮"),
     "users": ("pages/users.py", "👥"),
     "audit": ("pages/audit.py", "🧾"),
     "methods": ("pages/methods.py", "📖"),

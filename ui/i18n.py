@@ -23,6 +23,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_paper": ("纸质问卷录入", "Paper questionnaires"),
     "page_quality": ("数据质量", "Data quality"),
     "page_questionnaires": ("问卷管理", "Questionnaires"),
+    "page_report": ("报告与导出", "Reports and exports"),
+    "page_planner": ("样本量规划", "Sample-size planner"),
     "page_logout": ("退出登录", "Log out"),
     "page_account": ("工作人员账号", "Staff account"),
     "page_users": ("用户管理", "Users"),

@@ -1,0 +1,92 @@
+"""Reports, exports and the sample-size planner through the real app, and the export files themselves."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pyreadstat
+from openpyxl import load_workbook
+
+from data import accounts
+from data import repository as repo
+from data.db import make_engine, read_session
+from data.results import load_snapshot, results_for
+from reports.excel import round_report_xlsx
+from reports.printable import printable_report_html
+from reports.spss import responses_sav
+from tests.pages.conftest import create_staff, log_in
+
+
+def test_report_page_offers_every_export_within_scope(app, demo_url):
+    create_staff(demo_url, "bs", "analyst", area_code="BS")
+    log_in(app, "bs")
+    app.switch_page("pages/report.py").run()
+    assert not app.exception
+    labels = [b.label for b in app.get("download_button")]
+    assert any("Excel" in label for label in labels) and any("CSV" in label for label in labels)
+    app.toggle(key="report.spss").set_value(True).run()
+    assert not app.exception
+    assert any("SPSS" in b.label for b in app.get("download_button"))
+
+
+def test_planner_page_gives_the_published_zero_failure_answer(app, demo_url):
+    create_staff(demo_url, "ana", "analyst")
+    log_in(app, "ana")
+    app.switch_page("pages/planner.py").run()
+    app.number_input[0].set_value(100.0)
+    app.number_input[1].set_value(99.0)
+    app.selectbox[1].set_value("clopper-pearson")
+    app.selectbox[2].set_value("one")
+    next(b for b in app.button if b.label == "样本量规划").click().run()
+    assert not app.exception
+    assert app.metric[0].value == "299"
+
+
+def test_excel_report_sheets_headers_and_numbers(demo_url):
+    engine = make_engine(demo_url)
+    snapshot = load_snapshot(engine, "2026-R2")
+    results = results_for(snapshot)
+    data = round_report_xlsx(results, round_name="第二轮", question_text=lambda c: c, method="wilson",
+                             confidence=0.95, scope_name="全市")
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["说明", "全市", "区县", "街道", "社区", "题目明细"]
+    districts = pd.read_excel(io.BytesIO(data), sheet_name="区县")
+    assert list(districts.columns[:6]) == ["区域", "上级区域", "指标", "受访人数", "有效回答", "比率"]
+    ours = results.indicators[results.indicators["level"] == "district"]
+    assert districts["比率"].round(12).tolist() == ours["rate"].round(12).tolist()
+    assert book["区县"]["F2"].number_format == "0.0%"
+    engine.dispose()
+
+
+def test_spss_file_has_chinese_value_labels(demo_url):
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        survey_round = repo.round_by_code(session, "2026-R2")
+        responses = repo.round_responses(session, survey_round.id)
+        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        areas = repo.areas_frame(session)
+    data = responses_sav(responses, questionnaire, areas)
+    path = io.BytesIO(data)
+    import tempfile, os
+    handle, name = tempfile.mkstemp(suffix=".sav")
+    os.write(handle, data)
+    os.close(handle)
+    frame, meta = pyreadstat.read_sav(name)
+    os.remove(name)
+    assert len(frame) == len(responses)
+    assert meta.variable_value_labels["sat_traffic_order"][1.0] == "满意"
+    assert "交通" in meta.column_names_to_labels["sat_traffic_order"]
+    satisfied = sum(a.get("sat_traffic_order") == "very_satisfied" for a in responses["answers"])
+    assert (frame["sat_traffic_order"] == 1).sum() == satisfied
+    engine.dispose()
+
+
+def test_printable_report_names_every_district(demo_url):
+    engine = make_engine(demo_url)
+    results = results_for(load_snapshot(engine, "2026-R2"))
+    page = printable_report_html(results, round_name="第二轮", scope_name="全市", question_text=lambda c: c,
+                                 method="wilson", confidence=0.95)
+    assert all(name in page for name in ["城东区", "城西区", "高新区", "滨江区", "北山县"])
+    assert "短板" in page
+    engine.dispose()
