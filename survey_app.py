@@ -29,6 +29,7 @@ PAGE_FILES = {
     "quality": ("pages/quality.py", "🔍"),
     "questionnaires": ("pages/questionnaires.py", "🗂️"),
     "report": ("pages/report.py", "🖨️"),
+    "insights": ("pages/insights.py", "🔎"),
     "planner": ("pages/planner.py", "🧮"),
     "users": ("pages/users.py", "👥"),
     "audit": ("pages/audit.py", "🧾"),

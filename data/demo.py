@@ -43,12 +43,13 @@ def synthetic_answers(
     answers: dict = {}
     for question in questionnaire.questions:
         codes = [option.code for option in question.options]
-        if question.screening_eligible is not None:
-            answers[question.code] = sorted(question.screening_eligible)[0]
-        elif question.demographic == "age_group":
-            groups = [g for g in AGE_WEIGHTS if g in codes] or codes
+        allowed = [c for c in codes if question.screening_eligible is None or c in question.screening_eligible]
+        if question.demographic == "age_group":
+            groups = [g for g in AGE_WEIGHTS if g in allowed] or allowed
             weights = np.array([AGE_WEIGHTS.get(g, 1.0) for g in groups])
             answers[question.code] = groups[rng.choice(len(groups), p=weights / weights.sum())]
+        elif question.screening_eligible is not None:
+            answers[question.code] = sorted(question.screening_eligible)[0]
         elif question.indicator:
             answers[question.code] = _indicator_answer(question, codes, rng, rates[question.indicator], invalid_share)
         elif question.type == "multiple_choice":

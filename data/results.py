@@ -28,6 +28,9 @@ class RoundSnapshot:
     scope_area_id: int | None = None
     scope_level: str = "city"  # the level of the scope's own area
     exclusions: pd.DataFrame | None = None  # reason, responses: what the organisers excluded
+    # Sums by district × age group × sex.  Kept at district grain, so a reader scoped to a street
+    # or community gets none (they would reveal the rest of the district).
+    cells: pd.DataFrame | None = None
 
 
 def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = None) -> RoundSnapshot:
@@ -43,11 +46,16 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
         in_scope = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()
         exclusions = repo.exclusion_summary(session, survey_round.id, in_scope)
+        cells = repo.round_cell_tally(session, survey_round.id)
+    if scope_level in ("street", "community"):
+        cells = cells.iloc[0:0]
+    elif scope_level == "district":
+        cells = cells[cells["district_id"] == scope_area_id].reset_index(drop=True)
     return RoundSnapshot(
         round_id=survey_round.id, round_code=survey_round.code, round_name_zh=survey_round.name_zh,
         round_name_en=survey_round.name_en or survey_round.name_zh, targets=dict(survey_round.targets),
         questionnaire=questionnaire, areas=areas, tally=tally, scope_area_id=scope_area_id,
-        scope_level=scope_level, exclusions=exclusions,
+        scope_level=scope_level, exclusions=exclusions, cells=cells,
     )
 
 

@@ -25,6 +25,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_questionnaires": ("问卷管理", "Questionnaires"),
     "page_report": ("报告与导出", "Reports and exports"),
     "page_planner": ("样本量规划", "Sample-size planner"),
+    "page_insights": ("深入分析", "Deeper analysis"),
     "page_logout": ("退出登录", "Log out"),
     "page_account": ("工作人员账号", "Staff account"),
     "page_users": ("用户管理", "Users"),

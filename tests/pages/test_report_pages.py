@@ -90,3 +90,22 @@ def test_printable_report_names_every_district(demo_url):
     assert all(name in page for name in ["城东区", "城西区", "高新区", "滨江区", "北山县"])
     assert "短板" in page
     engine.dispose()
+
+
+def test_insights_page_ranks_finds_weak_items_and_breaks_down(app, demo_url):
+    create_staff(demo_url, "ana", "analyst")
+    log_in(app, "ana")
+    app.switch_page("pages/insights.py").run()
+    assert not app.exception
+    ranking, weak, by_age = (element.value for element in app.dataframe[:3])
+    assert len(ranking) == 5 and ranking["名次"].iloc[0] == 1
+    assert (weak["拖累（百分点）"].diff().dropna() <= 0).groupby(weak["区域"]).all().all() or len(weak) > 0
+    assert set(by_age["年龄段"]) == {"18_29", "30_39", "40_49", "50_59", "60_plus"}
+
+
+def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
+    create_staff(demo_url, "street", "analyst", area_code="CD01")
+    log_in(app, "street")
+    app.switch_page("pages/insights.py").run()
+    assert not app.exception
+    assert any("区（县）及以上" in i.value for i in app.info)

@@ -1,0 +1,107 @@
+"""Analysts: red and black lists, weak items (短板), and breakdowns by age group and sex."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from analysis import METHODS
+from analysis.ranking import breakdown, red_black_list, weak_items
+from data.db import database_url
+from data.results import levels_below, results_for
+from ui import auth, cached
+from ui.i18n import lang, language_switch, register_texts, t
+
+register_texts({
+    "tab_ranking": ("红黑榜", "Red and black lists"),
+    "tab_weak": ("短板题目", "Weak items"),
+    "tab_breakdown": ("年龄与性别", "Age and sex"),
+    "rank": ("名次", "Rank"),
+    "list_red": ("红榜", "Red list"),
+    "list_black": ("黑榜", "Black list"),
+    "ranking_help": ("按比率排名；红榜为置信区间证明达标的区域，黑榜为证明未达标的区域；样本过少的区域不参与排名。",
+                     "Ranked by rate; the red list holds areas shown to meet the target, the black list areas shown "
+                     "to miss it; areas with too few respondents are not ranked."),
+    "weak_help": ("“拖累”= 该题占本指标有效回答的比例 ×（目标 − 该题比率），即该题若达到目标，本指标能提高多少。",
+                  "Cost = the item's share of the indicator's answers × (target − item rate): how much the "
+                  "indicator would gain were the item at target."),
+    "cost": ("拖累（百分点）", "Cost (points)"),
+    "breakdown_by": ("分组", "Break down by"),
+    "age_group": ("年龄段", "Age group"),
+    "sex": ("性别", "Sex"),
+    "no_cells": ("按年龄和性别的细分只在区（县）及以上范围提供。", "Breakdowns by age and sex are given for a district or the whole city."),
+})
+
+staff = auth.require("admin", "organiser", "analyst")
+language = lang()
+url = database_url()
+st.title(t("page_insights"))
+rounds = cached.rounds(url)
+names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
+controls = st.columns(3)
+round_code = controls[0].selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
+                                   key="insights.round")
+method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="insights.method")
+confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="insights.confidence",
+                                   format_func=lambda c: f"{c:.0%}")
+snapshot = cached.snapshot(url, round_code, staff.area_id)
+results = results_for(snapshot, method, confidence)
+name = "area_name_en" if language == "en" else "area_name_zh"
+indicators = [i for i in ("awareness", "support", "participation", "satisfaction")
+              if i in set(results.indicators["indicator"])]
+
+ranking_tab, weak_tab, breakdown_tab = st.tabs([t("tab_ranking"), t("tab_weak"), t("tab_breakdown")])
+with ranking_tab:
+    st.caption(t("ranking_help"))
+    columns = st.columns(2)
+    level = columns[0].selectbox(t("level"), levels_below(snapshot.scope_level), format_func=lambda v: t(f"level_{v}"),
+                                 key="insights.level")
+    indicator = columns[1].selectbox(t("indicator"), indicators, format_func=t, key="insights.indicator")
+    ranked = red_black_list(results.indicators, level, indicator)
+    st.dataframe(pd.DataFrame({
+        t("rank"): ranked["rank"], t("area"): ranked[name], t("respondents"): ranked["respondents"],
+        t("rate"): [f"{r:.1%}" if pd.notna(r) else "—" for r in ranked["rate"]],
+        t("verdict"): [t(v) for v in ranked["verdict"]],
+        "": [t(f"list_{x}") if x else "" for x in ranked["list"]],
+    }), hide_index=True, width="stretch")
+
+with weak_tab:
+    st.caption(t("weak_help"))
+    level = st.selectbox(t("level"), levels_below(snapshot.scope_level), format_func=lambda v: t(f"level_{v}"),
+                         key="insights.weak_level")
+    weak = weak_items(results.items[results.items["level"] == level],
+                      results.indicators[results.indicators["level"] == level])
+    weak = weak[weak["cost"] > 0]
+
+    def question_text(code):
+        try:
+            return snapshot.questionnaire.question(code).text(language)
+        except (KeyError, LookupError):
+            return code
+
+    st.dataframe(pd.DataFrame({
+        t("area"): weak[name], t("indicator"): [t(i) for i in weak["indicator"]],
+        t("item"): [question_text(c) for c in weak["item"]], t("rate"): [f"{r:.1%}" for r in weak["rate"]],
+        t("target"): [f"{r:.0%}" for r in weak["target"]], t("cost"): (weak["cost"] * 100).round(2),
+    }), hide_index=True, width="stretch")
+
+with breakdown_tab:
+    if snapshot.cells is None or snapshot.cells.empty:
+        st.info(t("no_cells"))
+    else:
+        by = st.multiselect(t("breakdown_by"), ["age_group", "sex"], default=["age_group"], format_func=t,
+                            key="insights.by")
+        if by:
+            table = breakdown(snapshot.cells, by, method, confidence)
+            table = table[table["indicator"].isin(indicators)]
+            label = table[by].astype(str).agg(" · ".join, axis=1)
+            figure = px.scatter(table.assign(group=label, indicator_name=[t(i) for i in table["indicator"]]),
+                                x="rate", y="group", color="indicator_name",
+                                error_x=table["ci_high"] - table["rate"], error_x_minus=table["rate"] - table["ci_low"],
+                                labels={"rate": t("rate"), "group": "", "indicator_name": t("indicator")})
+            figure.update_layout(xaxis_tickformat=".0%", height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+            st.plotly_chart(figure, width="stretch", key="insights.breakdown_chart")
+            st.dataframe(pd.DataFrame({
+                **{t(column): table[column] for column in by}, t("indicator"): [t(i) for i in table["indicator"]],
+                t("respondents"): table["respondents"], t("rate"): [f"{r:.1%}" for r in table["rate"]],
+                t("ci"): [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+            }), hide_index=True, width="stretch")
