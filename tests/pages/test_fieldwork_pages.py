@@ -109,3 +109,9 @@ def test_excluding_in_the_quality_page_changes_the_dashboard(app, demo_url):
     app.switch_page("pages/dashboard.py").run()
     assert any("已排除 2 份问卷" in c.value and "重复答卷" in c.value for c in app.caption)
     engine.dispose()
+
+
+def test_paper_page_offers_the_template(app, demo_url):
+    open_as(app, demo_url, "org", "organiser", "pages/paper.py")
+    assert app.title[0].value == "纸质问卷录入"
+    assert [b.label for b in app.get("download_button")] == ["下载 Excel 模板"]
