@@ -1,0 +1,290 @@
+"""Questionnaire versions: uploading an edited questionnaire, listing versions, and which items of two
+versions may be compared.
+
+A version that respondents have answered never changes under them (``repository.save_questionnaire``
+refuses that).  An organiser who edits a questionnaire uploads the whole file again; if its content
+differs from every stored version of the same code, it becomes a new version numbered one above the
+highest stored one (whatever number the file carried), and responses keep pointing at the version they
+answered.  Results stay comparable across versions through the stable question codes: an item whose
+indicator and positive / invalid option codes are unchanged measures the same thing in both.
+
+Like the repository, every function takes the session first and never commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import PurePath
+from typing import Any
+
+import pandas as pd
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data import accounts
+from data import repository as repo
+from data.models import QuestionnaireVersion, Response, SurveyRound
+from questionnaires import (
+    Questionnaire,
+    QuestionnaireError,
+    parse_questionnaire,
+    parse_questionnaire_text,
+    questionnaire_from_dict,
+)
+from questionnaires.model import CHOICE_TYPES
+
+UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
+
+
+# ---------------------------------------------------------------------------------------- upload
+
+
+def check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str]]:
+    """Validate an uploaded file (YAML or XLSForm .xlsx) without storing anything.
+
+    Returns the questionnaire and no messages, or None and every problem found (bilingual
+    "中文 / English" messages naming the file, question or sheet/row/column and field).
+    """
+    source = PurePath(name or "upload").name
+    suffix = PurePath(source).suffix.lower()
+    if suffix == ".xlsx":
+        from questionnaires.xlsform import read_xlsform
+
+        try:
+            return read_xlsform(bytes(data), source_name=source), []
+        except QuestionnaireError as error:
+            return None, list(error.errors)
+    if suffix in (".yaml", ".yml"):
+        try:
+            content = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            return None, [f"{source}: 文件不是 UTF-8 编码的文本：{error} / the file is not UTF-8 text: {error}"]
+        try:
+            return parse_questionnaire_text(content, source), []
+        except QuestionnaireError as error:
+            return None, list(error.errors)
+    if suffix == ".xls":
+        return None, [f"{source}: 不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx / "
+                      f"old .xls files are not supported; save the workbook as .xlsx in Excel"]
+    return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx）文件 / "
+                  f"only YAML (.yaml, .yml) and XLSForm (.xlsx) files are supported"]
+
+
+def message_in(message: str, lang: str) -> str:
+    """The part of a bilingual "中文 / English" message for one language (the whole message if it has no
+    such split).  The file name in front ("x.yaml: ...") is kept on both parts."""
+    if " / " not in message:
+        return message
+    zh, en = message.split(" / ", 1)
+    if lang != "en":
+        return zh
+    prefix, sep, _ = zh.partition(": ")
+    if sep and not en.startswith(prefix + ": ") and " " not in prefix.strip():
+        return f"{prefix}: {en}"
+    return en
+
+
+# ---------------------------------------------------------------------------------------- versions
+
+
+def _content_key(definition: dict[str, Any]) -> str:
+    """The content of a questionnaire without its version number."""
+    body = {k: v for k, v in definition.items() if k != "version"}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def versions_of(session: Session, code: str) -> list[QuestionnaireVersion]:
+    return list(session.scalars(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.code == code).order_by(QuestionnaireVersion.version)
+    ))
+
+
+def latest_version(session: Session, code: str) -> QuestionnaireVersion | None:
+    found = versions_of(session, code)
+    return found[-1] if found else None
+
+
+def same_content_version(session: Session, questionnaire: Questionnaire) -> QuestionnaireVersion | None:
+    """A stored version of the same code with exactly this content (the version number aside)."""
+    # Compare through JSON so that the stored definition (read back from JSON) and the new one agree.
+    wanted = _content_key(json.loads(json.dumps(questionnaire.to_dict(), ensure_ascii=False)))
+    return next((v for v in versions_of(session, questionnaire.code) if _content_key(v.definition) == wanted), None)
+
+
+def save_new_version(session: Session, actor: str | None, questionnaire: Questionnaire
+                     ) -> tuple[QuestionnaireVersion, bool]:
+    """Store an uploaded questionnaire as the next version of its code.
+
+    Same content as a stored version of that code: that version is returned, ``created`` False.
+    Otherwise it is stored as version = highest stored version + 1 (1 for a new code), whatever
+    version number the file carried, and the change is audited.
+    """
+    existing = same_content_version(session, questionnaire)
+    if existing is not None:
+        return existing, False
+    highest = session.scalar(
+        select(func.max(QuestionnaireVersion.version)).where(QuestionnaireVersion.code == questionnaire.code)
+    )
+    number = (highest or 0) + 1
+    renumbered = dataclasses.replace(questionnaire, version=number)
+    # Re-check the renumbered questionnaire by the same rules as a file (and fail loudly if not valid).
+    checked = parse_questionnaire(yaml_data(renumbered), f"{questionnaire.code} v{number}")
+    if checked.content_hash() != renumbered.content_hash():
+        raise QuestionnaireError([f"问卷 {questionnaire.code} 重新编号后内容发生变化 / "
+                                  f"questionnaire {questionnaire.code} changed when renumbered"])
+    stored = repo.save_questionnaire(session, renumbered)
+    accounts.record(session, actor, "questionnaire.version", questionnaire.code, version=number,
+                    uploaded_version=questionnaire.version, content_hash=stored.content_hash)
+    return stored, True
+
+
+def list_versions(session: Session) -> pd.DataFrame:
+    """Every stored version: id, code, version, title, created_at, rounds (codes using it), responses."""
+    rows = session.execute(
+        select(QuestionnaireVersion.id, QuestionnaireVersion.code, QuestionnaireVersion.version,
+               QuestionnaireVersion.title_zh, QuestionnaireVersion.definition, QuestionnaireVersion.created_at)
+        .order_by(QuestionnaireVersion.code, QuestionnaireVersion.version)
+    ).all()
+    rounds: dict[int, list[str]] = {}
+    for version_id, round_code in session.execute(
+        select(SurveyRound.questionnaire_id, SurveyRound.code).order_by(SurveyRound.code)
+    ):
+        rounds.setdefault(version_id, []).append(round_code)
+    responses = dict(session.execute(
+        select(Response.questionnaire_id, func.count()).group_by(Response.questionnaire_id)
+    ).all())
+    columns = ["id", "code", "version", "title", "title_en", "created_at", "rounds", "responses"]
+    frame = pd.DataFrame(
+        [
+            (row.id, row.code, row.version, row.title_zh, (row.definition or {}).get("title", {}).get("en") or row.title_zh,
+             row.created_at, ", ".join(rounds.get(row.id, [])), int(responses.get(row.id, 0)))
+            for row in rows
+        ],
+        columns=columns,
+    )
+    return frame.astype({"id": "int64", "version": "int64", "responses": "int64"})
+
+
+def load_version(session: Session, version_id: int) -> Questionnaire:
+    return repo.load_questionnaire_version(session, version_id)
+
+
+# ---------------------------------------------------------------------------------------- export
+
+
+def yaml_data(questionnaire: Questionnaire) -> dict[str, Any]:
+    """The questionnaire as the plain data of a YAML file that loads back to exactly the same content.
+
+    Defaults are written out (options, positive, invalid), so the file does not depend on the defaults
+    of the version of the software that reads it.
+    """
+    full = questionnaire.to_dict()
+    data: dict[str, Any] = {"code": full["code"], "version": full["version"], "title": full["title"]}
+    for key in ("intro", "thanks"):
+        if full[key]:
+            data[key] = full[key]
+    if full["sections"]:
+        data["sections"] = full["sections"]
+    questions = []
+    for question, raw in zip(questionnaire.questions, full["questions"]):
+        out: dict[str, Any] = {"code": raw["code"]}
+        if raw["section"] is not None:
+            out["section"] = raw["section"]
+        out["type"] = raw["type"]
+        out["label"] = raw["label"]
+        if raw["help"]:
+            out["help"] = raw["help"]
+        out["required"] = raw["required"]
+        if question.type in CHOICE_TYPES:
+            out["options"] = raw["options"]
+            if raw["indicator"]:
+                out["indicator"] = raw["indicator"]
+            out["positive"] = raw["positive"]
+            out["invalid"] = raw["invalid"]
+            if raw["correct"]:
+                out["correct"] = raw["correct"]
+            if raw["screening"] is not None:
+                out["screening"] = raw["screening"]
+            if raw["demographic"]:
+                out["demographic"] = raw["demographic"]
+        elif question.type == "number":
+            for key in ("min", "max"):
+                if raw[key] is not None:
+                    out[key] = raw[key]
+            out["integer"] = raw["integer"]
+        elif raw["max_length"] is not None:
+            out["max_length"] = raw["max_length"]
+        if raw["relevant"]:
+            out["relevant"] = raw["relevant"]
+        questions.append(out)
+    data["questions"] = questions
+    return data
+
+
+def to_yaml(questionnaire: Questionnaire) -> str:
+    """A YAML file of the questionnaire (codes such as yes / 18_29 are quoted for other YAML tools)."""
+    header = (f"# {questionnaire.title.get('zh', questionnaire.code)}（第 {questionnaire.version} 版）\n"
+              "# 格式说明见 questionnaires/README.md / format: see questionnaires/README.md\n")
+    return header + yaml.safe_dump(yaml_data(questionnaire), allow_unicode=True, sort_keys=False, width=120)
+
+
+def to_xlsform(questionnaire: Questionnaire) -> bytes:
+    from questionnaires.xlsform import write_xlsform
+
+    return write_xlsform(questionnaire)
+
+
+def export_name(questionnaire: Questionnaire, suffix: str) -> str:
+    return f"{questionnaire.code}_v{questionnaire.version}.{suffix}"
+
+
+# ---------------------------------------------------------------------------------------- comparable items
+
+
+def _msg(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+def comparable_items(q_old: Questionnaire, q_new: Questionnaire) -> pd.DataFrame:
+    """Which indicator items' rates may be compared between two versions (matched by question code).
+
+    One row per indicator item of either version: ``item``, ``indicator_old``, ``indicator_new``,
+    ``comparable`` (present in both with the same indicator and the same positive and invalid option
+    codes) and ``reason`` (bilingual, empty when comparable).
+    """
+    codes = [q.code for q in q_old.indicator_items()]
+    codes += [q.code for q in q_new.indicator_items() if q.code not in codes]
+    rows = []
+    for code in codes:
+        old = q_old.question(code) if q_old.has_question(code) else None
+        new = q_new.question(code) if q_new.has_question(code) else None
+        reasons = []
+        if old is None:
+            reasons.append(_msg("旧版本没有此题", "not in the old version"))
+        elif new is None:
+            reasons.append(_msg("新版本没有此题", "not in the new version"))
+        else:
+            if old.indicator != new.indicator:
+                reasons.append(_msg(f"指标不同：{old.indicator or '无'} → {new.indicator or '无'}",
+                                    f"different indicator: {old.indicator or 'none'} → {new.indicator or 'none'}"))
+            for field, zh in (("positive", "正面选项"), ("invalid", "无效选项")):
+                before, after = getattr(old, field), getattr(new, field)
+                if before != after:
+                    b = ", ".join(c for c in old.option_codes if c in before) or "-"
+                    a = ", ".join(c for c in new.option_codes if c in after) or "-"
+                    reasons.append(_msg(f"{zh}不同：{b} → {a}", f"different {field} options: {b} → {a}"))
+        rows.append({
+            "item": code,
+            "indicator_old": old.indicator if old else None,
+            "indicator_new": new.indicator if new else None,
+            "comparable": not reasons,
+            "reason": "；".join(r.split(" / ")[0] for r in reasons) + (
+                " / " + "; ".join(r.split(" / ")[1] for r in reasons) if reasons else ""),
+        })
+    return pd.DataFrame(rows, columns=["item", "indicator_old", "indicator_new", "comparable", "reason"])
+
+
+def questionnaire_of(row: QuestionnaireVersion) -> Questionnaire:
+    return questionnaire_from_dict(row.definition)
