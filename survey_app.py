@@ -9,9 +9,10 @@ out of the navigation cannot be opened by URL; staff pages also check the role t
 import streamlit as st
 
 from ui import auth
+from ui.entry import mark_entry_run
 from ui.i18n import LANGUAGES, t
 
-st.set_page_config(page_title="文明城市创建问卷调查", page_icon="🏙️", layout="centered")
+st.set_page_config(page_title="文明城市创建问卷调查", page_icon=":material/location_city:", layout="centered")
 
 if "lang" not in st.session_state:
     requested = st.query_params.get("lang")
@@ -19,22 +20,22 @@ if "lang" not in st.session_state:
 
 staff = auth.current_user()
 PAGE_FILES = {
-    "survey": ("pages/survey.py", "📝"),
-    "interview": ("pages/interview.py", "🎙️"),
-    "dashboard": ("pages/dashboard.py", "📊"),
-    "rounds": ("pages/rounds.py", "🗓️"),
-    "fieldwork": ("pages/fieldwork.py", "📈"),
-    "links": ("pages/links.py", "🔗"),
-    "paper": ("pages/paper.py", "📄"),
-    "quality": ("pages/quality.py", "🔍"),
-    "questionnaires": ("pages/questionnaires.py", "🗂️"),
-    "report": ("pages/report.py", "🖨️"),
-    "insights": ("pages/insights.py", "🔎"),
-    "planner": ("pages/planner.py", "🧮"),
-    "users": ("pages/users.py", "👥"),
-    "audit": ("pages/audit.py", "🧾"),
-    "methods": ("pages/methods.py", "📖"),
-    "account": ("pages/account.py", "🔑"),
+    "survey": ("pages/survey.py", ":material/edit_note:"),
+    "interview": ("pages/interview.py", ":material/record_voice_over:"),
+    "dashboard": ("pages/dashboard.py", ":material/monitoring:"),
+    "rounds": ("pages/rounds.py", ":material/event:"),
+    "fieldwork": ("pages/fieldwork.py", ":material/directions_walk:"),
+    "links": ("pages/links.py", ":material/qr_code_2:"),
+    "paper": ("pages/paper.py", ":material/description:"),
+    "quality": ("pages/quality.py", ":material/fact_check:"),
+    "questionnaires": ("pages/questionnaires.py", ":material/library_books:"),
+    "report": ("pages/report.py", ":material/print:"),
+    "insights": ("pages/insights.py", ":material/insights:"),
+    "planner": ("pages/planner.py", ":material/calculate:"),
+    "users": ("pages/users.py", ":material/group:"),
+    "audit": ("pages/audit.py", ":material/receipt_long:"),
+    "methods": ("pages/methods.py", ":material/menu_book:"),
+    "account": ("pages/account.py", ":material/key:"),
 }
 allowed = auth.PAGES_BY_ROLE[staff.role if staff else None]
 pages = [
@@ -44,4 +45,5 @@ pages = [
     for index, name in enumerate(allowed)
 ]
 page = st.navigation(pages)
+mark_entry_run()
 page.run()

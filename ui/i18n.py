@@ -172,8 +172,12 @@ def language_switch() -> None:
     """The 中文 / English switch at the top of a page (on a phone the sidebar is folded away).
 
     Each page draws it first thing: a widget drawn by the entry file does not survive a change of
-    page, and the choice itself is kept under its own key ("lang") for the same reason.
+    page, and the choice itself is kept under its own key ("lang") for the same reason.  Being the
+    first call of every page, it also sends a visit that skipped the entry file through it.
     """
+    from ui.entry import ensure_entry_run
+
+    ensure_entry_run()
     st.radio(TEXTS["language"][0], options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang_switch",
              index=list(LANGUAGES).index(lang()), horizontal=True, label_visibility="collapsed",
              on_change=_switch_language)
