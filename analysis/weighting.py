@@ -1,0 +1,657 @@
+"""Survey weights and weighted rates with design-based intervals.
+
+Mock survey rounds over-sample whoever is easy to reach (retired people in the
+daytime, people near the community office). This module re-weights
+respondents to a district's known population by age group and sex
+(:func:`poststratification_weights`, :func:`raking_weights`), reports what the
+weighting costs in precision (:func:`kish_deff`,
+:func:`effective_sample_size`) and computes weighted rates whose intervals
+come from the linearised variance of a weighted ratio, never from treating the
+weights as if they were counts (:func:`weighted_ratio`,
+:func:`weighted_rates_by_group`, :func:`weighted_rates_from_cell_sums`).
+
+All weights returned here are *relative*: they have mean 1 over the sample
+(``Σ n w = Σ n``), so weighted counts stay on the scale of the interviews. A
+rate, its standard error and its effective sample size do not change when all
+weights are multiplied by a constant.
+
+Error messages meant for analysts are bilingual: Chinese first, then English,
+separated by `` / ``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .proportion import _as_float, _check_confidence, _check_method, proportion_ci
+
+__all__ = [
+    "CELL_SUMS",
+    "WeightedRate",
+    "poststratification_weights",
+    "raking_weights",
+    "kish_deff",
+    "effective_sample_size",
+    "weighted_ratio",
+    "weighted_rates_by_group",
+    "weighted_rates_from_cell_sums",
+]
+
+# Per-cell sums the app stores (see analysis.rollup.SUMS) plus the cell's weight.
+CELL_SUMS = ("respondents", "valid", "positive", "valid_sq", "positive_sq", "valid_positive")
+RATE_COLUMNS = ("respondents", "valid", "positive", "rate", "se", "deff", "n_eff", "ci_low", "ci_high")
+# At most this many offending cells are spelled out in an error message.
+_MAX_NAMED = 5
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _cell_label(row: Mapping, cells: Sequence[str]) -> str:
+    return ", ".join(f"{c}={row[c]}" for c in cells)
+
+
+def _cell_list(frame: pd.DataFrame, cells: Sequence[str]) -> str:
+    labels = [_cell_label(r, cells) for r in frame[list(cells)].to_dict("records")[:_MAX_NAMED]]
+    more = len(frame) - len(labels)
+    return "; ".join(labels) + (f" (+{more})" if more > 0 else "")
+
+
+def _check_unique(frame: pd.DataFrame, cells: Sequence[str], zh: str, en: str) -> None:
+    dup = frame[frame.duplicated(list(cells), keep=False)]
+    if len(dup):
+        cell = _cell_list(dup.drop_duplicates(list(cells)), cells)
+        raise ValueError(f"{zh}中单元重复：{cell} / {en} lists cell(s) more than once: {cell}")
+
+
+def _nonnegative(values: np.ndarray, what: str) -> np.ndarray:
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"{what} 必须是有限的非负数 / {what} must be finite and non-negative")
+    return values
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def poststratification_weights(
+    sample_counts: pd.DataFrame,
+    population: pd.DataFrame,
+    cells: Sequence[str] = ("age_group", "sex"),
+) -> pd.DataFrame:
+    """Post-stratification weights: population share over sample share per cell.
+
+    Parameters
+    ----------
+    sample_counts : DataFrame
+        One row per cell: the ``cells`` columns and ``n`` (respondents
+        interviewed in the cell).
+    population : DataFrame
+        One row per cell: the same ``cells`` columns and ``population``
+        (residents in the cell, e.g. from the census or the household
+        register).
+    cells : sequence of str
+        Columns that define a cell. Include ``district_id`` to post-stratify
+        each district to its own population: rates inside a district only
+        depend on the weights' ratios within the district.
+
+    Returns
+    -------
+    DataFrame
+        One row per cell with ``n > 0``: the ``cells`` columns, ``n``,
+        ``population`` and ``weight``.
+
+    Raises
+    ------
+    ValueError
+        When a cell with respondents has no (or zero) population, when a
+        populated cell has no respondents, when a cell is listed twice, or
+        when counts are negative. The message names the cells in Chinese and
+        English. Such cells must be collapsed with a neighbouring cell before
+        weighting: any weight given to them would be invented.
+
+    Notes
+    -----
+    With ``n_c`` respondents and ``N_c`` residents in cell ``c``,
+    ``n = Σ n_c`` and ``N = Σ N_c``,
+
+    .. math::
+
+        w_c = \\frac{N_c / N}{n_c / n},
+
+    so ``Σ_c n_c w_c = n Σ_c N_c / N = n``: the weights have mean 1 over
+    respondents and the weighted sample reproduces the population's cell
+    shares exactly (Kish 1965, section 11.7; Holt & Smith 1979).
+
+    References
+    ----------
+    .. [1] Kish, L. (1965). Survey Sampling, section 11.7. Wiley.
+    .. [2] Holt, D. & Smith, T. M. F. (1979). Post stratification. JRSS A
+       142, 33-46.
+    """
+    cells = list(cells)
+    _check_unique(sample_counts, cells, "样本数据", "sample_counts")
+    _check_unique(population, cells, "人口数据", "population")
+    merged = pd.merge(
+        sample_counts[[*cells, "n"]], population[[*cells, "population"]],
+        on=cells, how="outer", indicator=True, sort=True,
+    )
+    n = merged["n"].to_numpy(dtype=float, na_value=0.0)
+    pop = merged["population"].to_numpy(dtype=float, na_value=0.0)
+    _nonnegative(n, "n")
+    _nonnegative(pop, "population")
+
+    no_pop = merged[(n > 0) & (pop <= 0)]
+    if len(no_pop):
+        cell = _cell_list(no_pop, cells)
+        raise ValueError(
+            f"人口数据缺少单元 {cell}（该单元有受访者）；请与相邻单元合并或补充人口数 / "
+            f"population has no cell {cell} although the sample has respondents there; "
+            f"merge it with a neighbouring cell or supply its population"
+        )
+    no_sample = merged[(pop > 0) & (n <= 0)]
+    if len(no_sample):
+        cell = _cell_list(no_sample, cells)
+        raise ValueError(
+            f"样本缺少单元 {cell}（该单元有人口）；请与相邻单元合并 / "
+            f"sample has no respondents in cell {cell} although it has population; "
+            f"merge it with a neighbouring cell"
+        )
+    if n.sum() <= 0:
+        raise ValueError("样本为空 / the sample is empty")
+
+    keep = n > 0
+    out = merged.loc[keep, cells].reset_index(drop=True)
+    n, pop = n[keep], pop[keep]
+    out["n"] = n
+    out["population"] = pop
+    out["weight"] = (pop / pop.sum()) / (n / n.sum())
+    return out
+
+
+def raking_weights(
+    sample: pd.DataFrame,
+    margins: Mapping[str, pd.Series],
+    max_iter: int = 100,
+    tol: float = 1e-8,
+    trim: tuple[float | None, float | None] | None = None,
+    base_weights=None,
+) -> pd.Series:
+    """Raking (iterative proportional fitting) weights to known margins.
+
+    Parameters
+    ----------
+    sample : DataFrame
+        One row per respondent, or one row per cell with a column ``n``
+        (respondents in the cell). Must hold a column for every variable in
+        ``margins``.
+    margins : mapping of str to Series
+        ``variable -> target totals by category`` (Series indexed by
+        category), e.g. ``{"sex": pd.Series({"male": 512_000, "female":
+        498_000}), "age_group": ...}``. Only each margin's shares matter, so
+        totals from different tables need not agree exactly.
+    max_iter : int
+        Maximum number of raking cycles (one cycle adjusts every variable
+        once).
+    tol : float
+        Convergence criterion: the largest gap between a weighted sample
+        share and its target share, over all categories of all variables.
+    trim : (lower, upper) or None
+        Bounds for the weights as multiples of the mean weight (which is 1),
+        e.g. ``(0.3, 3.0)``. ``None`` for either bound leaves that side open.
+        After each cycle the weights are clipped to the bounds and raking
+        continues until the margins are met (within ``tol``) with every
+        weight inside the bounds.
+    base_weights : array_like, optional
+        Starting weights per row (design weights). Default all 1.
+
+    Returns
+    -------
+    Series
+        ``weight`` per row of ``sample`` (same index), scaled to mean 1 over
+        respondents: ``Σ n w = Σ n``.
+
+    Raises
+    ------
+    ValueError
+        When a category with a positive target has no respondents, when a
+        sample category is missing from (or has a zero target in) its margin,
+        when trimming bounds exclude the mean weight 1, or when raking does
+        not converge within ``max_iter`` cycles (bounds too tight, or margins
+        that the sample cannot meet).
+
+    Notes
+    -----
+    With row counts ``n_i``, the target total of category ``k`` of variable
+    ``v`` rescaled to the sample size, ``T_{vk} = n · M_{vk} / Σ_k M_{vk}``,
+    each step of a cycle multiplies the weights of the rows in category ``k``
+    by
+
+    .. math::
+
+        f_{vk} = T_{vk} / \\sum_{i \\in k} n_i w_i ,
+
+    which meets margin ``v`` exactly and disturbs the others a little less
+    each cycle (Deming & Stephan 1940). The fixed point minimises the raking
+    (multiplicative) distance to the base weights subject to the margins
+    (Deville & Särndal 1992). With a single variable, or with a full
+    cross-classification as the only "margin", raking is post-stratification.
+    With two variables it equals post-stratification on the cross-table
+    exactly when the population-to-sample ratio of the cross-table factorises
+    (no interaction), e.g. when both the sample and the population tables are
+    independent.
+
+    Trimming follows the usual trim-and-rerake scheme (Izrael, Hoaglin &
+    Battaglia 2000): extreme weights cost more in variance (see
+    :func:`kish_deff`) than the small bias they remove.
+
+    References
+    ----------
+    .. [1] Deming, W. E. & Stephan, F. F. (1940). On a least squares
+       adjustment of a sampled frequency table when the expected marginal
+       totals are known. Ann. Math. Statist. 11, 427-444.
+    .. [2] Deville, J.-C. & Särndal, C.-E. (1992). Calibration estimators in
+       survey sampling. JASA 87, 376-382.
+    .. [3] Izrael, D., Hoaglin, D. C. & Battaglia, M. P. (2000). A SAS macro
+       for balancing a weighted sample. Proceedings of SUGI 25, paper 275.
+    """
+    if not margins:
+        raise ValueError("没有给出任何边际 / no margins given")
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
+    counts = _as_float(sample["n"]) if "n" in sample.columns else np.ones(len(sample))
+    _nonnegative(counts, "n")
+    total = counts.sum()
+    if total <= 0:
+        raise ValueError("样本为空 / the sample is empty")
+
+    w = np.ones(len(sample)) if base_weights is None else _as_float(base_weights).copy()
+    if w.shape != counts.shape:
+        raise ValueError("base_weights must have one value per row of sample")
+    _nonnegative(w, "base_weights")
+    if np.sum(counts * w) <= 0:
+        raise ValueError("base_weights are all zero")
+    w *= total / np.sum(counts * w)
+
+    lower, upper = (None, None) if trim is None else trim
+    lower = 0.0 if lower is None else float(lower)
+    upper = np.inf if upper is None else float(upper)
+    if not 0.0 <= lower <= 1.0 <= upper:
+        raise ValueError(
+            f"修剪界限必须包含平均权重 1：{trim!r} / trim bounds must satisfy "
+            f"0 <= lower <= 1 <= upper (multiples of the mean weight), got {trim!r}"
+        )
+
+    plan = []  # (variable, codes, target totals on the sample scale)
+    for var, margin in margins.items():
+        plan.append((var, *_margin_codes(sample[var], counts, margin, var, total)))
+
+    def gap() -> float:
+        return max(
+            np.max(np.abs(np.bincount(codes, counts * w, target.size) - target)) / total
+            for _, codes, target in plan
+        )
+
+    for _ in range(max_iter):
+        for _, codes, target in plan:
+            achieved = np.bincount(codes, counts * w, target.size)
+            # Target-0 categories hold no respondents (checked above): factor 1 is a no-op.
+            factor = np.divide(target, achieved, out=np.ones_like(target), where=achieved > 0)
+            w *= factor[codes]
+        if trim is not None:
+            # The last step left Σ n w = Σ n, so the mean weight is 1 and the
+            # bounds are absolute; clipping moves the mean by less than tol.
+            w = np.clip(w, lower, upper)
+        # Checked after clipping, so the weights returned are inside the bounds
+        # and the margins are met: both hold at the fixed point.
+        worst = gap()
+        if worst < tol:
+            return pd.Series(w, index=sample.index, name="weight")
+
+    hint_zh = "（修剪界限可能过紧）" if trim is not None else ""
+    hint_en = " (the trimming bounds may be too tight)" if trim is not None else ""
+    raise ValueError(
+        f"加权迭代 {max_iter} 次后未收敛，边际最大偏差 {worst:.3g}{hint_zh} / "
+        f"raking did not converge after {max_iter} iterations; largest margin gap "
+        f"{worst:.3g} > tol {tol:g}{hint_en}"
+    )
+
+
+def _margin_codes(values: pd.Series, counts: np.ndarray, margin: pd.Series, var: str, total: float):
+    """Category codes of each row against ``margin`` and targets on the sample scale."""
+    margin = pd.Series(margin)
+    if margin.index.has_duplicates:
+        raise ValueError(f"边际 {var} 的类别重复 / margin {var} lists a category more than once")
+    target = _nonnegative(_as_float(margin), f"margin {var}")
+    if target.sum() <= 0:
+        raise ValueError(f"边际 {var} 的总数为 0 / margin {var} sums to zero")
+    codes = margin.index.get_indexer(pd.Index(values))
+    unknown = (codes < 0) & (counts > 0)
+    if unknown.any():
+        cats = ", ".join(f"{var}={c}" for c in pd.unique(values[unknown])[:_MAX_NAMED])
+        raise ValueError(f"边际中缺少样本类别 {cats} / margin {var} has no target for sample category {cats}")
+    codes = np.where(codes < 0, 0, codes)  # rows with n = 0 only; they never count
+    achieved = np.bincount(codes, counts, target.size)
+    empty = (target > 0) & (achieved <= 0)
+    if empty.any():
+        cats = ", ".join(f"{var}={c}" for c in margin.index[empty][:_MAX_NAMED])
+        raise ValueError(f"样本缺少类别 {cats} / sample has no respondents in category {cats}")
+    zero = (target <= 0) & (achieved > 0)
+    if zero.any():
+        cats = ", ".join(f"{var}={c}" for c in margin.index[zero][:_MAX_NAMED])
+        raise ValueError(f"边际中类别 {cats} 的目标为 0 但有受访者 / margin {var} has a zero target for sample category {cats}")
+    return codes, target / target.sum() * total
+
+
+def kish_deff(weights, counts=None) -> float:
+    """Kish's design effect due to unequal weights.
+
+    Parameters
+    ----------
+    weights : array_like
+        One weight per respondent, or per cell when ``counts`` is given.
+    counts : array_like, optional
+        Respondents per cell; each cell's weight counts ``counts`` times.
+
+    Returns
+    -------
+    float
+        ``deff = n Σ w² / (Σ w)²`` with ``n = Σ counts`` and the sums over
+        respondents (``Σ c w²`` and ``Σ c w`` over cells). At least 1, equal
+        to 1 for equal weights; nan for an empty sample.
+
+    Notes
+    -----
+    ``deff = 1 + CV²(w)`` (population coefficient of variation of the
+    weights): the variance inflation of a weighted mean when the weights are
+    unrelated to the answers (Kish 1965, section 11.7; Kish 1992).
+
+    References
+    ----------
+    .. [1] Kish, L. (1992). Weighting for unequal P_i. Journal of Official
+       Statistics 8, 183-200.
+    """
+    w = _as_float(weights)
+    c = np.ones_like(w) if counts is None else _as_float(counts)
+    sw = np.sum(c * w)
+    return float(np.sum(c) * np.sum(c * w * w) / (sw * sw)) if sw > 0 else float("nan")
+
+
+def effective_sample_size(weights, counts=None) -> float:
+    """Kish's effective sample size ``(Σ w)² / Σ w²`` (= ``n / kish_deff``).
+
+    Parameters and sums as in :func:`kish_deff`. Returns 0 for an empty
+    sample.
+    """
+    w = _as_float(weights)
+    c = np.ones_like(w) if counts is None else _as_float(counts)
+    sw2 = np.sum(c * w * w)
+    return float(np.sum(c * w) ** 2 / sw2) if sw2 > 0 else 0.0
+
+
+# ----------------------------------------------------------------------------- weighted rates
+
+
+class WeightedRate(NamedTuple):
+    """Result of :func:`weighted_ratio`."""
+
+    rate: float
+    variance: float
+    se: float
+    deff: float
+    n_eff: float
+    respondents: int
+
+
+def _weighted_stats(respondents, valid, sw_x, sw_y, resid_ss, kish_sw, kish_sw2):
+    """Rate, se, deff and n_eff of the weighted ratio from group sums.
+
+    ``resid_ss`` is ``Σ w²(y - r x)²``; ``kish_sw`` and ``kish_sw2`` are
+    ``Σ w`` and ``Σ w²`` over the respondents with ``x > 0``.
+    """
+    n = np.asarray(respondents, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(sw_x > 0, sw_y / np.where(sw_x > 0, sw_x, 1.0), np.nan)
+        v = np.where(n >= 2, n / (n - 1.0) * np.maximum(resid_ss, 0.0) / (sw_x * sw_x), np.nan)
+        # Never claim more information than Σx independent unweighted answers:
+        # a chance-small variance would otherwise give a far too narrow interval.
+        n_eff = np.minimum(r * (1.0 - r) / v, valid)
+        kish = kish_sw * kish_sw / kish_sw2
+    # With r in {0, 1} (or one respondent) v is 0 (or undefined) and says
+    # nothing about precision; count each respondent once, discounted for
+    # unequal weights by Kish's factor - the conservative choice.
+    degenerate = ~((r > 0) & (r < 1) & (n >= 2))
+    n_eff = np.where(degenerate, kish, n_eff)
+    n_eff = np.where(sw_x > 0, n_eff, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deff = np.where(n_eff > 0, valid / np.where(n_eff > 0, n_eff, 1.0), np.nan)
+    return r, v, np.sqrt(v), deff, n_eff
+
+
+def _check_answers(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> None:
+    if np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("权重必须是有限的非负数 / weights must be finite and non-negative")
+    if np.any(x < 0) or np.any(y < 0) or np.any(y > x):
+        raise ValueError("需满足 0 <= positive <= valid / answers must satisfy 0 <= positive <= valid")
+
+
+def weighted_ratio(y, x, w) -> WeightedRate:
+    """Weighted rate ``Σwy / Σwx`` with its linearised (Taylor) variance.
+
+    Parameters
+    ----------
+    y : array_like
+        Positive answers per respondent.
+    x : array_like
+        Valid answers per respondent (0 or 1 for a single item, up to the
+        number of items for a pooled indicator). Respondents with ``x = 0``
+        did not answer and are left out.
+    w : array_like
+        Weight per respondent (any scale).
+
+    Returns
+    -------
+    WeightedRate
+        ``(rate, variance, se, deff, n_eff, respondents)``.
+
+    Notes
+    -----
+    Over the ``n`` respondents with ``x_i > 0``, treated as drawn with
+    replacement (no strata, no clusters),
+
+    .. math::
+
+        r = \\frac{\\sum w_i y_i}{\\sum w_i x_i}, \\qquad
+        v = \\frac{n}{n-1} \\frac{\\sum w_i^2 (y_i - r x_i)^2}{(\\sum w_i x_i)^2},
+
+    the Taylor linearisation of a ratio (Cochran 1977, section 6.4; Wolter
+    2007, chapter 6). For a single item (``x_i = 1``) this is the usual
+    variance of a weighted proportion. ``se = sqrt(v)``; the effective sample
+    size is ``n_eff = r(1-r)/v``, capped at ``Σx``, and ``deff = Σx / n_eff``
+    (``= v / (r(1-r)/Σx)`` when the cap does not bind). When ``r`` is 0 or 1,
+    ``v = 0`` carries no information, so ``n_eff`` is Kish's effective sample
+    size of the weights over the respondents (:func:`effective_sample_size`)
+    and ``deff = Σx / n_eff``. Intervals should be
+    ``proportion_ci(r n_eff, n_eff)`` (Korn & Graubard 1998), not
+    ``proportion_ci(Σwy, Σwx)``, which treats weights as counts.
+
+    References
+    ----------
+    .. [1] Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley.
+    .. [2] Wolter, K. M. (2007). Introduction to Variance Estimation, 2nd ed.
+       Springer.
+    .. [3] Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for
+       proportions with small expected number of positive counts estimated
+       from survey data. Survey Methodology 24, 193-201.
+    """
+    y, x, w = np.broadcast_arrays(_as_float(y), _as_float(x), _as_float(w))
+    _check_answers(y, x, w)
+    keep = x > 0
+    y, x, w = y[keep], x[keep], w[keep]
+    sw_x, sw_y = np.sum(w * x), np.sum(w * y)
+    r = sw_y / sw_x if sw_x > 0 else np.nan
+    resid = np.sum(w * w * (y - r * x) ** 2)
+    rate, v, se, deff, n_eff = _weighted_stats(
+        keep.sum(), x.sum(), sw_x, sw_y, resid, w.sum(), np.sum(w * w)
+    )
+    return WeightedRate(float(rate), float(v), float(se), float(deff), float(n_eff), int(keep.sum()))
+
+
+def _group_codes(frame: pd.DataFrame, group_cols: Sequence[str]):
+    """Group number per row and the sorted group keys (one row per group)."""
+    cols = list(group_cols)
+    if not cols:
+        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=pd.RangeIndex(1))
+    grouped = frame.groupby(cols, sort=True, observed=True, dropna=False)
+    codes = grouped.ngroup().to_numpy()
+    keys = grouped.size().reset_index()[cols]
+    return codes, keys
+
+
+def _finish(keys, respondents, valid, positive, stats, method, confidence) -> pd.DataFrame:
+    rate, _, se, deff, n_eff = stats
+    out = keys.reset_index(drop=True).copy()
+    # Counts of people: integers whenever the input was (it always is from the app).
+    out["respondents"] = respondents.astype(np.int64) if np.all(respondents % 1 == 0) else respondents
+    out["valid"] = valid
+    out["positive"] = positive
+    out["rate"], out["se"], out["deff"], out["n_eff"] = rate, se, deff, n_eff
+    out["ci_low"], out["ci_high"] = proportion_ci(rate * n_eff, n_eff, method, confidence)
+    return out
+
+
+def weighted_rates_by_group(
+    frame: pd.DataFrame,
+    group_cols: Sequence[str],
+    y: str = "positive",
+    x: str = "valid",
+    w: str = "weight",
+    method: str = "wilson",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted rates with intervals per group, from per-respondent rows.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per respondent (for one indicator or item): the
+        ``group_cols``, positive answers ``y``, valid answers ``x`` and
+        weight ``w``.
+    group_cols : sequence of str
+        Grouping columns (may be empty: one overall row).
+    y, x, w : str
+        Column names.
+    method, confidence
+        Interval method and level, as in
+        :func:`analysis.proportion.proportion_ci`.
+
+    Returns
+    -------
+    DataFrame
+        One row per group (sorted by the keys): ``group_cols``,
+        ``respondents`` (with ``x > 0``), ``valid`` (Σx) and ``positive``
+        (Σy) unweighted, then ``rate``, ``se``, ``deff``, ``n_eff``,
+        ``ci_low`` and ``ci_high``.
+
+    Notes
+    -----
+    Per group exactly :func:`weighted_ratio`; the interval is
+    ``proportion_ci(rate * n_eff, n_eff, method, confidence)``. The residual
+    sum ``Σ w²(y - r x)²`` is computed in two passes (rate first) to avoid
+    cancellation when ``r`` is close to 1.
+    """
+    _check_method(method)
+    _check_confidence(confidence)
+    yy, xx, ww = _as_float(frame[y]), _as_float(frame[x]), _as_float(frame[w])
+    _check_answers(yy, xx, ww)
+    codes, keys = _group_codes(frame, group_cols)
+    g = len(keys)
+    # Respondents who gave no valid answer are outside the rate's domain.
+    ans = (xx > 0).astype(float)
+    ww = ww * ans
+
+    def s(v):
+        return np.bincount(codes, v, g)
+
+    sw_x, sw_y = s(ww * xx), s(ww * yy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(sw_x > 0, sw_y / sw_x, np.nan)
+    r_row = np.nan_to_num(r[codes])
+    resid = s(ww * ww * (yy - r_row * xx) ** 2)
+    stats = _weighted_stats(s(ans), s(xx), sw_x, sw_y, resid, s(ww), s(ww * ww))
+    return _finish(keys, s(ans), s(xx), s(yy), stats, method, confidence)
+
+
+def weighted_rates_from_cell_sums(
+    cells: pd.DataFrame,
+    group_cols: Sequence[str],
+    method: str = "wilson",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted rates with intervals per group, from per-cell sums.
+
+    The app stores, per weighting cell (e.g. community × age group × sex),
+    sums over the cell's respondents rather than the respondents
+    themselves. Every respondent in a cell has the cell's weight, so the
+    weighted ratio and its linearised variance follow from those sums
+    exactly.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        One row per cell: ``group_cols`` plus ``respondents`` (respondents
+        with ``x > 0``), ``valid`` (Σx), ``positive`` (Σy), ``valid_sq``
+        (Σx²), ``positive_sq`` (Σy²), ``valid_positive`` (Σxy) and
+        ``weight`` (the cell's weight ``w_c``).
+    group_cols : sequence of str
+        Grouping columns (may be empty: one overall row).
+    method, confidence
+        Interval method and level, as in
+        :func:`analysis.proportion.proportion_ci`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`weighted_rates_by_group`.
+
+    Notes
+    -----
+    With sums over cells ``c`` of the group,
+
+    .. math::
+
+        r = \\frac{\\sum_c w_c \\Sigma y}{\\sum_c w_c \\Sigma x}, \\qquad
+        \\sum_i w_i^2 (y_i - r x_i)^2
+          = \\sum_c w_c^2 (\\Sigma y^2 - 2 r \\Sigma xy + r^2 \\Sigma x^2),
+
+    and Kish's respondent-level quantities are ``Σ_c n_c w_c`` and
+    ``Σ_c n_c w_c²``; the rest is :func:`weighted_ratio`. Cancellation in
+    the expanded residual can leave a tiny negative number, which is set
+    to 0.
+    """
+    _check_method(method)
+    _check_confidence(confidence)
+    n_c = _as_float(cells["respondents"])
+    sx, sy = _as_float(cells["valid"]), _as_float(cells["positive"])
+    sxx, syy, sxy = (_as_float(cells[c]) for c in ("valid_sq", "positive_sq", "valid_positive"))
+    wc = _as_float(cells["weight"])
+    used = n_c > 0
+    if np.any(~np.isfinite(wc[used])) or np.any(wc[used] < 0):
+        raise ValueError("有受访者的单元权重必须是有限的非负数 / cells with respondents need a finite, non-negative weight")
+    wc = np.where(used, wc, 0.0)  # empty cells may lack a weight; they contribute nothing
+    codes, keys = _group_codes(cells, group_cols)
+    g = len(keys)
+
+    def s(v):
+        return np.bincount(codes, v, g)
+
+    sw_x, sw_y = s(wc * sx), s(wc * sy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(sw_x > 0, sw_y / sw_x, np.nan)
+    w2 = wc * wc
+    r0 = np.nan_to_num(r)
+    resid = s(w2 * syy) - 2.0 * r0 * s(w2 * sxy) + r0 * r0 * s(w2 * sxx)
+    stats = _weighted_stats(s(n_c), s(sx), sw_x, sw_y, resid, s(n_c * wc), s(n_c * w2))
+    return _finish(keys, s(n_c), s(sx), s(sy), stats, method, confidence)
