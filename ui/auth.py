@@ -21,11 +21,13 @@ KEY = "auth"
 # Which pages each role reaches; the entry file builds the navigation from this one table.
 PAGES_BY_ROLE = {
     None: ("survey", "methods", "account"),
-    "admin": ("dashboard", "insights", "report", "survey", "rounds", "fieldwork", "quality", "questionnaires", "users",
-              "audit", "planner", "methods", "account"),
+    "admin": ("dashboard", "insights", "drilldown", "compare", "weighting", "report", "survey", "rounds",
+              "fieldwork", "quality", "questionnaires", "users", "audit", "planner", "methods", "account"),
     "organiser": ("fieldwork", "survey", "interview", "rounds", "links", "paper", "quality", "questionnaires",
-                  "dashboard", "insights", "report", "planner", "methods", "account"),
-    "analyst": ("dashboard", "insights", "report", "planner", "survey", "methods", "account"),
+                  "dashboard", "insights", "drilldown", "compare", "weighting", "report", "planner", "methods",
+                  "account"),
+    "analyst": ("dashboard", "insights", "drilldown", "compare", "weighting", "report", "planner", "survey",
+                "methods", "account"),
     "interviewer": ("interview", "survey", "methods", "account"),
 }
 

@@ -1,0 +1,91 @@
+"""Analysts: each area's change between two rounds, with an interval for the difference, and the trend."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.compare import compare_rounds
+from data.db import database_url
+from data.questionnaire_versions import comparable_items
+from data.results import levels_below, results_for
+from ui import auth, cached
+from ui.i18n import lang, language_switch, register_texts, t
+
+register_texts({
+    "round_before": ("对比基准轮次", "Earlier round"),
+    "round_after": ("对比轮次", "Later round"),
+    "change": ("变化", "Change"),
+    "change_ci": ("变化的置信区间", "Interval of the change"),
+    "significant": ("超出随机波动", "Beyond chance"),
+    "direction_up": ("上升", "Up"),
+    "direction_down": ("下降", "Down"),
+    "direction_none": ("无显著变化", "No clear change"),
+    "trend": ("各轮次走势", "Trend across rounds"),
+    "compare_help": ("差值区间用 Newcombe 混合得分法，以受访者为单位；区间不含 0 时视为超出随机波动。",
+                     "The interval of the difference is Newcombe's hybrid score interval with the respondent as the "
+                     "unit; a change is beyond chance when the interval excludes 0."),
+    "versions_differ": ("两轮使用的问卷版本不同：以下题目的计分口径已改变，不宜直接比较——{items}",
+                        "The rounds used different questionnaire versions; these items changed how they are scored "
+                        "and should not be compared directly: {items}"),
+})
+
+staff = auth.require("admin", "organiser", "analyst")
+language = lang()
+url = database_url()
+st.title(t("page_compare"))
+st.caption(t("compare_help"))
+
+rounds = cached.rounds(url)
+if len(rounds) < 2:
+    st.info(t("no_rounds"))
+    st.stop()
+names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
+controls = st.columns(3)
+before_code = controls[0].selectbox(t("round_before"), list(names), index=len(rounds) - 2, format_func=names.get,
+                                    key="compare.before")
+after_code = controls[1].selectbox(t("round_after"), list(names), index=len(rounds) - 1, format_func=names.get,
+                                   key="compare.after")
+before_snapshot = cached.snapshot(url, before_code, staff.area_id)
+after_snapshot = cached.snapshot(url, after_code, staff.area_id)
+level = controls[2].selectbox(t("level"), ["city", *levels_below(after_snapshot.scope_level)],
+                              format_func=lambda v: t(f"level_{v}"), key="compare.level")
+
+if before_snapshot.questionnaire.to_dict() != after_snapshot.questionnaire.to_dict():
+    items = comparable_items(before_snapshot.questionnaire, after_snapshot.questionnaire)
+    changed = items.loc[~items["comparable"], "item"].tolist()
+    if changed:
+        st.warning(t("versions_differ", items="、".join(changed)))
+
+before = results_for(before_snapshot).indicators
+after = results_for(after_snapshot).indicators
+change = compare_rounds(before[before["level"] == level], after[after["level"] == level])
+name = "area_name_en" if language == "en" else "area_name_zh"
+labels = after.drop_duplicates("area_id").set_index("area_id")[name]
+st.dataframe(pd.DataFrame({
+    t("area"): change["area_id"].map(labels), t("indicator"): [t(i) for i in change["indicator"]],
+    names[before_code]: [f"{r:.1%}" if pd.notna(r) else "—" for r in change["rate_before"]],
+    names[after_code]: [f"{r:.1%}" if pd.notna(r) else "—" for r in change["rate_after"]],
+    t("change"): [f"{c:+.1%}" if pd.notna(c) else "—" for c in change["change"]],
+    t("change_ci"): [f"{lo:+.1%} – {hi:+.1%}" if pd.notna(lo) else "—" for lo, hi in zip(change["ci_low"], change["ci_high"])],
+    t("significant"): [t(f"direction_{d}") for d in change["direction"]],
+}), hide_index=True, width="stretch")
+
+st.subheader(t("trend"))
+indicator = st.selectbox(t("indicator"), ["awareness", "support", "participation", "satisfaction"], format_func=t,
+                         key="compare.indicator")
+figure = go.Figure()
+for survey_round in rounds:
+    rows = results_for(cached.snapshot(url, survey_round.code, staff.area_id)).indicators
+    rows = rows[(rows["level"] == "city") & (rows["indicator"] == indicator)]
+    if rows.empty or rows["respondents"].iloc[0] == 0:
+        continue
+    row = rows.iloc[0]
+    figure.add_trace(go.Scatter(
+        x=[names[survey_round.code]], y=[row["rate"]], mode="markers", showlegend=False, marker={"size": 11},
+        error_y={"type": "data", "symmetric": False, "array": [row["ci_high"] - row["rate"]],
+                 "arrayminus": [row["rate"] - row["ci_low"]]}))
+target = after_snapshot.targets.get(indicator)
+if target:
+    figure.add_hline(y=target, line_dash="dash", annotation_text=f"{t('target')} {target:.0%}")
+figure.update_layout(yaxis_tickformat=".0%", height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+st.plotly_chart(figure, width="stretch", key="compare.trend")

@@ -1,0 +1,134 @@
+"""Analysts: weight respondents to each district's population by age group × sex.
+
+Mock rounds over-sample whoever is easy to reach; weighting corrects the mix, at the price of a
+design effect, shown with the effective sample size beside every weighted rate.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from analysis import METHODS, verdicts
+from analysis.rates import add_indicator_rates
+from analysis.weighting import poststratification_weights, raking_weights, weighted_rates_from_cell_sums
+from data.db import database_url, read_session, write_session
+from data.population import (PopulationFileError, population_frame, population_template, read_population_file,
+                             save_population)
+from ui import auth, cached
+from ui.i18n import lang, language_switch, register_texts, t
+from ui.state import engine
+
+register_texts({
+    "weighting_help": ("按各区（县）已知的年龄 × 性别人口结构对受访者加权。加权后的置信区间按有效样本量计算，而不是把权重当作人数。",
+                       "Respondents are weighted to each district's known population by age group × sex. Weighted "
+                       "intervals use the effective sample size, never the weights as if they were counts."),
+    "population_data": ("人口数据", "Population data"),
+    "population_template": ("下载人口数据模板（CSV）", "Download the population template (CSV)"),
+    "population_upload": ("上传人口数据（CSV 或 Excel）", "Upload population data (CSV or Excel)"),
+    "population_saved": ("已保存 {n} 行人口数据。", "{n} population rows saved."),
+    "population_missing": ("还没有人口数据：请先下载模板、填写并上传。", "No population data yet: download the template, fill it in and upload it."),
+    "weighting_method": ("加权方法", "Weighting method"),
+    "poststratification": ("事后分层（年龄 × 性别交叉）", "Post-stratification (age × sex cells)"),
+    "raking": ("迭代比例拟合（年龄、性别边际）", "Raking (age and sex margins)"),
+    "trim": ("权重截断（平均权重的倍数上限）", "Trim weights at this multiple of the mean"),
+    "unweighted": ("未加权", "Unweighted"),
+    "weighted": ("加权", "Weighted"),
+    "n_eff": ("有效样本量", "Effective sample size"),
+    "weighting_failed": ("无法加权：{reason}", "Cannot weight: {reason}"),
+    "district_only": ("加权在区（县）及以上范围提供。", "Weighting is available for a district or the whole city."),
+})
+
+staff = auth.require("admin", "organiser", "analyst")
+language = lang()
+url = database_url()
+st.title(t("page_weighting"))
+st.caption(t("weighting_help"))
+
+rounds = cached.rounds(url)
+names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
+controls = st.columns(3)
+round_code = controls[0].selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
+                                   key="weighting.round")
+method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="weighting.method")
+confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="weighting.confidence",
+                                   format_func=lambda c: f"{c:.0%}")
+snapshot = cached.snapshot(url, round_code, staff.area_id)
+areas = cached.areas(url)
+
+with st.expander(t("population_data"), expanded=False):
+    st.download_button(t("population_template"), population_template(areas, snapshot.questionnaire),
+                       file_name="population_template.csv", mime="text/csv")
+    upload = st.file_uploader(t("population_upload"), type=["csv", "xlsx"], key="weighting.upload")
+    if upload is not None and st.button(t("save"), key="weighting.save"):
+        try:
+            imported = read_population_file(upload.getvalue(), upload.name, areas, snapshot.questionnaire)
+            if not imported.errors.empty:
+                st.dataframe(imported.errors, hide_index=True)
+            with write_session(engine()) as session:
+                saved = save_population(session, staff.username, imported)
+        except PopulationFileError as problem:
+            st.error(str(problem))
+        else:
+            st.success(t("population_saved", n=saved))
+
+if snapshot.cells is None or snapshot.cells.empty:
+    st.info(t("district_only"))
+    st.stop()
+with read_session(engine()) as session:
+    population = population_frame(session)
+population = population.rename(columns={"area_id": "district_id"})
+population = population[population["district_id"].isin(snapshot.cells["district_id"].unique())]
+if population.empty:
+    st.info(t("population_missing"))
+    st.stop()
+
+columns = st.columns(2)
+scheme = columns[0].radio(t("weighting_method"), ["poststratification", "raking"], format_func=t,
+                          key="weighting.scheme")
+trim = columns[1].number_input(t("trim"), min_value=1.5, max_value=20.0, value=5.0, step=0.5, key="weighting.trim")
+
+pooled = snapshot.cells[snapshot.cells["item"] == ""]
+cells = ["district_id", "age_group", "sex"]
+# Respondents per cell: the most of any indicator (some skip every item of one indicator).
+sample = pooled.groupby(cells, as_index=False)["respondents"].max().rename(columns={"respondents": "n"})
+sample = sample[(sample["age_group"] != "") & (sample["sex"] != "")]
+try:
+    if scheme == "poststratification":
+        weights = poststratification_weights(sample, population, cells=cells)
+    else:
+        parts = []
+        for district_id, part in sample.groupby("district_id"):
+            people = population[population["district_id"] == district_id]
+            margins = {"age_group": people.groupby("age_group")["population"].sum(),
+                       "sex": people.groupby("sex")["population"].sum()}
+            weight = raking_weights(part.reset_index(drop=True), margins, trim=(None, trim))
+            parts.append(part.assign(weight=weight.to_numpy()))
+        weights = pd.concat(parts)[[*cells, "weight"]]
+except ValueError as problem:
+    st.error(t("weighting_failed", reason=problem))
+    st.stop()
+
+weighted_cells = pooled.merge(weights[[*cells, "weight"]], on=cells, how="inner")
+indicators = [i for i in ("awareness", "support", "participation", "satisfaction") if i in set(pooled["indicator"])]
+name = "name_en" if language == "en" else "name_zh"
+district_names = dict(zip(areas["id"], areas[name]))
+SUMS = ["respondents", "valid", "positive", "valid_sq", "positive_sq", "valid_positive"]
+groupings = [["district_id", "indicator"]] + ([["indicator"]] if staff.area_id is None else [])
+tables = []
+for group in groupings:
+    weighted = weighted_rates_from_cell_sums(weighted_cells, group, method, confidence)
+    plain = add_indicator_rates(weighted_cells.groupby(group, as_index=False)[SUMS].sum(), method, confidence)
+    merged = weighted.merge(plain[[*group, "rate"]].rename(columns={"rate": "rate_plain"}), on=group)
+    merged["area"] = merged["district_id"].map(district_names) if "district_id" in group else t("whole_city")
+    tables.append(merged)
+table = pd.concat(tables, ignore_index=True)
+table = table[table["indicator"].isin(indicators)]
+table["target"] = table["indicator"].map(lambda i: snapshot.targets.get(i))
+table["verdict"] = verdicts(table["ci_low"], table["ci_high"], table["target"].astype(float))
+st.dataframe(pd.DataFrame({
+    t("area"): table["area"], t("indicator"): [t(i) for i in table["indicator"]],
+    t("respondents"): table["respondents"], t("unweighted"): [f"{r:.1%}" for r in table["rate_plain"]],
+    t("weighted"): [f"{r:.1%}" for r in table["rate"]],
+    t("ci"): [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+    t("deff"): table["deff"].round(2), t("n_eff"): table["n_eff"].round(0),
+    t("verdict"): [t(v) for v in table["verdict"]],
+}), hide_index=True, width="stretch")
