@@ -2,8 +2,8 @@
 
 Until some session has run `st.navigation`, Streamlit treats an app that has a `pages/` folder as a
 legacy multipage app: a URL such as /dashboard runs pages/dashboard.py directly, without the entry
-file, and the sidebar lists every file.  The first such visit is sent through the entry once;
-after that Streamlit uses our navigation for every session of the process.
+file, and the sidebar lists every file.  The first such visit is sent through the entry once (with
+its URL parameters); after that Streamlit uses our navigation for every session of the process.
 """
 
 from pathlib import Path
@@ -21,4 +21,4 @@ def mark_entry_run() -> None:
 
 def ensure_entry_run() -> None:
     if not _entry_has_run:
-        st.switch_page(ENTRY)
+        st.switch_page(ENTRY, query_params=st.query_params.to_dict())  # keep ?lang=, ?community=

@@ -92,8 +92,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "required_mark": ("（必答）", "(required)"),
     "optional_mark": ("（选答）", "(optional)"),
     "thanks_title": ("提交成功，感谢您的参与！", "Submitted. Thank you for taking part!"),
-    "already_submitted": ("这份问卷已经提交过了，无需重复提交。感谢您的参与！",
-                          "This questionnaire was already submitted; there is no need to submit it again. Thank you!"),
     "not_eligible": ("感谢您的配合！本次调查面向在本市居住满 6 个月的 18 岁以上居民，您的回答不计入统计。",
                      "Thank you! This survey is for residents aged 18+ who have lived here 6 months or more; your answers are not counted."),
     "invitation_needed": ("本轮调查凭邀请码参加，请扫描您收到的邀请二维码。",

@@ -23,7 +23,8 @@ def survey_link(base_url: str, community_code: str, round_code: str | None = Non
         params["round"] = round_code
     if token:
         params["token"] = token
-    return f"{base_url.rstrip('/')}/survey?{urlencode(params)}"
+    # The questionnaire is the visitor's default page, which Streamlit serves at the root only.
+    return f"{base_url.rstrip('/')}/?{urlencode(params)}"
 
 
 def qr_png(text: str, box_size: int = 8) -> bytes:

@@ -15,7 +15,7 @@ CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
 
 def question_widget(question: Question, number: int, previous, key: str, lang: str, required_mark: str,
                     multi_hint: str):
-    label = f"**{number}. {question.text(lang)}** {required_mark}"
+    label = f"**{number}. {question.text(lang)}** {required_mark}".rstrip()
     help_text = (question.help or {}).get(lang) or (question.help or {}).get("zh")
     codes = [option.code for option in question.options]
     if question.type in CHOICE_TYPES:

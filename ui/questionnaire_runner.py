@@ -20,6 +20,13 @@ from ui.question_widgets import question_widget
 from ui.state import engine
 
 
+# Answer options as tall as a fingertip (about 44 px): respondents are often elderly, on small phones.
+TOUCH_FRIENDLY_CSS = """<style>
+[data-testid="stForm"] [role="radiogroup"] label,
+[data-testid="stForm"] [data-testid="stCheckbox"] label { min-height: 2.75rem; align-items: center; }
+</style>"""
+
+
 def questionnaire_state(state_key: str, round_code: str, community_id: int | None = None) -> dict:
     """This page's state for the round, started afresh when the round or community changes."""
     state = st.session_state.setdefault(state_key, {})
@@ -44,7 +51,7 @@ def show_outcome(state: dict, questionnaire: Questionnaire) -> bool:
     elif done == "quota_full":
         st.warning(t("quota_cell_full"))
     else:
-        st.success(t("thanks_title") if done == "stored" else t("already_submitted"))
+        st.success(t("thanks_title"))
         thanks = questionnaire.thanks or {}
         if thanks:
             st.write(thanks.get(lang()) or thanks.get("zh"))
@@ -71,15 +78,17 @@ def run_questionnaire(
     step = steps[step_index]
     numbers = {q.code: n for n, q in enumerate((q for s in steps for q in s), start=1)}
 
+    st.markdown(TOUCH_FRIENDLY_CSS, unsafe_allow_html=True)
     st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
     errors: dict = state["errors"]
     if errors:
         st.error(t("fix_errors", n=len(errors)))
 
-    with st.form(f"{round_code}.{state['rid']}.step{step_index}", border=False):
+    # Enter must not submit: it would press the form's first button from a phone's number field.
+    with st.form(f"{round_code}.{state['rid']}.step{step_index}", border=False, enter_to_submit=False):
         values = {}
         for question in step:
-            mark = t("required_mark") if question.required else t("optional_mark")
+            mark = required_mark(question)
             values[question.code] = question_widget(
                 question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
                 language, mark, t("select_all_that_apply"),
@@ -87,9 +96,9 @@ def run_questionnaire(
             if question.code in errors:
                 st.error(errors[question.code])
         last = step_index == len(steps) - 1
-        columns = st.columns(2)
-        go_back = columns[0].form_submit_button(t("back"), disabled=step_index == 0, width="stretch")
-        go_on = columns[1].form_submit_button(t("submit") if last else t("next"), type="primary", width="stretch")
+        # One button per row, the forward one first: on a phone it is the one under the thumb.
+        go_on = st.form_submit_button(t("submit") if last else t("next"), type="primary", width="stretch")
+        go_back = st.form_submit_button(t("back"), disabled=step_index == 0, width="stretch")
 
     if go_back or go_on:
         for code, value in values.items():
@@ -130,8 +139,20 @@ def run_questionnaire(
             st.rerun()
         st.error(t("submit_failed", reason="；".join(refused.messages.values())))
     else:
-        state["done"] = "ineligible" if not result.eligible else ("stored" if result.stored else "duplicate")
+        # A double tap runs this twice at once; the second run finds this very response stored, which
+        # for the citizen is the same success.  "Already submitted" is for a response stored before
+        # this page showed it (see show_outcome).
+        state["done"] = "ineligible" if not result.eligible else "stored"
         st.rerun()
+
+
+def required_mark(question) -> str:
+    """（选答） for optional questions whose label does not say so already; nothing for required ones
+    (most are), so the screen stays calm."""
+    if question.required:
+        return ""
+    label = " ".join(question.label.values())
+    return "" if any(word in label for word in ("选填", "选答", "可选", "optional", "Optional")) else t("optional_mark")
 
 
 def _quota_full(round_code: str, questionnaire: Questionnaire, community_id: int, answers: dict) -> bool:
