@@ -13,7 +13,7 @@ from ui.state import engine
 
 language_switch()
 
-auth.require("admin")
+auth.require_page("audit")
 st.title(t("page_audit"))
 
 with read_session(engine()) as session:

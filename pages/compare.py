@@ -11,6 +11,8 @@ from data.results import levels_below, results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 
+language_switch()
+
 register_texts({
     "round_before": ("对比基准轮次", "Earlier round"),
     "round_after": ("对比轮次", "Later round"),
@@ -29,7 +31,7 @@ register_texts({
                         "and should not be compared directly: {items}"),
 })
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("compare")
 language = lang()
 url = database_url()
 st.title(t("page_compare"))

@@ -12,7 +12,7 @@ from ui.tables import indicator_table, item_table, verdict_badge
 
 language_switch()
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("dashboard")
 url = database_url()
 language = lang()
 st.title(t("page_dashboard"))

@@ -10,6 +10,8 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.tables import verdict_badge
 
+language_switch()
+
 register_texts({
     "drill_district": ("区（县）", "District"),
     "drill_street": ("街道（乡镇）", "Street"),
@@ -22,7 +24,7 @@ register_texts({
     "small_group": ("样本过少（少于 30 人），不宜判断", "Too few (under 30) to judge"),
 })
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("drilldown")
 language = lang()
 url = database_url()
 st.title(t("page_drilldown"))

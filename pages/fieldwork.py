@@ -11,6 +11,8 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "refresh_note": ("本页每 15 秒自动刷新。", "This page refreshes itself every 15 seconds."),
     "by_district": ("按区（县）", "By district"),
@@ -26,7 +28,7 @@ register_texts({
     "sex": ("性别", "Sex"),
 })
 
-staff = auth.require("organiser", "admin")
+staff = auth.require_page("fieldwork")
 language = lang()
 url = database_url()
 st.title(t("page_fieldwork"))

@@ -11,6 +11,8 @@ from data.results import levels_below, results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 
+language_switch()
+
 register_texts({
     "tab_ranking": ("红黑榜", "Red and black lists"),
     "tab_weak": ("短板题目", "Weak items"),
@@ -31,7 +33,7 @@ register_texts({
     "no_cells": ("按年龄和性别的细分只在区（县）及以上范围提供。", "Breakdowns by age and sex are given for a district or the whole city."),
 })
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("insights")
 language = lang()
 url = database_url()
 st.title(t("page_insights"))

@@ -16,6 +16,8 @@ from ui import questionnaire_runner as runner
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "interviewer_id": ("调查员：{name}", "Interviewer: {name}"),
     "interview_community": ("访问地点（社区）", "Where (community)"),
@@ -26,7 +28,7 @@ register_texts({
 })
 
 STATE = "interview"
-staff = auth.require("interviewer", "organiser", "admin")
+staff = auth.require_page("interview")
 language = lang()
 url = database_url()
 st.title(t("page_interview"))

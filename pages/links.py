@@ -13,6 +13,8 @@ from ui.i18n import lang, language_switch, register_texts, t
 from ui.posters import poster_sheet_html, public_base_url, qr_png, survey_link
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "links_help": ("每个社区一个链接和二维码，扫码即进入该社区的问卷，无需选择社区。链接的网址取自 SURVEY_PUBLIC_URL。",
                    "One link and QR code per community: scanning opens the questionnaire for that community. "
@@ -33,7 +35,7 @@ register_texts({
     "link": ("链接", "Link"),
 })
 
-staff = auth.require("organiser", "admin")
+staff = auth.require_page("links")
 language = lang()
 url = database_url()
 st.title(t("page_links"))

@@ -9,6 +9,8 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "paper_help": ("1. 下载本轮问卷的 Excel 模板（中文表头、下拉选项）；2. 每份纸质问卷填一行；3. 上传。"
                    "系统逐行检查，有错误时列出行号和原因；默认全部正确才导入，也可以只导入正确的行并下载被拒的行修改后再传。"
@@ -26,7 +28,7 @@ register_texts({
     "download_rejected": ("下载被拒的行（含错误说明）", "Download the rejected rows (with errors)"),
 })
 
-staff = auth.require("organiser", "admin")
+staff = auth.require_page("paper")
 language = lang()
 url = database_url()
 st.title(t("page_paper"))

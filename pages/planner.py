@@ -9,6 +9,8 @@ from data.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 
+language_switch()
+
 register_texts({
     "planner_help": ("假设真实比率为某个值，每个区域至少需要访问多少人，才能让置信区间下限达到目标？"
                      "“保证概率”留空时按观察比率恰好等于预期比率计算；填写（如 80%）时按二项分布精确计算达到目标的概率。",
@@ -25,7 +27,7 @@ register_texts({
     "undecided_areas": ("所选轮次中“待定”的区域还需访问的人数", "Undecided areas of a round: interviews still needed"),
 })
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("planner")
 language = lang()
 st.title(t("page_planner"))
 st.caption(t("planner_help"))

@@ -11,6 +11,8 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "quality_help": ("以下问卷被规则标记，供组织者判断：过快作答、整齐划一的答案、完全相同的答卷、同一链接短时间大量提交、"
                      "与本区其他调查员差异超出随机范围或全部 100% 的调查员。排除的问卷仍然保留，可随时恢复。",
@@ -41,7 +43,7 @@ register_texts({
     "rule_all_positive_interviewers": ("调查员全部 100%", "Interviewer at 100 %"),
 })
 
-staff = auth.require("organiser", "admin")
+staff = auth.require_page("quality")
 language = lang()
 url = database_url()
 st.title(t("page_quality"))

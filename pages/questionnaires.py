@@ -86,7 +86,7 @@ register_texts({
 })
 
 language_switch()
-staff = auth.require("admin", "organiser")
+staff = auth.require_page("questionnaires")
 language = lang()
 STATE = "qv"  # every key of this page's session state starts with it
 

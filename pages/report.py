@@ -16,6 +16,8 @@ from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "report_help": ("导出内容只包含您有权查看的区域。每次导出都记入操作日志。",
                     "Exports hold only the areas you may see; every export is written to the audit log."),
@@ -26,7 +28,7 @@ register_texts({
     "preview": ("报告预览", "Preview"),
 })
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("report")
 language = lang()
 url = database_url()
 st.title(t("page_report"))

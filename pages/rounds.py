@@ -15,6 +15,8 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "rounds_list": ("全部轮次", "All rounds"),
     "round_code": ("轮次编号", "Round code"),
@@ -46,7 +48,7 @@ register_texts({
     "extend_close": ("调整结束时间", "Move the closing time"),
 })
 
-staff = auth.require("admin", "organiser")
+staff = auth.require_page("rounds")
 language = lang()
 st.title(t("page_rounds"))
 url = database_url()

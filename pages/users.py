@@ -12,7 +12,7 @@ from ui.state import engine
 
 language_switch()
 
-admin = auth.require("admin")
+admin = auth.require_page("users")
 language = lang()
 st.title(t("page_users"))
 

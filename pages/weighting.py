@@ -17,6 +17,8 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
+language_switch()
+
 register_texts({
     "weighting_help": ("按各区（县）已知的年龄 × 性别人口结构对受访者加权。加权后的置信区间按有效样本量计算，而不是把权重当作人数。",
                        "Respondents are weighted to each district's known population by age group × sex. Weighted "
@@ -37,7 +39,7 @@ register_texts({
     "district_only": ("加权在区（县）及以上范围提供。", "Weighting is available for a district or the whole city."),
 })
 
-staff = auth.require("admin", "organiser", "analyst")
+staff = auth.require_page("weighting")
 language = lang()
 url = database_url()
 st.title(t("page_weighting"))

@@ -84,6 +84,12 @@ def require(*roles: str) -> accounts.StaffIdentity:
     return staff
 
 
+def require_page(page: str) -> accounts.StaffIdentity:
+    """Stop the page unless the user's role has it in PAGES_BY_ROLE: the navigation and every staff
+    page's own check read the same table, so they can never disagree."""
+    return require(*(role for role, pages in PAGES_BY_ROLE.items() if role and page in pages))
+
+
 def has_any_user() -> bool:
     with read_session(engine()) as session:
         return accounts.has_users(session)

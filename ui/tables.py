@@ -43,7 +43,7 @@ def indicator_table(rows: pd.DataFrame, language: str) -> pd.DataFrame:
         _label("target", language): [_percent(v) for v in rows["target"]],
         _label("verdict", language): verdicts,
         _label("extra_needed", language): [
-            "" if pd.isna(v) or v == 0 else int(v) for v in rows["extra_needed"]
+            "" if pd.isna(v) or v == 0 else str(int(v)) for v in rows["extra_needed"]
         ],
         _label("deff", language): [("—" if pd.isna(v) else f"{v:.2f}") for v in rows["deff"]],
     })

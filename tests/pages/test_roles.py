@@ -8,7 +8,14 @@ from sqlalchemy import select
 from data import accounts
 from data.db import make_engine, read_session
 from data.models import User
+from data.models import ROLES
 from tests.pages.conftest import PASSWORD, area_id, create_staff, log_in
+from ui.auth import PAGES_BY_ROLE
+from ui.i18n import TEXTS
+
+
+def t_zh(key: str) -> str:
+    return TEXTS[key][0]
 
 STAFF_PAGES = ["pages/dashboard.py", "pages/users.py", "pages/audit.py"]
 CAN_SEE = {
@@ -71,6 +78,32 @@ def test_each_role_sees_exactly_its_pages(staff_app, demo_url, role):
         try_page(staff_app, page)
         shown = PAGE_TITLES[page] in page_titles(staff_app)
         assert shown == (page in CAN_SEE[role]), (role, page)
+
+
+EVERY_PAGE = sorted({name for names in PAGES_BY_ROLE.values() for name in names})
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_every_page_opens_for_its_roles_and_for_no_one_else(staff_app, demo_url, role):
+    """The whole navigation table, page by page: allowed pages run without error and carry the
+    language switch (which also routes a visit through the entry); the others show nothing."""
+    if role:
+        create_staff(demo_url, f"user_{role}", role)
+        log_in(staff_app, f"user_{role}")
+    else:
+        staff_app.run()
+    allowed = PAGES_BY_ROLE[role]
+    for name in EVERY_PAGE:
+        try_page(staff_app, f"pages/{name}.py")
+        title = t_zh(f"page_{name}")
+        if name in allowed:
+            assert not staff_app.exception, (role, name, staff_app.exception)
+            assert staff_app.radio(key="lang_switch"), (role, name)
+            if name not in ("survey", "methods", "account"):
+                assert title in page_titles(staff_app), (role, name, page_titles(staff_app))
+        elif name not in ("survey", "methods", "account"):
+            assert title not in page_titles(staff_app), (role, name)
+            assert not staff_app.metric and not staff_app.dataframe, (role, name)
 
 
 def test_wrong_password_is_refused_and_audited(staff_app, demo_url):
