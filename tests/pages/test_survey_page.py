@@ -139,3 +139,38 @@ def test_unknown_round_in_the_link_falls_back_to_the_open_round(app):
     app.run()
     assert not app.exception
     assert any("调查轮次无效" in w.value for w in app.warning)
+
+
+def questions_seen_while_answering(app, answers) -> set[str]:
+    seen = set()
+    for _ in range(30):
+        seen |= {w.key.split(":")[1] for w in [*app.radio, *app.checkbox, *app.number_input] if ":" in w.key}
+        fill_current_step(app, answers)
+        labels = [button.label for button in app.button]
+        if "提交问卷" in labels:
+            click(app, "提交问卷")
+            return seen
+        click(app, "下一步")
+    raise AssertionError("never reached the submit button")
+
+
+def test_skip_logic_hides_the_follow_up_and_stores_no_answer_for_it(app, demo_url):
+    app.query_params["community"] = "CD0103"
+    app.run()
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(21), RATES)
+    answers["aware_campaign"] = "no"  # the channels question is only for those who know the campaign
+    seen = questions_seen_while_answering(app, answers)
+    assert "aware_campaign" in seen and "learn_channels" not in seen
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        stored = session.scalars(select(Response.answers).where(Response.channel == "self")).one()
+    engine.dispose()
+    assert stored["aware_campaign"] == "no" and "learn_channels" not in stored
+
+
+def test_skip_logic_shows_the_follow_up_when_its_condition_holds(app):
+    app.query_params["community"] = "CD0103"
+    app.run()
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(22), RATES)
+    answers["aware_campaign"] = "yes"
+    assert "learn_channels" in questions_seen_while_answering(app, answers)
