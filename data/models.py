@@ -129,7 +129,18 @@ class Response(Base):
     scores: Mapped[dict] = mapped_column(JSON)
 
 
-class Tally(Base):
+class TallySums:
+    """The six sums kept per tally row (see Tally)."""
+
+    respondents: Mapped[int] = mapped_column(Integer, default=0)
+    valid: Mapped[int] = mapped_column(Integer, default=0)
+    positive: Mapped[int] = mapped_column(Integer, default=0)
+    valid_sq: Mapped[int] = mapped_column(BigInteger, default=0)
+    positive_sq: Mapped[int] = mapped_column(BigInteger, default=0)
+    valid_positive: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Tally(TallySums, Base):
     """Per round × community × indicator × item sums over included, eligible responses.
 
     ``item`` is '' for the indicator's pooled row.  For a respondent i with x_i valid answers and
@@ -143,15 +154,9 @@ class Tally(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
     indicator: Mapped[str] = mapped_column(String(20), primary_key=True)
     item: Mapped[str] = mapped_column(String(60), primary_key=True)
-    respondents: Mapped[int] = mapped_column(Integer, default=0)
-    valid: Mapped[int] = mapped_column(Integer, default=0)
-    positive: Mapped[int] = mapped_column(Integer, default=0)
-    valid_sq: Mapped[int] = mapped_column(BigInteger, default=0)
-    positive_sq: Mapped[int] = mapped_column(BigInteger, default=0)
-    valid_positive: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class CellTally(Base):
+class CellTally(TallySums, Base):
     """The same sums as ``Tally`` per round × district × age group × sex: what weighting to the
     district's population and the breakdowns by age and sex are computed from."""
 
@@ -163,12 +168,6 @@ class CellTally(Base):
     sex: Mapped[str] = mapped_column(String(12), primary_key=True)
     indicator: Mapped[str] = mapped_column(String(20), primary_key=True)
     item: Mapped[str] = mapped_column(String(60), primary_key=True)
-    respondents: Mapped[int] = mapped_column(Integer, default=0)
-    valid: Mapped[int] = mapped_column(Integer, default=0)
-    positive: Mapped[int] = mapped_column(Integer, default=0)
-    valid_sq: Mapped[int] = mapped_column(BigInteger, default=0)
-    positive_sq: Mapped[int] = mapped_column(BigInteger, default=0)
-    valid_positive: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Population(Base):
