@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+# scipy.special rather than scipy.stats: the same Boost functions, at a fraction of the import time,
+# which matters for a dashboard process's cold start.
+from scipy import special
 
 __all__ = ["METHODS", "proportion_ci"]
 
@@ -61,7 +63,7 @@ def _wilson(x, n, z):
 
 def _beta_bounds(a_low, b_low, a_high, b_high, tail):
     # isf for the upper tail (not ppf(1 - tail)) keeps precision for small tails.
-    return stats.beta.ppf(tail, a_low, b_low), stats.beta.isf(tail, a_high, b_high)
+    return special.betaincinv(a_low, b_low, tail), special.betainccinv(a_high, b_high, tail)
 
 
 def _clopper_pearson(x, n, tail):
@@ -151,9 +153,9 @@ def proportion_ci(successes, n, method: str = "wilson", confidence: float = 0.95
     nn = np.where(ok, nn, 1.0)
 
     if method == "wilson":
-        low, high = _wilson(x, nn, stats.norm.isf(alpha / 2.0))
+        low, high = _wilson(x, nn, -special.ndtri(alpha / 2.0))
     elif method == "wald":
-        low, high = _wald(x, nn, stats.norm.isf(alpha / 2.0))
+        low, high = _wald(x, nn, -special.ndtri(alpha / 2.0))
     else:
         beta = _clopper_pearson if method == "clopper-pearson" else _jeffreys
         if x.size > _DEDUP_MIN:

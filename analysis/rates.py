@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from .proportion import _as_float, _check_confidence, _check_method, proportion_ci
 
@@ -243,7 +243,7 @@ def _first_guess(rate, per_resp, resp, target, confidence):
     excludes t once N >= z^2 t(1-t)/(r-t)^2: exact for Wilson up to rounding,
     a close starting point for the other methods.
     """
-    z = stats.norm.isf((1.0 - confidence) / 2.0)
+    z = -special.ndtri((1.0 - confidence) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_star = z * z * target * (1.0 - target) / (rate - target) ** 2
         guess = np.ceil(n_star / per_resp - resp)
@@ -389,6 +389,8 @@ def _power_curve(n_max: int, p: float, target: float, method, confidence, sided)
         hi[gap] = np.where(ok, mid, hi[gap])
         lo[gap] = np.where(ok, lo[gap], mid)
         gap = hi - lo > 1
+    from scipy import stats  # only the power calculation needs it; kept off the import path
+
     power = stats.binom.sf(hi - 1.0, ns, p)
     return np.concatenate([[0.0], power])
 

@@ -11,6 +11,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +24,14 @@ from sqlalchemy.orm import Session
 from data.models import ROLES, Area, AuditEvent, Invitation, User
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verifying against this when the user does not exist makes a wrong name cost as much time as a
-# wrong password, so response times do not reveal which user names exist.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist makes a wrong name cost as much time as
+    a wrong password, so response times do not reveal which user names exist.  Made on first use:
+    hashing takes a tenth of a second that no process should pay at import."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 MIN_PASSWORD_LENGTH = 10
 FREE_FAILURES = 3  # failed logins before the account is slowed down
@@ -200,7 +206,7 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
     name = (username or "").strip()[:60]
     user = session.scalar(select(User).where(func.lower(User.username) == name.lower())) if name else None
     if user is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         record(session, name or None, "login.failed", name, reason="unknown user")
         return LoginOutcome(None, "bad_credentials")
     if user.locked_until and user.locked_until > now:

@@ -95,6 +95,9 @@ class SurveyRound(Base):
     # {"districts": {district code: completes}, "cells": {"CODE|age_group|sex": completes}}
     quotas: Mapped[dict] = mapped_column(JSON, default=dict)
     requires_invitation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Raised in the same transaction as every change to the round's tallies, so a reader can tell
+    # from one small row whether the numbers it computed before are still exactly current.
+    tally_version: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
@@ -108,6 +111,9 @@ class Response(Base):
     __table_args__ = (
         Index("ix_response_round_community", "round_id", "community_id"),
         Index("ix_response_round_submitted", "round_id", "submitted_at"),
+        # The dashboard counts a round's excluded responses on every refresh: without this index that
+        # count reads the whole round (seconds at a million responses).
+        Index("ix_response_round_status", "round_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

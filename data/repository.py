@@ -7,18 +7,21 @@ caller decides what one unit of work is (`data.db.write_session` / `data.db.read
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import abc, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from data import accounts
 from data.models import TALLY_SUMS, Area, CellTally, QuestionnaireVersion, Response, SurveyRound, Tally
+from questionnaires import answers as _answers
 from questionnaires import (
     Questionnaire,
     clean_answers,
@@ -300,7 +303,10 @@ def submit_response(
     community = session.get(Area, community_id) if isinstance(community_id, int) else None
     if community is None or community.level != "community":
         raise SubmissionRefused({"_": _msg(lang, "请选择所在社区", "please choose your community")})
-    errors = answer_problems(questionnaire, answers, lang)
+    errors, row = _rules_for(questionnaire).row(
+        response_id, survey_round.id, survey_round.questionnaire_id, community_id, answers,
+        channel, interviewer, started_at, submitted_at, lang,
+    )
     if errors:
         raise SubmissionRefused(errors)
     if survey_round.requires_invitation and accounts.invitation_status(
@@ -308,10 +314,6 @@ def submit_response(
     ) == "unknown":
         raise SubmissionRefused({"_": _msg(lang, "本轮调查需要有效的邀请码", "this round needs a valid invitation")})
 
-    row = _response_row(
-        response_id, survey_round.id, survey_round.questionnaire_id, questionnaire, community_id, answers,
-        channel, interviewer, started_at, submitted_at,
-    )
     if session.get(Response, response_id) is not None:  # a resubmit: answer as the first time did
         return SubmitResult(response_id, stored=False, eligible=row["eligible"])
     if channel == "interview" and row["eligible"] and quota_cell_full(
@@ -343,7 +345,8 @@ def screened_out(questionnaire: Questionnaire, answers: Mapping) -> bool:
     """True once a screening question has an answer that makes the respondent ineligible."""
     return any(
         q.screening_eligible is not None and answers.get(q.code) is not None
-        and answers.get(q.code) not in q.screening_eligible
+        # A forged list is no eligible answer (and must not raise "unhashable type").
+        and not (isinstance(answers.get(q.code), str) and answers.get(q.code) in q.screening_eligible)
         for q in questionnaire.questions
     )
 
@@ -377,24 +380,245 @@ def _response_row(
     }
 
 
+_FACT_CACHE_LIMIT = 512  # distinct answer values remembered per question (free text is never cached)
+
+
+def _is_mapping(value: object) -> bool:
+    # collections.abc, not typing.Mapping: isinstance against the typing alias costs microseconds.
+    return type(value) is dict or isinstance(value, abc.Mapping)
+
+
+def _value_key(value: object):
+    """A dict key telling 1, 1.0 and True apart, or None for values not worth remembering."""
+    kind = type(value)
+    if kind is str or value is None or kind is int:
+        return kind, value
+    if kind is float and value == value:
+        return float, repr(value)  # repr tells -0.0 from 0.0
+    if kind is list and all(type(v) is str for v in value):
+        return list, tuple(value)
+    return None
+
+
+class _AnswerRules:
+    """The rules of ``questionnaires.answers`` for one questionnaire, applied in a single pass.
+
+    ``answer_problems`` + ``_response_row`` normalise the answers and walk the skip logic eight
+    times per response (validate, clean, eligibility, demographics, scores); at a million imported
+    responses that was ~0.4 ms each, most of the import.  Here one walk does it all, and what a
+    question makes of an answer value (normalised value, problem, score, screening outcome) and
+    what a skip condition makes of the values it refers to are computed once per distinct value:
+    real answers are option codes and small numbers that repeat from one respondent to the next.
+    The per-value work is done by the very helpers ``questionnaires.answers`` uses, and a
+    differential test (tests/test_bench.py) checks that the results equal ``answer_problems`` /
+    ``_response_row`` on ordinary and forged answers.
+    """
+
+    def __init__(self, questionnaire: Questionnaire):
+        self.questionnaire = questionnaire
+        self.demographic = [
+            (kind, q.code, frozenset(q.option_codes))
+            for kind in ("age_group", "sex")
+            if (q := questionnaire.demographic_question(kind)) is not None
+        ]
+        self.screening_codes = {q.code for q in questionnaire.questions if q.is_screening}
+        self._plans: dict[str, list] = {}
+
+    def _plan(self, lang: str) -> list:
+        plan = self._plans.get(lang)
+        if plan is None:
+            plan = self._plans[lang] = [
+                (q, q.code, q.condition, tuple(q.condition.references()) if q.condition else (), {}, {},
+                 q.required, q.is_screening, bool(q.indicator), q.type == "text")
+                for q in self.questionnaire.questions
+            ]
+        return plan
+
+    @staticmethod
+    def _facts(question, value, lang: str) -> tuple:
+        normalised = _answers._normalise(question, value)
+        empty = _answers._is_empty(normalised)
+        present = None if empty else normalised
+        return (
+            normalised,
+            empty,
+            None if empty else _answers._answer_problem(question, normalised, lang),
+            _answers._score(question, present) if question.indicator else None,
+            _answers._fails_screening(question, present),
+            isinstance(present, str) and question.is_screening and present in question.screening_eligible,
+        )
+
+    @staticmethod
+    def _shown(condition, references, cleaned: dict, memo: dict) -> bool:
+        key = tuple(_value_key(cleaned.get(code)) for code in references)
+        if None in key:  # a value not worth remembering: ask the condition itself
+            return condition.evaluate(cleaned)
+        shown = memo.get(key)
+        if shown is None:
+            shown = condition.evaluate(cleaned)
+            if len(memo) < _FACT_CACHE_LIMIT:
+                memo[key] = shown
+        return shown
+
+    def apply(self, answers: object, lang: str = "zh") -> tuple[dict, dict, bool, dict]:
+        """(problems as ``validate_answers``, cleaned answers, eligible, scores of visible items)."""
+        lang = lang if lang in ("zh", "en") else "zh"
+        get = answers.get if _is_mapping(answers) else {}.get
+        cleaned: dict = {}  # also the "seen" answers the skip logic reads: visible, non-empty ones
+        problems: dict = {}
+        scores: dict = {}
+        eligible = True
+        for (question, code, condition, references, cache, memo, required, screening, indicator,
+             free_text) in self._plan(lang):
+            if condition is not None and not self._shown(condition, references, cleaned, memo):
+                continue
+            try:
+                value = get(code)
+            except Exception:  # a forged mapping whose get() misbehaves
+                value = None
+            key = None if free_text else _value_key(value)
+            if key is None:
+                facts = self._facts(question, value, lang)  # free text, forged values
+            else:
+                facts = cache.get(key)
+                if facts is None:
+                    facts = self._facts(question, value, lang)
+                    if len(cache) < _FACT_CACHE_LIMIT:
+                        cache[key] = facts
+                if key[0] is list:  # each response gets its own list, as clean_answers gives it
+                    facts = (list(facts[0]), *facts[1:])
+            normalised, empty, problem, score, fails, screening_ok = facts
+            if empty:
+                if required:
+                    problems[code] = _answers._message("required", lang)
+            else:
+                cleaned[code] = normalised
+                if problem:
+                    problems[code] = problem
+            if screening and not screening_ok:
+                eligible = False
+            if indicator:
+                scores[code] = score
+            if fails:
+                break
+        return problems, cleaned, eligible, scores
+
+    def problems(self, answers: object, lang: str = "zh") -> dict[str, str]:
+        """What ``answer_problems`` says about these answers."""
+        return self._screened(self.apply(answers, lang)[0], answers)
+
+    def _screened(self, problems: dict, answers: object) -> dict:
+        if problems and screened_out(self.questionnaire, answers if _is_mapping(answers) else {}):
+            return {code: message for code, message in problems.items() if code in self.screening_codes}
+        return problems
+
+    def row(
+        self, response_id, round_id, questionnaire_id, community_id, answers, channel, interviewer,
+        started_at, submitted_at, lang: str = "zh",
+    ) -> tuple[dict, dict]:
+        """(problems as ``answer_problems``, the row ``_response_row`` would build)."""
+        problems, cleaned, eligible, scores = self.apply(answers, lang)
+        person = {"age_group": None, "sex": None}
+        for kind, code, options in self.demographic:
+            value = cleaned.get(code)
+            if isinstance(value, str) and value in options:
+                person[kind] = value
+        row = {
+            "id": response_id,
+            "round_id": round_id,
+            "questionnaire_id": questionnaire_id,
+            "community_id": community_id,
+            "channel": channel,
+            "interviewer": interviewer,
+            "started_at": started_at,
+            "submitted_at": submitted_at,
+            "eligible": eligible,
+            "age_group": person["age_group"],
+            "sex": person["sex"],
+            "status": "included",
+            "answers": cleaned,
+            "scores": scores if eligible else {},
+        }
+        return self._screened(problems, answers), row
+
+
+_RULES: dict[int, tuple[Questionnaire, _AnswerRules]] = {}
+
+
+def _rules_for(questionnaire: Questionnaire) -> _AnswerRules:
+    """The answer rules of this questionnaire object, kept for the next submission (pages keep
+    their questionnaire object), so its per-value memory is not rebuilt every time."""
+    cached = _RULES.get(id(questionnaire))
+    if cached is None or cached[0] is not questionnaire:
+        if len(_RULES) >= 32:
+            _RULES.clear()
+        cached = _RULES[id(questionnaire)] = (questionnaire, _AnswerRules(questionnaire))
+    return cached[1]
+
+
 def _dialect_insert(session: Session, table):
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
 
 
-def _insert_response_if_new(session: Session, row: dict) -> bool:
-    statement = (
-        _dialect_insert(session, Response.__table__)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Response.__table__.c.id)
+def _executemany(session: Session, statement, rows: list[dict]) -> None:
+    """``session.execute(statement, rows)`` for many rows, without SQLAlchemy's per-row work.
+
+    The statement is compiled once and every row is bound with the columns' own bind processors
+    (JSON serialised, dates formatted exactly as SQLAlchemy stores them), then handed to the
+    driver's ``executemany`` in one call: at 20,000 rows a batch SQLAlchemy's per-row parameter
+    handling cost more than SQLite's own work.
+    """
+    if not rows:
+        return
+    if len(rows) < 100:  # a citizen's submission: SQLAlchemy's compiled cache wins
+        session.execute(statement, rows)
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    if sorted(names) != sorted(keys) or dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        session.execute(statement, rows)
+        return
+    plan = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+    columns = []
+    for name, process in plan:  # column by column: one map() per column instead of a loop per value
+        values = [row[name] for row in rows]
+        columns.append(values if process is None else list(map(process, values)))
+    if compiled.positional:
+        parameters = list(zip(*columns))
+    else:
+        parameters = [dict(zip(names, values)) for values in zip(*columns)]
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+@lru_cache(maxsize=None)
+def _statement(dialect: str, kind: str, table):
+    """Statements built once per dialect and table (building an upsert costs a millisecond, a
+    good part of one citizen's submission); SQLAlchemy caches their compiled form by identity."""
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    if kind == "insert_if_new":
+        return statement.on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    keys = [column.name for column in table.primary_key.columns]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in TALLY_SUMS}
     )
-    return session.execute(statement).first() is not None
+
+
+def _insert_response_if_new(session: Session, row: dict) -> bool:
+    statement = _statement(session.get_bind().dialect.name, "insert_if_new", Response.__table__)
+    return session.execute(statement, row).first() is not None
 
 
 def _contributions(
     rows: Iterable[dict], questionnaire: Questionnaire, key_of: Callable[[dict], tuple]
 ) -> dict[tuple, list[int]]:
     """Tally increments keyed by key_of(row) + (indicator, item) for eligible rows' scores."""
+    if not isinstance(rows, list):
+        rows = list(rows)
+    if len(rows) >= _VECTOR_ROWS:
+        return _contributions_vectorised(rows, questionnaire, key_of)
     item_indicator = {q.code: q.indicator for q in questionnaire.indicator_items()}
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(TALLY_SUMS))
     for row in rows:
@@ -409,6 +633,55 @@ def _contributions(
             per_indicator[indicator][1] += score
         for indicator, (x, y) in per_indicator.items():
             _accumulate(totals[(*prefix, indicator, "")], x, y)
+    return totals
+
+
+_VECTOR_ROWS = 64  # from this many rows on, numpy sums faster than the loop above
+
+
+def _contributions_vectorised(
+    rows: list[dict], questionnaire: Questionnaire, key_of: Callable[[dict], tuple]
+) -> dict[tuple, list[int]]:
+    """The same sums as the loop in `_contributions`, with numpy: an import of 20,000 responses
+    touches ~500,000 item scores, which the loop added one by one."""
+    items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
+    if not items:
+        return {}
+    codes = [code for code, _ in items]
+    group_of: dict[tuple, int] = {}
+    groups = np.fromiter((group_of.setdefault(key_of(row), len(group_of)) for row in rows), np.int64, len(rows))
+    keys = list(group_of)
+    # nan: no valid answer (None) or an item the respondent never saw.
+    scores = np.array([list(map(row["scores"].get, codes)) for row in rows], dtype=np.float64)
+    scores = scores.reshape(len(rows), len(codes))
+    answered = ~np.isnan(scores)
+    valid = answered.astype(np.int64)
+    positive = np.where(answered, scores, 0).astype(np.int64)
+
+    def per_group(values: np.ndarray) -> np.ndarray:
+        # Sums of each column of `values` per group, exact in int64.
+        width = values.shape[1]
+        flat = (groups[:, None] * width + np.arange(width)).ravel()
+        out = np.zeros(len(keys) * width, dtype=np.int64)
+        np.add.at(out, flat, values.ravel())
+        return out.reshape(len(keys), width)
+
+    n_item, y_item, yy_item = per_group(valid), per_group(positive), per_group(positive * positive)
+    indicators = list(dict.fromkeys(indicator for _, indicator in items))
+    columns = np.array([indicators.index(indicator) for _, indicator in items])
+    x = np.zeros((len(rows), len(indicators)), dtype=np.int64)
+    y = np.zeros_like(x)
+    np.add.at(x.T, columns, valid.T)
+    np.add.at(y.T, columns, positive.T)
+    pooled = [per_group(a) for a in ((x > 0).astype(np.int64), x, y, x * x, y * y, x * y)]
+
+    totals: dict[tuple, list[int]] = {}
+    for g, j in zip(*np.nonzero(n_item)):
+        n, p, pp = int(n_item[g, j]), int(y_item[g, j]), int(yy_item[g, j])
+        # An item is one answer: x = 1, so Σx = Σx² = n and Σxy = Σy.
+        totals[(*keys[g], items[j][1], items[j][0])] = [n, n, p, n, pp, p]
+    for g, k in zip(*np.nonzero(pooled[0])):
+        totals[(*keys[g], indicators[k], "")] = [int(a[g, k]) for a in pooled]
     return totals
 
 
@@ -441,6 +714,16 @@ def _update_tallies(
 
     _upsert_sums(session, CellTally.__table__, ("district_id", "age_group", "sex"), round_id,
                  _contributions(rows, questionnaire, cell_key), sign)
+    _touch_round(session, round_id)
+
+
+def _touch_round(session: Session, round_id: int) -> None:
+    """Raise the round's tally version, last in the transaction's writes: every writer takes the
+    tally rows first (in key order) and this row last, so lock order stays the same everywhere."""
+    session.execute(
+        update(SurveyRound).where(SurveyRound.id == round_id).values(tally_version=SurveyRound.tally_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _upsert_sums(session: Session, table, key_columns: tuple[str, ...], round_id: int,
@@ -454,12 +737,9 @@ def _upsert_sums(session: Session, table, key_columns: tuple[str, ...], round_id
         {"round_id": round_id, **dict(zip(names, key)), **{n: sign * v for n, v in zip(TALLY_SUMS, sums)}}
         for key, sums in sorted(totals.items())
     ]
-    statement = _dialect_insert(session, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["round_id", *names],
-        set_={name: table.c[name] + statement.excluded[name] for name in TALLY_SUMS},
-    )
-    session.execute(statement, rows)
+    if [c.name for c in table.primary_key.columns] != ["round_id", *names]:
+        raise ValueError(f"{table.name}: the upsert key must be the primary key")
+    _executemany(session, _statement(session.get_bind().dialect.name, "add_sums", table), rows)
 
 
 def bulk_import(
@@ -482,36 +762,45 @@ def bulk_import(
     rows = []
     now = datetime.now()
     district_of = dict(session.execute(select(Area.id, Area.district_id).where(Area.level == "community")).all())
+    rules = _AnswerRules(questionnaire)
     for number, record in enumerate(records, start=1):
         response_id = record.get("id") or new_response_id()
         submitted_at = record.get("submitted_at") or now
-        answers = record.get("answers")
-        problems = answer_problems(questionnaire, answers if isinstance(answers, Mapping) else {}, lang)
+        problems, row = rules.row(
+            response_id, survey_round.id, survey_round.questionnaire_id, record.get("community_id"),
+            record.get("answers"), record.get("channel", channel), record.get("interviewer"),
+            record.get("started_at"), submitted_at, lang,
+        )
         if record.get("community_id") not in district_of:
             problems = {**problems, "_": _msg(lang, "社区不存在", "unknown community")}
         if check_window and not accepts_responses(survey_round, submitted_at):
             problems = {**problems, "_": _msg(lang, "不在本轮调查时间内", "outside the round's window")}
         if problems:
             raise SubmissionRefused({f"#{number} {k}": v for k, v in problems.items()})
-        rows.append(
-            _response_row(
-                response_id, survey_round.id, survey_round.questionnaire_id, questionnaire,
-                record["community_id"], record["answers"], record.get("channel", channel),
-                record.get("interviewer"), record.get("started_at"), submitted_at,
-            )
-        )
+        rows.append(row)
     if not rows:
         return 0
     already = _existing_ids(session, [row["id"] for row in rows])
     new_rows = [row for row in rows if row["id"] not in already]
     if new_rows:
-        session.execute(Response.__table__.insert(), new_rows)
+        _executemany(session, Response.__table__.insert(), new_rows)
         _update_tallies(session, survey_round.id, new_rows, questionnaire, district_of)
     return len(new_rows)
 
 
 def _existing_ids(session: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and ids:
+        # One query with an array, planned afresh each time: psycopg prepares a statement run
+        # five times, and a generic plan made while the table was small (or never analysed)
+        # scans the whole table for every batch, which made a large import crawl.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute("SELECT id FROM response WHERE id = ANY(%s)", (list(ids),), prepare=False)
+            return {row[0] for row in cursor.fetchall()}
+        finally:
+            cursor.close()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         found.update(session.scalars(select(Response.id).where(Response.id.in_(chunk))))
@@ -530,11 +819,34 @@ def count_responses(session: Session, round_id: int, *, eligible_only: bool = Tr
 def round_tally(session: Session, round_id: int) -> pd.DataFrame:
     """The round's tally at community level: what every dashboard number is computed from."""
     columns = ["community_id", "indicator", "item", *TALLY_SUMS]
-    rows = session.execute(
-        select(*(getattr(Tally, c) for c in columns)).where(Tally.round_id == round_id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({name: "int64" for name in TALLY_SUMS})
+    rows = _plain_rows(session, select(*(getattr(Tally, c) for c in columns)).where(Tally.round_id == round_id))
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {"community_id": np.array(values[0], dtype=np.int64)}
+    for name, column in zip(("indicator", "item"), values[1:3]):
+        data[name] = pd.array(np.array(column, dtype=object), dtype="str")
+    for name, column in zip(TALLY_SUMS, values[3:]):
+        data[name] = np.array(column, dtype=np.int64)
+    return pd.DataFrame(data, columns=columns)
+
+
+def _plain_rows(session: Session, statement) -> list[tuple]:
+    """The rows of a query whose columns are plain integers and strings, as the driver's tuples.
+
+    Runs on the session's own connection, so inside its transaction (and snapshot).  Skipping
+    SQLAlchemy's Row objects and pandas' inference from them makes reading a round's tally
+    (~25,000 rows for 1,000 communities) four times faster, most of the dashboard's time.
+    """
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    parameters = compiled.params
+    if compiled.positional:
+        parameters = tuple(parameters[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.string, parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def recount_tally(session: Session, survey_round: SurveyRound) -> pd.DataFrame:
@@ -578,6 +890,8 @@ def set_response_status(
         rows = [{"community_id": r.community_id, "scores": r.scores, "eligible": r.eligible,
                  "age_group": r.age_group, "sex": r.sex} for r in members]
         _update_tallies(session, round_id, rows, questionnaire, district_of, sign=-1 if status == "excluded" else 1)
+    for round_id in by_round:
+        _touch_round(session, round_id)  # the exclusion summary changed even for ineligible responses
     for response in responses:
         response.status = status
         response.exclusion_reason = reason.strip()[:200] if status == "excluded" else None
@@ -660,7 +974,5 @@ def quota_cell_full(session: Session, survey_round: SurveyRound, community_id: i
 def round_cell_tally(session: Session, round_id: int) -> pd.DataFrame:
     """The round's sums by district × age group × sex (for weighting and breakdowns)."""
     columns = ["district_id", "age_group", "sex", "indicator", "item", *TALLY_SUMS]
-    rows = session.execute(
-        select(*(getattr(CellTally, c) for c in columns)).where(CellTally.round_id == round_id)
-    ).all()
+    rows = _plain_rows(session, select(*(getattr(CellTally, c) for c in columns)).where(CellTally.round_id == round_id))
     return pd.DataFrame(rows, columns=columns).astype({name: "int64" for name in TALLY_SUMS})

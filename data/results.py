@@ -4,14 +4,17 @@ a district office can never see another district's numbers by any of them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from analysis import RoundResults, round_results
 from data import repository as repo
 from data.db import read_session
+from data.models import Area
 from questionnaires import Questionnaire
 
 
@@ -31,13 +34,34 @@ class RoundSnapshot:
     # Sums by district × age group × sex.  Kept at district grain, so a reader scoped to a street
     # or community gets none (they would reveal the rest of the district).
     cells: pd.DataFrame | None = None
+    tally_version: int = 0
+    # Results already computed from this snapshot, by (method, confidence).  Shared read-only.
+    computed: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+_SNAPSHOTS: OrderedDict[tuple, RoundSnapshot] = OrderedDict()
+_SNAPSHOTS_LOCK = threading.Lock()
+_SNAPSHOTS_KEPT = 64
 
 
 def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = None) -> RoundSnapshot:
+    """The round's numbers as of now.
+
+    Every change to a round's tallies raises its ``tally_version`` in the same transaction, so when
+    the version (and the area tree) is what this process saw last time, the snapshot it built then
+    is still exactly current and is returned without reading the tallies again.  The frames of a
+    snapshot are shared: callers must not modify them.
+    """
     with read_session(engine) as session:
         survey_round = repo.round_by_code(session, round_code)
         if survey_round is None:
             raise LookupError(f"未找到调查轮次 {round_code!r} / no round {round_code!r}")
+        area_state = tuple(session.execute(select(func.count(Area.id), func.max(Area.id))).one())
+        key = (engine.url.render_as_string(hide_password=True), survey_round.id, scope_area_id)
+        with _SNAPSHOTS_LOCK:
+            known = _SNAPSHOTS.get(key)
+        if known is not None and known[0] == (survey_round.tally_version, area_state):
+            return known[1]
         areas = repo.areas_frame(session)
         tally = repo.round_tally(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
@@ -51,12 +75,18 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         cells = cells.iloc[0:0]
     elif scope_level == "district":
         cells = cells[cells["district_id"] == scope_area_id].reset_index(drop=True)
-    return RoundSnapshot(
+    snapshot = RoundSnapshot(
         round_id=survey_round.id, round_code=survey_round.code, round_name_zh=survey_round.name_zh,
         round_name_en=survey_round.name_en or survey_round.name_zh, targets=dict(survey_round.targets),
         questionnaire=questionnaire, areas=areas, tally=tally, scope_area_id=scope_area_id,
-        scope_level=scope_level, exclusions=exclusions, cells=cells,
+        scope_level=scope_level, exclusions=exclusions, cells=cells, tally_version=survey_round.tally_version,
     )
+    with _SNAPSHOTS_LOCK:
+        _SNAPSHOTS[key] = ((survey_round.tally_version, area_state), snapshot)
+        _SNAPSHOTS.move_to_end(key)
+        while len(_SNAPSHOTS) > _SNAPSHOTS_KEPT:
+            _SNAPSHOTS.popitem(last=False)
+    return snapshot
 
 
 def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -76,7 +106,12 @@ def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> 
 
 
 def results_for(snapshot: RoundSnapshot, method: str = "wilson", confidence: float = 0.95) -> RoundResults:
-    return round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method, confidence=confidence)
+    """All levels × indicators × items with intervals and verdicts, computed once per snapshot."""
+    key = (method, float(confidence))
+    if key not in snapshot.computed:
+        snapshot.computed[key] = round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method,
+                                               confidence=confidence)
+    return snapshot.computed[key]
 
 
 def levels_below(scope_level: str) -> list[str]:

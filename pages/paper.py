@@ -73,5 +73,4 @@ if import_all or import_valid:
     except (paper.PaperFileError, repo.SubmissionRefused) as problem:
         st.error(str(problem))
     else:
-        cached.snapshot.clear()
         st.success(t("imported", n=added))

@@ -96,7 +96,6 @@ else:
         except ValueError as problem:
             st.error(str(problem))
         else:
-            cached.snapshot.clear()
             st.success(t("changed", n=changed))
             st.rerun()
 

@@ -59,8 +59,7 @@ def areas(db_url: str) -> pd.DataFrame:
         return repo.areas_frame(session)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
 def snapshot(db_url: str, round_code: str, scope_area_id: int | None) -> RoundSnapshot:
-    # A short time-to-live: the dashboard follows incoming responses within seconds, while a crowd
-    # of analysts refreshing at once costs one read.  The scope is part of the key.
+    # Not st.cache_data: load_snapshot itself reuses what it built while the round's tally version is
+    # unchanged, so the numbers are always exactly current and unchanged ones cost one small query.
     return load_snapshot(engine(), round_code, scope_area_id)

@@ -153,3 +153,27 @@ def test_invitation_round_accepts_each_token_once(city):
         submit(engine, communities[0], synthetic_answers(QUESTIONNAIRE, rng, RATES), round_code="INV", token=tokens[0])
     with read_session(engine) as session:
         assert repo.count_responses(session, repo.round_by_code(session, "INV").id) == 1
+
+
+def test_snapshot_is_reused_only_while_the_round_is_unchanged(city):
+    from data.results import load_snapshot, results_for
+
+    engine, communities = city
+    rng = np.random.default_rng(11)
+    first_id = submit(engine, communities[0], synthetic_answers(QUESTIONNAIRE, rng, RATES)).response_id
+    first = load_snapshot(engine, "R1")
+    assert load_snapshot(engine, "R1") is first  # nothing changed: nothing re-read
+    assert results_for(first) is results_for(first)
+
+    submit(engine, communities[1], synthetic_answers(QUESTIONNAIRE, rng, RATES))
+    second = load_snapshot(engine, "R1")
+    assert second is not first and second.tally_version > first.tally_version
+    pooled = second.tally[(second.tally["item"] == "") & (second.tally["indicator"] == "awareness")]
+    assert pooled["respondents"].sum() == 2
+
+    with write_session(engine) as session:
+        repo.set_response_status(session, "org", [first_id], "excluded", "测试")
+    third = load_snapshot(engine, "R1")
+    assert third is not second and third.exclusions["responses"].sum() == 1
+    pooled = third.tally[(third.tally["item"] == "") & (third.tally["indicator"] == "awareness")]
+    assert pooled["respondents"].sum() == 1

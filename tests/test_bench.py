@@ -1,0 +1,172 @@
+"""The benchmark (bench/run.py) computes the right things: at a small N on a SQLite file, the
+import stores every response once, concurrent submissions are neither lost nor doubled, the tally
+equals a recount, and the dashboard's numbers equal the naive computation from the responses at
+every level.  Timings are never asserted: they belong to the benchmark, not to the tests.
+
+Also here: the single-pass answer rules that make the import fast (``repository._AnswerRules``)
+give exactly what ``answer_problems`` and ``_response_row`` give, on ordinary and forged answers.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from bench.city import DISTRICT_RATES, Generator, build_city
+from bench.run import compare, concurrent_submissions, naive_results, render, run_backend
+from data import repository as repo
+from data.db import make_engine, read_session, upgrade_database
+from data.results import load_snapshot, results_for
+from questionnaires import load_default
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'bench.sqlite3'}"
+    return url, run_backend(url, 2000, batch=700, writers=2, submissions=60, repeat=1, log=lambda *_: None)
+
+
+def test_the_import_stores_every_response_once(small_run):
+    _, r = small_run
+    assert r["imported"] == 2000
+    # ~2 % answer the residence screening question "no": stored, but not eligible.
+    assert 1900 <= r["eligible_stored"] < 2000
+
+
+def test_concurrent_submissions_are_neither_lost_nor_doubled(small_run):
+    _, r = small_run
+    assert r["expected"] == 60
+    assert r["stored"] == r["expected"] == r["stored_reported"]
+    assert r["lost"] == 0 and r["duplicated"] == 0
+    assert r["checksum_ok"] and r["tally_ok"]
+    assert not r["errors"]
+    assert r["attempts"] > r["expected"]  # the resubmits did happen
+
+
+def test_the_dashboard_equals_the_naive_computation(small_run):
+    _, r = small_run
+    assert r["comparison"]["equal"], r["comparison"]["differences"]
+    assert r["comparison"]["rows_compared"] > 1000
+    assert r["cold"]["indicator_rows"] == r["indicator_rows"]
+    assert r["cold"]["item_rows"] == r["item_rows"]
+
+
+def test_the_table_names_every_figure(small_run):
+    _, r = small_run
+    table = render([r], "python -m bench.run --n 2000")
+    for words in ("bulk import throughput", "raw ÷ import", "p50 / p95 / p99", "dashboard warm", "dashboard cold",
+                  "naive ÷ warm", "peak RSS", "dashboard == naive", "python -m bench.run --n 2000"):
+        assert words in table
+
+
+def test_the_comparison_notices_a_wrong_number(small_run):
+    url, _ = small_run
+    engine = make_engine(url)
+    results = results_for(load_snapshot(engine, "BENCH-R1"))
+    naive = naive_results(engine, "BENCH-R1")
+    assert compare(results, naive)["equal"]
+    indicators, items = naive["district"]
+    broken = indicators.copy()
+    broken.loc[broken.index[0], "positive"] += 1
+    naive["district"] = (broken, items)
+    assert not compare(results, naive)["equal"]
+    engine.dispose()
+
+
+def test_generated_rates_are_the_stated_true_rates():
+    questionnaire = load_default()
+    generator = Generator(questionnaire, np.arange(1, 21), np.repeat(np.arange(2), 10))
+    records = generator.batch(0, 6000)
+    rules = repo._AnswerRules(questionnaire)
+    items = {q.code: q.indicator for q in questionnaire.indicator_items()}
+    for district in (0, 1):
+        valid = positive = 0
+        for record in records:
+            if (record["community_id"] - 1) // 10 != district:
+                continue
+            _, row = rules.row("x", 1, 1, record["community_id"], record["answers"], "import", None, None, None)
+            scores = [s for item, s in row["scores"].items() if items[item] == "awareness" and s is not None]
+            valid, positive = valid + len(scores), positive + sum(scores)
+        assert abs(positive / valid - DISTRICT_RATES[district][0]) < 0.01
+
+
+def test_the_benchmark_city_has_the_issue_s_shape(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'city.sqlite3'}")
+    upgrade_database(engine)
+    communities, districts, rounds = build_city(engine)
+    assert len(communities) == 1000 and len(set(districts.tolist())) == 10
+    with read_session(engine) as session:
+        areas = repo.areas_frame(session)
+    assert areas["level"].value_counts().to_dict() == {"community": 1000, "street": 100, "district": 10}
+    assert set(rounds) == {"BENCH-R1", "BENCH-LIVE"}
+    engine.dispose()
+
+
+# ------------------------------------------------------------- the import's single-pass rules
+
+
+def _forged_variants(answers: dict, rng: np.random.Generator) -> list[dict]:
+    """Answers as a phone, a spreadsheet or an attacker might send them."""
+    out = []
+    codes = list(answers)
+    for _ in range(6):
+        forged = copy.deepcopy(answers)
+        for code in rng.choice(codes, size=3, replace=False):
+            values = [None, "", "  yes ", " no", "x", 1, 1.0, True, 7.5, "12", " 3 ", float("nan"), 0.0, -0.0,
+                      ["online", " online", ""], ["yes"], [], {"a": 1}, -1, 10**6, "a" * 600]
+            forged[str(code)] = values[rng.integers(len(values))]
+        if rng.random() < 0.3:
+            forged.pop(str(rng.choice(codes)), None)
+        out.append(forged)
+    return out
+
+
+def test_single_pass_rules_equal_the_reference_rules():
+    questionnaire = load_default()
+    generator = Generator(questionnaire, np.arange(1, 11), np.arange(10))
+    rng = np.random.default_rng(7)
+    rules = repo._AnswerRules(questionnaire)
+    samples = [record["answers"] for record in generator.batch(3, 300)]
+    samples += [variant for answers in samples[:150] for variant in _forged_variants(answers, rng)]
+    samples += [{}, {"resident": "no"}, {"resident": "yes"}, {"resident": "no", "age_group": "18_29"},
+                {"resident": "yes", "age_group": "under_18", "sex": "male"}, {"suggestion": " 好 "}]
+    for answers in samples:
+        for lang in ("zh", "en"):
+            problems, row = rules.row("id", 1, 2, 3, answers, "self", None, None, None, lang)
+            assert problems == repo.answer_problems(questionnaire, answers, lang), answers
+            assert row == repo._response_row("id", 1, 2, questionnaire, 3, answers, "self", None, None, None), answers
+    # The memory of values and conditions stays bounded whatever the input.
+    for plan in rules._plans.values():
+        assert all(len(step[4]) <= repo._FACT_CACHE_LIMIT and len(step[5]) <= repo._FACT_CACHE_LIMIT for step in plan)
+
+
+def test_vectorised_tally_sums_equal_the_loop():
+    questionnaire = load_default()
+    generator = Generator(questionnaire, np.arange(1, 31), np.arange(30) % 3)
+    rules = repo._AnswerRules(questionnaire)
+    rows = [rules.row(r["id"], 1, 1, r["community_id"], r["answers"], "import", None, None, None)[1]
+            for r in generator.batch(5, 500)]
+    rows = [row for row in rows if row["eligible"]]
+    loop = repo._contributions(rows[: repo._VECTOR_ROWS - 1], questionnaire, repo._community_key)
+    assert loop  # the loop path
+    for part in (rows[: repo._VECTOR_ROWS - 1], rows):
+        vectorised = repo._contributions_vectorised(part, questionnaire, repo._community_key)
+        looped: dict = {}
+        for row in part:  # one row at a time always takes the loop
+            for key, sums in repo._contributions([row], questionnaire, repo._community_key).items():
+                looped[key] = [a + b for a, b in zip(looped.get(key, [0] * 6), sums)]
+        assert vectorised == looped
+
+
+def test_concurrent_submissions_on_a_fresh_round_of_its_own(tmp_path):
+    """The writers' check also holds when every writer resubmits every form (all resends)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    upgrade_database(engine)
+    communities, districts, rounds = build_city(engine, districts=2, streets=2, communities=2)
+    generator = Generator(load_default(), communities, districts)
+    out = concurrent_submissions(engine, generator, rounds["BENCH-LIVE"], writers=3, submissions=30, resend_every=1)
+    assert out["stored"] == out["expected"] == 30 and out["lost"] == 0 and out["duplicated"] == 0
+    assert out["checksum_ok"] and out["tally_ok"] and not out["errors"]
+    engine.dispose()
