@@ -57,7 +57,7 @@ def test_the_table_names_every_figure(small_run):
     _, r = small_run
     table = render([r], "python -m bench.run --n 2000")
     for words in ("bulk import throughput", "raw ÷ import", "p50 / p95 / p99", "dashboard warm", "dashboard cold",
-                  "naive ÷ warm", "peak RSS", "dashboard == naive", "python -m bench.run --n 2000"):
+                  "right after new responses", "naive ÷ recompute", "peak RSS", "dashboard == naive", "python -m bench.run --n 2000"):
         assert words in table
 
 
