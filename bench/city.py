@@ -50,6 +50,7 @@ DISTRICT_RATES = [
 
 BENCH_ROUND = "BENCH-R1"
 LIVE_ROUND = "BENCH-LIVE"
+ONE_BY_ONE_ROUND = "BENCH-LIVE-1TX"  # the same submissions, each in its own transaction, for comparison
 
 
 def build_city(engine: Engine, districts: int = DISTRICTS, streets: int = STREETS, communities: int = COMMUNITIES):
@@ -79,7 +80,8 @@ def build_city(engine: Engine, districts: int = DISTRICTS, streets: int = STREET
                 session, code, name, questionnaire, DEFAULT_TARGETS, name_en=code, status="open",
                 opens_at=now - timedelta(days=7), closes_at=now + timedelta(days=30),
             )
-            for code, name in ((BENCH_ROUND, "基准测试轮"), (LIVE_ROUND, "并发提交轮"))
+            for code, name in ((BENCH_ROUND, "基准测试轮"), (LIVE_ROUND, "并发提交轮"),
+                               (ONE_BY_ONE_ROUND, "并发提交轮（逐条事务）"))
         }
     return np.array(community_ids), np.array(district_index), rounds
 

@@ -9,9 +9,11 @@ Every comparison is made in the same run on the same rows, so the ratios hold on
 * bulk import through ``repository.bulk_import`` (20,000 responses per transaction), against a
   raw driver ``executemany`` of exactly the same response rows (same columns, JSON as text) into
   an empty copy of the response table, batch by batch, interleaved;
-* ``--writers`` threads each submitting citizens' responses through ``repository.submit_response``
-  in its own ``write_session`` (commit included), one in ten re-sending a response another thread
-  sent (a resubmit), then count, checksum of ids and tally == recount;
+* ``--writers`` threads each submitting citizens' responses through ``data.submissions.submit`` (what
+  the survey page calls; submissions arriving together share a transaction, commit included), and
+  the same with ``repository.submit_response`` each in its own ``write_session``; one in ten
+  re-sending a response another thread sent (a resubmit), then count, checksum of ids and
+  tally == recount;
 * the dashboard's numbers (``results_for(load_snapshot(...))``: every area at every level × four
   indicators × every item), warm in this process, cold in a new process (with its peak RSS), and
   the naive way: every eligible response's scores read into pandas, exploded and grouped;
@@ -47,10 +49,11 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from analysis import add_indicator_rates, add_item_rates, verdicts
-from bench.city import BENCH_ROUND, LIVE_ROUND, Generator, build_city, true_rates
+from bench.city import BENCH_ROUND, LIVE_ROUND, ONE_BY_ONE_ROUND, Generator, build_city, true_rates
 from data import repository as repo
 from data.db import database_url, make_engine, read_session, upgrade_database, write_session
 from data.models import Response
+from data.submissions import submit as submit_in_group
 from data.results import load_snapshot, results_for
 from questionnaires import INDICATORS, load_default
 
@@ -164,14 +167,14 @@ def load_responses(engine, generator: Generator, survey_round, n: int, batch: in
 
 
 def concurrent_submissions(engine, generator: Generator, survey_round, writers: int, submissions: int,
-                           resend_every: int = 10) -> dict:
+                           resend_every: int = 10, grouped: bool = True, seed: int = 1_000_000) -> dict:
     """``writers`` threads submit ``submissions`` distinct responses between them, each in its own
     write_session; every ``resend_every``-th submission of a thread re-sends a response of another
     thread (a resubmit from another tab or instance).  Checks that each response is stored
     exactly once, by count, by a checksum of the ids and by the tally."""
     questionnaire = generator.questionnaire
     per_writer = max(1, submissions // writers)
-    plans = [generator.batch(1_000_000 + w, per_writer) for w in range(writers)]
+    plans = [generator.batch(seed + w, per_writer) for w in range(writers)]
     expected_ids = sorted(record["id"] for plan in plans for record in plan)
     latencies: list[float] = []
     stored_count = [0]
@@ -183,12 +186,16 @@ def concurrent_submissions(engine, generator: Generator, survey_round, writers: 
     def submit(record) -> None:
         for attempt in range(5):
             start = time.perf_counter()
+            arguments = dict(
+                response_id=record["id"], survey_round=survey_round, questionnaire=questionnaire,
+                community_id=record["community_id"], answers=record["answers"], channel="self",
+            )
             try:
-                with write_session(engine) as session:
-                    result = repo.submit_response(
-                        session, response_id=record["id"], survey_round=survey_round, questionnaire=questionnaire,
-                        community_id=record["community_id"], answers=record["answers"], channel="self",
-                    )
+                if grouped:  # what the survey page does
+                    result = submit_in_group(engine, **arguments)
+                else:
+                    with write_session(engine) as session:
+                        result = repo.submit_response(session, **arguments)
             except Exception as error:  # a client would simply resubmit the same form id
                 with lock:
                     retries[0] += 1
@@ -418,6 +425,9 @@ def run_backend(url: str, n: int, *, batch: int = 20_000, writers: int = 16, sub
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("ANALYZE")
         log(f"[{engine.dialect.name}] {writers} concurrent writers, {submissions:,} submissions")
+        alone = concurrent_submissions(engine, generator, rounds[ONE_BY_ONE_ROUND], writers, submissions,
+                                       grouped=False, seed=2_000_000)
+        out["alone"] = {key: alone[key] for key in ("submit_p50_ms", "submit_p95_ms", "submit_p99_ms", "submit_rate")}
         out.update(concurrent_submissions(engine, generator, rounds[LIVE_ROUND], writers, submissions))
         log(f"[{engine.dialect.name}] dashboard: warm, cold, naive")
         out["warm_s"], out["recompute_s"], results = warm_dashboard(engine, BENCH_ROUND, repeat)
@@ -456,9 +466,12 @@ def figure_rows(r: dict) -> list[tuple[str, str, str, bool | None]]:
         (f"raw {raw_name} of the same rows", f"{r['raw_rate']:,.0f} rows/s", "—", None),
         ("raw ÷ import", f"{r['import_vs_raw']:.1f}×", f"≤ {TARGETS['import_vs_raw']:.0f}×",
          r["import_vs_raw"] <= TARGETS["import_vs_raw"]),
-        (f"one submission, {r['writers']} concurrent writers: p50 / p95 / p99",
+        (f"one submission (data.submissions.submit), {r['writers']} concurrent writers: p50 / p95 / p99",
          f"{r['submit_p50_ms']:.1f} / {r['submit_p95_ms']:.1f} / {r['submit_p99_ms']:.1f} ms",
          f"p95 ≤ {TARGETS['submit_p95_ms']:.0f} ms", r["submit_p95_ms"] <= TARGETS["submit_p95_ms"]),
+        ("the same, each submission in its own transaction (no grouping): p50 / p95 / p99, throughput",
+         f"{r['alone']['submit_p50_ms']:.1f} / {r['alone']['submit_p95_ms']:.1f} / "
+         f"{r['alone']['submit_p99_ms']:.1f} ms, {r['alone']['submit_rate']:,.0f}/s", "—", None),
         ("submissions: throughput, stored / expected, lost, duplicated",
          f"{r['submit_rate']:,.0f}/s, {r['stored']:,} / {r['expected']:,}, {r['lost']}, {r['duplicated']}",
          "none lost or duplicated", r["lost"] == 0 and r["duplicated"] == 0 and r["stored"] == r["expected"]),

@@ -100,7 +100,7 @@ def test_the_benchmark_city_has_the_issue_s_shape(tmp_path):
     with read_session(engine) as session:
         areas = repo.areas_frame(session)
     assert areas["level"].value_counts().to_dict() == {"community": 1000, "street": 100, "district": 10}
-    assert set(rounds) == {"BENCH-R1", "BENCH-LIVE"}
+    assert set(rounds) == {"BENCH-R1", "BENCH-LIVE", "BENCH-LIVE-1TX"}
     engine.dispose()
 
 

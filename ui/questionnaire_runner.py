@@ -12,7 +12,8 @@ from datetime import datetime
 import streamlit as st
 
 from data import repository as repo
-from data.db import read_session, write_session
+from data import submissions
+from data.db import read_session
 from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
 from questionnaires.paging import survey_steps
 from ui.i18n import lang, t
@@ -124,14 +125,18 @@ def run_questionnaire(
     if not last and not screened_out:
         state["step"] = step_index + 1
         st.rerun()
+    with read_session(engine()) as session:
+        survey_round = repo.round_by_code(session, round_code)
+    if survey_round is None:  # removed while the citizen was answering
+        st.error(t("no_open_round"))
+        return
     try:
-        with write_session(engine()) as session:
-            result = repo.submit_response(
-                session, response_id=state["rid"], survey_round=repo.round_by_code(session, round_code),
-                questionnaire=questionnaire, community_id=community_id, answers=answers, channel=channel,
-                interviewer=interviewer, started_at=state["started_at"], lang=language,
-                invitation_token=invitation_token,
-            )
+        result = submissions.submit(
+            engine(), response_id=state["rid"], survey_round=survey_round,
+            questionnaire=questionnaire, community_id=community_id, answers=answers, channel=channel,
+            interviewer=interviewer, started_at=state["started_at"], lang=language,
+            invitation_token=invitation_token,
+        )
     except repo.SubmissionRefused as refused:
         state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}
         if state["errors"]:  # back to the first answer that needs attention

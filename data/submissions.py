@@ -1,0 +1,128 @@
+"""Citizens' submissions written in groups: one transaction for the submissions that arrive together.
+
+Streamlit runs every browser session as a thread of one process.  When a QR-code campaign brings
+many citizens at once, each submission in its own transaction spends most of its time waiting:
+for SQLite's single writer, for the interpreter's lock between threads, for a commit each on
+PostgreSQL.  Here the first submitter to arrive becomes the *leader*: it writes every submission
+waiting at that moment (up to ``MAX_GROUP``) in one transaction with one commit, gives each its own
+result, and hands the leadership to the oldest submitter still waiting.  Nobody waits for more than
+the group in front of it.
+
+Each submission in a group is still ``repository.submit_response``, with its own checks and its
+own outcome: a refused one (``SubmissionRefused``) writes nothing and does not affect the others;
+one that may refuse after writing (a round with invitations: the invitation may turn out to be
+used) runs inside a savepoint.  If the group's transaction fails as a whole (a database error), every
+submission of the group is retried alone, so one cannot fail the others; a response id stored twice,
+in one group or in two, is stored once (``stored=False`` the second time).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from data import repository as repo
+from data.db import write_session
+
+MAX_GROUP = 64
+
+
+@dataclass
+class _Pending:
+    arguments: dict
+    wake: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    result: repo.SubmitResult | None = None
+    error: BaseException | None = None
+
+
+class _SubmissionGroups:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._mutex = threading.Lock()
+        self._waiting: list[_Pending] = []
+        self._leader_active = False
+
+    def submit(self, arguments: dict) -> repo.SubmitResult:
+        pending = _Pending(arguments)
+        with self._mutex:
+            self._waiting.append(pending)
+            if not self._leader_active:
+                self._leader_active = pending.lead = True
+        if not pending.lead:
+            pending.wake.wait()  # woken once: with a result, or to lead (it is then first in line)
+        if pending.lead:
+            self._lead_one_group()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    def _lead_one_group(self) -> None:
+        with self._mutex:
+            group = self._waiting[:MAX_GROUP]
+            del self._waiting[:MAX_GROUP]
+        try:
+            self._write(group)
+        finally:
+            with self._mutex:
+                successor = self._waiting[0] if self._waiting else None
+                if successor is None:
+                    self._leader_active = False
+                else:
+                    successor.lead = True
+            for pending in group:
+                pending.wake.set()
+            if successor is not None:
+                successor.wake.set()
+
+    def _write(self, group: list[_Pending]) -> None:
+        try:
+            with write_session(self._engine) as session:
+                sums = repo.DeferredSums()
+                for pending in group:
+                    pending.result, pending.error = _submit_in(session, pending.arguments, sums)
+                sums.write(session)
+        except BaseException as error:  # the whole transaction is gone: each on its own instead
+            for pending in group:
+                pending.result = None
+                pending.error = None
+            if not isinstance(error, Exception):
+                for pending in group:
+                    pending.error = error
+                raise
+            for pending in group:
+                try:
+                    with write_session(self._engine) as session:
+                        pending.result, pending.error = _submit_in(session, pending.arguments)
+                except Exception as alone:
+                    pending.result, pending.error = None, alone
+
+
+def _submit_in(session, arguments: dict, sums: repo.DeferredSums | None = None,
+               ) -> tuple[repo.SubmitResult | None, Exception | None]:
+    """One submission inside the group's transaction; a refusal is this submission's outcome."""
+    try:
+        if arguments["survey_round"].requires_invitation:
+            with session.begin_nested():  # it may refuse after its insert
+                return repo.submit_response(session, **arguments, deferred_sums=sums), None
+        return repo.submit_response(session, **arguments, deferred_sums=sums), None
+    except repo.SubmissionRefused as refused:
+        return None, refused
+
+
+_GROUPS: weakref.WeakKeyDictionary[Engine, _SubmissionGroups] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def submit(engine: Engine, **arguments) -> repo.SubmitResult:
+    """``repository.submit_response(session, **arguments)`` in its own unit of work, written
+    together with the submissions that arrive at the same moment (see the module's docstring).
+    Raises ``SubmissionRefused`` exactly as ``submit_response`` does."""
+    with _GROUPS_LOCK:
+        groups = _GROUPS.get(engine)
+        if groups is None:
+            groups = _GROUPS[engine] = _SubmissionGroups(engine)
+    return groups.submit(arguments)

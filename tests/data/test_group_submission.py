@@ -1,0 +1,189 @@
+"""Submissions written in groups (data.submissions) and SQLite's write turn (data.db), on real databases."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from data import repository as repo
+from data import submissions
+from data.db import FifoLock, read_session, write_session
+from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
+from data.models import Response
+from questionnaires import load_default
+from tests.data.test_repository import GOOD_RATES, canonical
+
+QUESTIONNAIRE = load_default()
+
+
+@pytest.fixture
+def city(engine):
+    with write_session(engine) as session:
+        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        communities = [c.id for c in build_city(session)]
+        repo.create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS,
+                          opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
+    with read_session(engine) as session:
+        survey_round = repo.round_by_code(session, "R1")
+    return engine, communities, survey_round
+
+
+def _arguments(survey_round, community_id, answers, response_id=None, **extra):
+    return dict(response_id=response_id or repo.new_response_id(), survey_round=survey_round,
+                questionnaire=QUESTIONNAIRE, community_id=community_id, answers=answers, **extra)
+
+
+def _stored(engine, survey_round):
+    with read_session(engine) as session:
+        ids = list(session.scalars(select(Response.id).where(Response.round_id == survey_round.id)))
+        tally = repo.round_tally(session, survey_round.id)
+        recount = repo.recount_tally(session, survey_round)
+    return ids, tally, recount
+
+
+def test_many_concurrent_submitters_each_stored_once_refusals_apart(city):
+    """24 threads at once, every response sent twice, some invalid: each valid response is stored
+    exactly once, each invalid one is refused with its own message, and the tally equals a recount."""
+    engine, communities, survey_round = city
+    rng = np.random.default_rng(11)
+    jobs = []
+    for i in range(240):
+        answers = synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)
+        valid = i % 12 != 5
+        if not valid:
+            answers = {**answers, "aware_campaign": "no-such-option"}
+        jobs.append((_arguments(survey_round, communities[i % len(communities)], answers), valid))
+    outcomes: dict[str, list] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(24)
+
+    def submitter(part):
+        start.wait()
+        for arguments, _ in part:
+            for _ in range(2):  # a double tap
+                try:
+                    outcome = submissions.submit(engine, **arguments)
+                except repo.SubmissionRefused as refused:
+                    outcome = refused
+                with lock:
+                    outcomes.setdefault(arguments["response_id"], []).append(outcome)
+
+    threads = [threading.Thread(target=submitter, args=(jobs[i::24],)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    ids, tally, recount = _stored(engine, survey_round)
+    valid_ids = {arguments["response_id"] for arguments, valid in jobs if valid}
+    assert sorted(ids) == sorted(valid_ids)  # none lost, none twice
+    for arguments, valid in jobs:
+        first, second = outcomes[arguments["response_id"]]
+        if valid:
+            assert (first.stored, second.stored) == (True, False)
+        else:
+            assert isinstance(first, repo.SubmissionRefused) and "aware_campaign" in first.messages
+            assert isinstance(second, repo.SubmissionRefused)
+    pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
+
+
+def test_a_group_whose_transaction_fails_is_written_one_by_one(city):
+    """A submission the database itself rejects (an interviewer name longer than its column on
+    PostgreSQL; a foreign key on SQLite) must not take the others of its group down with it."""
+    engine, communities, survey_round = city
+    rng = np.random.default_rng(3)
+    good = [_arguments(survey_round, communities[i], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+            for i in range(6)]
+    if engine.dialect.name == "postgresql":
+        bad = _arguments(survey_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES),
+                         channel="interview", interviewer="x" * 200)
+    else:  # SQLite ignores VARCHAR lengths; a questionnaire id that does not exist breaks its foreign key
+        broken_round = type("Round", (), {name: getattr(survey_round, name) for name in (
+            "id", "status", "opens_at", "closes_at", "requires_invitation", "quotas")})()
+        broken_round.questionnaire_id = 999_999
+        bad = _arguments(broken_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+    group = [submissions._Pending(arguments) for arguments in (good[:3] + [bad] + good[3:])]
+    submissions._SubmissionGroups(engine)._write(group)
+
+    assert [p.result.stored for p in group if p.arguments is not bad] == [True] * 6
+    failed = next(p for p in group if p.arguments is bad)
+    assert failed.result is None and failed.error is not None
+    ids, tally, recount = _stored(engine, survey_round)
+    assert sorted(ids) == sorted(a["response_id"] for a in good)
+    pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
+
+
+def test_the_leader_hands_over_so_every_submitter_returns(city):
+    """Submitters arriving while a group is being written form the next group; all of them
+    return, and no thread is left waiting (a lost hand-over would hang this test)."""
+    engine, communities, survey_round = city
+    rng = np.random.default_rng(5)
+    arguments = [_arguments(survey_round, communities[i % 5], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+                 for i in range(100)]
+    results = []
+    threads = [threading.Thread(target=lambda a=a: results.append(submissions.submit(engine, **a)))
+               for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(results) == 100 and all(result.stored for result in results)
+    with read_session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Response)) == 100
+
+
+def test_fifo_lock_serves_a_waiting_thread_before_the_one_that_just_released():
+    lock = FifoLock()
+    order = []
+    lock.acquire()
+    waiter = threading.Thread(target=lambda: (lock.acquire(), order.append("waiter"), lock.release()))
+    waiter.start()
+    while lock.waiting() == 0:
+        time.sleep(0.001)
+    lock.release()
+    lock.acquire()  # a plain threading.Lock would let this thread barge in first
+    order.append("releaser")
+    lock.release()
+    waiter.join()
+    assert order == ["waiter", "releaser"]
+
+
+def test_sqlite_write_turn_is_taken_at_the_first_statement_and_always_given_back(tmp_path):
+    from data.db import _SQLITE_WRITE_LOCK, make_engine, upgrade_database
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'turn.sqlite3'}")
+    upgrade_database(engine)
+    with write_session(engine) as session:
+        assert not _SQLITE_WRITE_LOCK._held  # nothing asked of the database yet: nobody waits for us
+        other = threading.Thread(target=lambda: _write_one_area(engine, "OTHER"))
+        other.start()
+        other.join(timeout=10)
+        assert not other.is_alive()
+        _add_area(session, "MINE")
+        assert _SQLITE_WRITE_LOCK._held
+    assert not _SQLITE_WRITE_LOCK._held
+    with pytest.raises(RuntimeError):
+        with write_session(engine) as session:
+            _add_area(session, "ROLLED_BACK")
+            raise RuntimeError("boom")
+    assert not _SQLITE_WRITE_LOCK._held  # given back after a rollback too
+    with read_session(engine) as session:
+        codes = {area.code for area in repo.child_areas(session, None, "district")}
+    assert codes == {"OTHER", "MINE"}
+    engine.dispose()
+
+
+def _add_area(session, code):
+    repo.add_area(session, code, code, "district")
+
+
+def _write_one_area(engine, code):
+    with write_session(engine) as session:
+        _add_area(session, code)
