@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -14,21 +13,18 @@ from sqlalchemy import func, select
 from data import repository as repo
 from data import submissions
 from data.db import FifoLock, read_session, write_session
-from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
+from data.demo import synthetic_answers
 from data.models import Response
 from questionnaires import load_default
-from tests.data.test_repository import GOOD_RATES, canonical
+from tests.data.test_repository import GOOD_RATES, canonical, city  # noqa: F401 (city: a fixture)
 
 QUESTIONNAIRE = load_default()
 
 
 @pytest.fixture
-def city(engine):
-    with write_session(engine) as session:
-        version = repo.save_questionnaire(session, QUESTIONNAIRE)
-        communities = [c.id for c in build_city(session)]
-        repo.create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS,
-                          opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
+def open_round(city):
+    """test_repository's small city and its open round R1, read once (as the survey page does)."""
+    engine, communities = city
     with read_session(engine) as session:
         survey_round = repo.round_by_code(session, "R1")
     return engine, communities, survey_round
@@ -47,10 +43,10 @@ def _stored(engine, survey_round):
     return ids, tally, recount
 
 
-def test_many_concurrent_submitters_each_stored_once_refusals_apart(city):
+def test_many_concurrent_submitters_each_stored_once_refusals_apart(open_round):
     """24 threads at once, every response sent twice, some invalid: each valid response is stored
     exactly once, each invalid one is refused with its own message, and the tally equals a recount."""
-    engine, communities, survey_round = city
+    engine, communities, survey_round = open_round
     rng = np.random.default_rng(11)
     jobs = []
     for i in range(240):
@@ -93,10 +89,10 @@ def test_many_concurrent_submitters_each_stored_once_refusals_apart(city):
     pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
 
 
-def test_a_group_whose_transaction_fails_is_written_one_by_one(city):
+def test_a_group_whose_transaction_fails_is_written_one_by_one(open_round):
     """A submission the database itself rejects (an interviewer name longer than its column on
     PostgreSQL; a foreign key on SQLite) must not take the others of its group down with it."""
-    engine, communities, survey_round = city
+    engine, communities, survey_round = open_round
     rng = np.random.default_rng(3)
     good = [_arguments(survey_round, communities[i], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
             for i in range(6)]
@@ -119,10 +115,10 @@ def test_a_group_whose_transaction_fails_is_written_one_by_one(city):
     pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
 
 
-def test_the_leader_hands_over_so_every_submitter_returns(city):
+def test_the_leader_hands_over_so_every_submitter_returns(open_round):
     """Submitters arriving while a group is being written form the next group; all of them
     return, and no thread is left waiting (a lost hand-over would hang this test)."""
-    engine, communities, survey_round = city
+    engine, communities, survey_round = open_round
     rng = np.random.default_rng(5)
     arguments = [_arguments(survey_round, communities[i % 5], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
                  for i in range(100)]
