@@ -82,7 +82,9 @@ class _SubmissionGroups:
         try:
             with write_session(self._engine) as session:
                 sums = repo.DeferredSums()
-                for pending in group:
+                # In id order: two instances writing groups that share ids on PostgreSQL then lock
+                # those rows in the same order and cannot deadlock (the tally rows are sorted too).
+                for pending in sorted(group, key=lambda p: str(p.arguments.get("response_id"))):
                     pending.result, pending.error = _submit_in(session, pending.arguments, sums)
                 sums.write(session)
         except BaseException as error:  # the whole transaction is gone: each on its own instead

@@ -7,7 +7,8 @@ What this test proves, precisely:
   ``python -m data upgrade``) and both report healthy on ``/_stcore/health``, before and after
   the submissions;
 * two further Python processes, one per instance, each submit responses concurrently through the
-  storage API that the survey page calls on submit (``write_session`` + ``submit_response``),
+  storage API that the survey page calls on submit (``data.submissions.submit``: concurrent
+  submissions of one instance written as a group),
   with several threads each; a third of the response ids are sent to *both* processes at the same
   time (a resubmit that lands on the other instance behind the proxy);
 * afterwards every response id is stored exactly once (count and the set of ids), the tally equals
@@ -46,7 +47,8 @@ ROUND = "2026-R2"
 WORKER = r"""
 import json, sys, threading, time
 from data import repository as repo
-from data.db import make_engine, read_session, write_session
+from data.db import make_engine, read_session
+from data.submissions import submit
 from questionnaires import load_default
 
 plan = json.load(open(sys.argv[1]))
@@ -61,10 +63,9 @@ def work(records):
     for record in records:
         for attempt in range(5):
             try:
-                with write_session(engine) as session:
-                    result = repo.submit_response(
-                        session, response_id=record["id"], survey_round=survey_round, questionnaire=questionnaire,
-                        community_id=record["community_id"], answers=record["answers"], channel="self")
+                result = submit(
+                    engine, response_id=record["id"], survey_round=survey_round, questionnaire=questionnaire,
+                    community_id=record["community_id"], answers=record["answers"], channel="self")
                 with lock:
                     results.append([record["id"], result.stored])
                 break
