@@ -1042,10 +1042,11 @@ def round_responses(session: Session, round_id: int, *, with_answers: bool = Tru
     return pd.DataFrame(rows, columns=[c.key for c in columns])
 
 
-def completes(session: Session, round_id: int, by: str, district_ids: Iterable[int] | None = None) -> pd.DataFrame:
+def completes(session: Session, round_id: int, by: str, district_ids: Iterable[int] | None = None,
+              community_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Completed (eligible, included) interviews counted in the database, by one of: district,
     community, interviewer, day, cell (district × age group × sex); only within ``district_ids``
-    when given (a district office's scope)."""
+    and ``community_ids`` when given (a district office's or a street office's scope)."""
     groupings = {
         "district": [Area.district_id],
         "community": [Response.community_id],
@@ -1064,6 +1065,8 @@ def completes(session: Session, round_id: int, by: str, district_ids: Iterable[i
     )
     if district_ids is not None:
         query = query.where(Area.district_id.in_(list(district_ids)))
+    if community_ids is not None:
+        query = query.where(Response.community_id.in_(list(community_ids)))
     result = session.execute(query)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 

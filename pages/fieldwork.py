@@ -26,6 +26,8 @@ register_texts({
     "self_filled": ("（市民自填）", "(self-filled)"),
     "age_group": ("年龄段", "Age group"),
     "sex": ("性别", "Sex"),
+    "own_area_note": ("仅统计您负责范围内各社区的完成量；配额仍为全区（县）的数。",
+                      "Completes are counted in your own area's communities only; quotas are still the whole district's."),
 })
 
 staff = auth.require_page("fieldwork")
@@ -39,8 +41,11 @@ survey_round = next(r for r in rounds if r.code == round_code)
 st.caption(t("refresh_note"))
 
 areas = cached.areas(url)
+scope_level = None
 if staff.area_id is not None:
-    areas, _, _ = restrict_to_area(areas, pd.DataFrame({"community_id": []}), staff.area_id)
+    areas, _, scope_level = restrict_to_area(areas, pd.DataFrame({"community_id": []}), staff.area_id)
+if scope_level in ("street", "community"):
+    st.caption(t("own_area_note"))
 name_column = "name_en" if language == "en" else "name_zh"
 districts = areas[areas["level"] == "district"] if staff.area_id is None else \
     cached.areas(url).query("id in @areas.district_id.unique()")
@@ -50,10 +55,12 @@ districts = areas[areas["level"] == "district"] if staff.area_id is None else \
 def progress() -> None:
     # Read straight from the database (not cached): this is the live view.
     in_scope = set(districts["id"])
-    scope = None if staff.area_id is None else in_scope
+    # A street or community office counts only its own communities, also against its district's quota.
+    communities = None if staff.area_id is None else set(areas.loc[areas["level"] == "community", "id"])
     with read_session(engine()) as session:
         by_district, by_cell, by_interviewer, by_day = (
-            repo.completes(session, survey_round.id, by, scope) for by in ("district", "cell", "interviewer", "day"))
+            repo.completes(session, survey_round.id, by, community_ids=communities)
+            for by in ("district", "cell", "interviewer", "day"))
     quotas = survey_round.quotas.get("districts") or {}
 
     tabs = st.tabs([t("by_district"), t("by_cell"), t("by_interviewer"), t("by_day")])

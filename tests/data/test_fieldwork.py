@@ -136,6 +136,10 @@ def test_full_quota_cell_refuses_further_interviews_but_not_a_resubmit(city):
         assert repo.completes(session, survey_round.id, "interviewer")["completes"].sum() == 2
         assert repo.completes(session, survey_round.id, "day")["completes"].sum() == 2
         assert repo.completes(session, survey_round.id, "district")["completes"].sum() == 2
+        # a street or community office's scope: only its own communities
+        only_first = repo.completes(session, survey_round.id, "district", community_ids=[communities[0]])
+        assert only_first["completes"].sum() == 1
+        assert repo.completes(session, survey_round.id, "cell", community_ids=[])["completes"].sum() == 0
 
 
 def test_invitation_round_accepts_each_token_once(city):

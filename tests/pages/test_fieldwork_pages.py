@@ -9,7 +9,7 @@ from data import accounts
 from data import repository as repo
 from data.db import make_engine, read_session, write_session
 from data.demo import synthetic_answers
-from data.models import Response
+from data.models import Area, Response
 from questionnaires import load_default
 from tests.pages.conftest import area_id, create_staff, log_in
 from tests.pages.test_survey_page import answer_everything
@@ -83,6 +83,24 @@ def test_fieldwork_progress_links_and_quality_pages_render(app, demo_url):
     app.switch_page("pages/quality.py").run()
     assert not app.exception
     assert app.title[0].value == "数据质量"
+
+
+def test_a_street_office_sees_completes_of_its_own_communities_only(app, demo_url):
+    open_as(app, demo_url, "street_org", "organiser", "pages/fieldwork.py", area_code="CD01")
+    assert any("仅统计您负责范围内" in c.value for c in app.caption)
+    shown = app.dataframe[0].value
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        survey_round = repo.list_rounds(session)[-1]  # the page opens on the newest round
+        street = repo.community_by_code(session, "CD0101").street_id
+        expected = session.scalar(
+            select(func.count()).select_from(Response).join(Area, Area.id == Response.community_id).where(
+                Response.round_id == survey_round.id, Response.eligible.is_(True),
+                Response.status == "included", Area.street_id == street))
+        whole_district = repo.completes(session, survey_round.id, "district")
+    engine.dispose()
+    assert len(shown) == 1 and shown["已完成"].sum() == expected > 0
+    assert expected < whole_district["completes"].max()  # the rest of the district is not counted
 
 
 def test_excluding_in_the_quality_page_changes_the_dashboard(app, demo_url):
