@@ -272,8 +272,39 @@ def response_exists(session: Session, response_id: str) -> bool:
     return is_response_id(response_id) and session.get(Response, response_id) is not None
 
 
-def submit_response(
-    session: Session,
+def submit_response(session: Session, *, deferred_sums: DeferredSums | None = None, **arguments) -> SubmitResult:
+    """Validate and store one response and add it to the tally, all in the caller's transaction.
+
+    ``arguments`` are those of ``prepare_submission`` (response_id, survey_round, questionnaire,
+    community_id, answers, channel, interviewer, started_at, submitted_at, lang, invitation_token).
+    Storing the same response id twice is a no-op that reports ``stored=False``, so a double click,
+    a refresh or a resubmit can never count a response twice.  Anything invalid raises
+    ``SubmissionRefused`` before a single row is written.  The work is done in two steps, which
+    ``data.submissions`` calls separately: ``prepare_submission`` (no database) and
+    ``store_submission``.
+    """
+    return store_submission(session, prepare_submission(**arguments), deferred_sums)
+
+
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A submission checked and scored without the database: what ``store_submission`` writes."""
+
+    survey_round: SurveyRound
+    community_id: object
+    channel: str
+    lang: str
+    invitation_token: str | None
+    problems: dict  # answers that prevent storing, by question code (raised by store_submission)
+    row: dict  # the response row
+    sums: dict  # tally increments by (indicator, item); empty when not eligible
+
+    @property
+    def response_id(self) -> str:
+        return self.row["id"]
+
+
+def prepare_submission(
     *,
     response_id: str,
     survey_round: SurveyRound,
@@ -286,62 +317,65 @@ def submit_response(
     submitted_at: datetime | None = None,
     lang: str = "zh",
     invitation_token: str | None = None,
-    deferred_sums: DeferredSums | None = None,
-) -> SubmitResult:
-    """Validate and store one response and add it to the tally, all in the caller's transaction.
-
-    With ``deferred_sums`` the tally increments are collected there instead, for the caller to
-    write once for several submissions (``DeferredSums.write``) before its commit.
-
-    Storing the same response id twice is a no-op that reports ``stored=False``, so a double click,
-    a refresh or a resubmit can never count a response twice.  Anything invalid raises
-    ``SubmissionRefused`` before a single row is written.
-    """
+) -> PreparedSubmission:
+    """The checks that need no database (raising ``SubmissionRefused``), the answer rules and the
+    tally increments.  Done by the submitter's own thread, before its turn to write: on SQLite the
+    write lock is taken at the first statement, and in a group (``data.submissions``) this work
+    overlaps with the leader's writing."""
     submitted_at = submitted_at or datetime.now()
-    # What needs no database first: on SQLite the write lock is taken at the first statement.
     if not is_response_id(response_id):
         raise SubmissionRefused({"_": _msg(lang, "无效的问卷编号", "invalid response id")})
     if channel not in CHANNELS:
         raise SubmissionRefused({"_": _msg(lang, "无效的填报方式", "invalid channel")})
     if not accepts_responses(survey_round, submitted_at):
         raise SubmissionRefused({"_": _msg(lang, "本轮调查未开放或已结束", "this survey round is not open")})
-    errors, row = _rules_for(questionnaire).row(
+    problems, row = _rules_for(questionnaire).row(
         response_id, survey_round.id, survey_round.questionnaire_id, community_id, answers,
         channel, interviewer, started_at, submitted_at, lang,
     )
-    sums = _contributions([row], questionnaire, _no_key) if row["eligible"] else {}
+    sums = _contributions([row], questionnaire, _no_key) if row["eligible"] and not problems else {}
+    return PreparedSubmission(survey_round, community_id, channel, lang, invitation_token, problems, row, sums)
 
+
+def store_submission(session: Session, prepared: PreparedSubmission,
+                     deferred_sums: DeferredSums | None = None) -> SubmitResult:
+    """Store a prepared submission in the caller's transaction (see ``submit_response``).
+
+    With ``deferred_sums`` the tally increments are collected there instead, for the caller to
+    write once for several submissions (``DeferredSums.write``) before its commit."""
+    survey_round, row, lang = prepared.survey_round, prepared.row, prepared.lang
+    response_id, community_id = row["id"], prepared.community_id
     district_id = _district_of_community(session, community_id)
     if district_id is None:
         raise SubmissionRefused({"_": _msg(lang, "请选择所在社区", "please choose your community")})
-    if errors:
-        raise SubmissionRefused(errors)
+    if prepared.problems:
+        raise SubmissionRefused(prepared.problems)
     if survey_round.requires_invitation and accounts.invitation_status(
-        session, survey_round.id, invitation_token or ""
+        session, survey_round.id, prepared.invitation_token or ""
     ) == "unknown":
         raise SubmissionRefused({"_": _msg(lang, "本轮调查需要有效的邀请码", "this round needs a valid invitation")})
 
     # Checks that must not run again for a resubmit (the quota now counts this very response, the
     # invitation is now used by it): answer as the first time did.  Otherwise the insert itself
     # tells a resubmit apart.
-    needs_first_time_check = channel == "interview" or survey_round.requires_invitation
+    needs_first_time_check = prepared.channel == "interview" or survey_round.requires_invitation
     if needs_first_time_check and session.get(Response, response_id) is not None:
         return SubmitResult(response_id, stored=False, eligible=row["eligible"])
-    if channel == "interview" and row["eligible"] and quota_cell_full(
+    if prepared.channel == "interview" and row["eligible"] and quota_cell_full(
         session, survey_round, community_id, row["age_group"], row["sex"]
     ):
         raise SubmissionRefused({"_": _msg(lang, "该配额单元已满，本次访问不计入", "this quota cell is full")})
     if not _insert_response_if_new(session, row):
         return SubmitResult(response_id, stored=False, eligible=row["eligible"])
     if survey_round.requires_invitation and not accounts.use_invitation(
-        session, survey_round.id, invitation_token, response_id
+        session, survey_round.id, prepared.invitation_token, response_id
     ):
         # The insert above is rolled back with the caller's transaction.
         raise SubmissionRefused({"_": _msg(lang, "该邀请码已经使用过", "this invitation was already used")})
-    if sums:
+    if prepared.sums:
         cell = (district_id, row["age_group"] or "", row["sex"] or "")
-        community_sums = {(community_id, *key): v for key, v in sums.items()}
-        cell_sums = {(*cell, *key): v for key, v in sums.items()}
+        community_sums = {(community_id, *key): v for key, v in prepared.sums.items()}
+        cell_sums = {(*cell, *key): v for key, v in prepared.sums.items()}
         if deferred_sums is None:
             _add_sums(session, survey_round.id, community_sums, cell_sums)
         else:

@@ -8,10 +8,11 @@ waiting at that moment (up to ``MAX_GROUP``) in one transaction with one commit,
 result, and hands the leadership to the oldest submitter still waiting.  Nobody waits for more than
 the group in front of it.
 
-Each submission in a group is still ``repository.submit_response``, with its own checks and its
-own outcome: a refused one (``SubmissionRefused``) writes nothing and does not affect the others;
-one that may refuse after writing (a round with invitations: the invitation may turn out to be
-used) runs inside a savepoint.  If the group's transaction fails as a whole (a database error), every
+Each submission is checked and scored by its own thread (``repository.prepare_submission``), while
+the group before it is being written, and stored in its group by ``repository.store_submission``,
+with its own outcome: a refused one (``SubmissionRefused``) writes nothing and does not affect the
+others; one that may refuse after writing (a round with invitations: the invitation may turn out to
+be used) runs inside a savepoint.  If the group's transaction fails as a whole (a database error), every
 submission of the group is retried alone, so one cannot fail the others; a response id stored twice,
 in one group or in two, is stored once (``stored=False`` the second time).
 """
@@ -32,7 +33,7 @@ MAX_GROUP = 64
 
 @dataclass
 class _Pending:
-    arguments: dict
+    prepared: repo.PreparedSubmission
     wake: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     result: repo.SubmitResult | None = None
@@ -46,8 +47,8 @@ class _SubmissionGroups:
         self._waiting: list[_Pending] = []
         self._leader_active = False
 
-    def submit(self, arguments: dict) -> repo.SubmitResult:
-        pending = _Pending(arguments)
+    def submit(self, prepared: repo.PreparedSubmission) -> repo.SubmitResult:
+        pending = _Pending(prepared)
         with self._mutex:
             self._waiting.append(pending)
             if not self._leader_active:
@@ -84,8 +85,8 @@ class _SubmissionGroups:
                 sums = repo.DeferredSums()
                 # In id order: two instances writing groups that share ids on PostgreSQL then lock
                 # those rows in the same order and cannot deadlock (the tally rows are sorted too).
-                for pending in sorted(group, key=lambda p: str(p.arguments.get("response_id"))):
-                    pending.result, pending.error = _submit_in(session, pending.arguments, sums)
+                for pending in sorted(group, key=lambda p: p.prepared.response_id):
+                    pending.result, pending.error = _submit_in(session, pending.prepared, sums)
                 sums.write(session)
         except BaseException as error:  # the whole transaction is gone: each on its own instead
             for pending in group:
@@ -98,19 +99,19 @@ class _SubmissionGroups:
             for pending in group:
                 try:
                     with write_session(self._engine) as session:
-                        pending.result, pending.error = _submit_in(session, pending.arguments)
+                        pending.result, pending.error = _submit_in(session, pending.prepared)
                 except Exception as alone:
                     pending.result, pending.error = None, alone
 
 
-def _submit_in(session, arguments: dict, sums: repo.DeferredSums | None = None,
+def _submit_in(session, prepared: repo.PreparedSubmission, sums: repo.DeferredSums | None = None,
                ) -> tuple[repo.SubmitResult | None, Exception | None]:
     """One submission inside the group's transaction; a refusal is this submission's outcome."""
     try:
-        if arguments["survey_round"].requires_invitation:
+        if prepared.survey_round.requires_invitation:
             with session.begin_nested():  # it may refuse after its insert
-                return repo.submit_response(session, **arguments, deferred_sums=sums), None
-        return repo.submit_response(session, **arguments, deferred_sums=sums), None
+                return repo.store_submission(session, prepared, sums), None
+        return repo.store_submission(session, prepared, sums), None
     except repo.SubmissionRefused as refused:
         return None, refused
 
@@ -122,9 +123,13 @@ _GROUPS_LOCK = threading.Lock()
 def submit(engine: Engine, **arguments) -> repo.SubmitResult:
     """``repository.submit_response(session, **arguments)`` in its own unit of work, written
     together with the submissions that arrive at the same moment (see the module's docstring).
-    Raises ``SubmissionRefused`` exactly as ``submit_response`` does."""
+    Raises ``SubmissionRefused`` exactly as ``submit_response`` does.
+
+    The checks and scoring that need no database run here, in the caller's thread, while the
+    current group is being written; only storing is left to the group."""
+    prepared = repo.prepare_submission(**arguments)
     with _GROUPS_LOCK:
         groups = _GROUPS.get(engine)
         if groups is None:
             groups = _GROUPS[engine] = _SubmissionGroups(engine)
-    return groups.submit(arguments)
+    return groups.submit(prepared)

@@ -104,11 +104,12 @@ def test_a_group_whose_transaction_fails_is_written_one_by_one(open_round):
             "id", "status", "opens_at", "closes_at", "requires_invitation", "quotas")})()
         broken_round.questionnaire_id = 999_999
         bad = _arguments(broken_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
-    group = [submissions._Pending(arguments) for arguments in (good[:3] + [bad] + good[3:])]
+    group = [submissions._Pending(repo.prepare_submission(**arguments)) for arguments in (good[:3] + [bad] + good[3:])]
     submissions._SubmissionGroups(engine)._write(group)
 
-    assert [p.result.stored for p in group if p.arguments is not bad] == [True] * 6
-    failed = next(p for p in group if p.arguments is bad)
+    bad_id = bad["response_id"]
+    assert [p.result.stored for p in group if p.prepared.response_id != bad_id] == [True] * 6
+    failed = next(p for p in group if p.prepared.response_id == bad_id)
     assert failed.result is None and failed.error is not None
     ids, tally, recount = _stored(engine, survey_round)
     assert sorted(ids) == sorted(a["response_id"] for a in good)
