@@ -298,17 +298,22 @@ print(json.dumps({"import_s": t1 - t0, "compute_s": t2 - t1, "total_s": t2 - t0,
 """
 
 
-def cold_dashboard(url: str, round_code: str) -> dict:
-    """The dashboard computed once in a new Python process: times measured inside the child from
-    the first import to the result, and the child's peak RSS."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", COLD_CHILD, url, round_code], cwd=ROOT, capture_output=True, text=True, check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    out["process_s"] = time.perf_counter() - start
-    return out
+def cold_dashboard(url: str, round_code: str, runs: int = 3) -> dict:
+    """The dashboard computed once in a new Python process, ``runs`` times: the run with the median
+    total time (measured inside the child from the first import to the result; one start of a
+    process on a shared machine varies by a few tenths of a second), and the largest peak RSS."""
+    measured = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_CHILD, url, round_code], cwd=ROOT, capture_output=True, text=True,
+            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        out["process_s"] = time.perf_counter() - start
+        measured.append(out)
+    median = sorted(measured, key=lambda out: out["total_s"])[len(measured) // 2]
+    return {**median, "rss_mb": max(out["rss_mb"] for out in measured), "runs": runs}
 
 
 def naive_results(engine, round_code: str, method: str = "wilson", confidence: float = 0.95) -> dict[str, pd.DataFrame]:
@@ -482,7 +487,7 @@ def figure_rows(r: dict) -> list[tuple[str, str, str, bool | None]]:
          f"≤ {TARGETS['warm_ms']:.0f} ms", r["warm_s"] * 1000 <= TARGETS["warm_ms"]),
         ("dashboard right after new responses (all tallies re-read, all numbers recomputed)",
          f"{r['recompute_s'] * 1000:.0f} ms", "—", None),
-        ("dashboard cold, new process: imports + compute (compute only)",
+        (f"dashboard cold, new process (median of {cold.get('runs', 1)}): imports + compute (compute only)",
          f"{cold['total_s']:.2f} s ({cold['compute_s']:.2f} s)", f"≤ {TARGETS['cold_s']:.0f} s",
          cold["total_s"] <= TARGETS["cold_s"]),
         ("naive way (all responses into pandas, explode, group)", f"{r['naive_s']:.1f} s", "—", None),
