@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,7 @@ from sqlalchemy.engine import make_url
 from analysis import add_indicator_rates, add_item_rates, verdicts
 from bench.city import BENCH_ROUND, LIVE_ROUND, ONE_BY_ONE_ROUND, Generator, build_city, true_rates
 from data import repository as repo
-from data.db import database_url, make_engine, read_session, upgrade_database, write_session
+from data.db import make_engine, read_session, upgrade_database, write_session
 from data.models import Response
 from data.submissions import submit as submit_in_group
 from data.results import load_snapshot, results_for

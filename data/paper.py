@@ -29,7 +29,7 @@ from data import accounts
 from data import repository as repo
 from data.models import QuestionnaireVersion, SurveyRound
 from questionnaires import Question, Questionnaire, visible_questions
-from questionnaires.logic import And, Compare, Literal, Not, Or, Ref, Selected
+from questionnaires.logic import And, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
 
 # A fixed namespace: the same round code and form number give the same response id forever.
@@ -237,7 +237,7 @@ def _column_help(questionnaire: Questionnaire, column: _Column, lang: str) -> tu
         notes.append(_msg(lang, f"跳题：仅当 {condition} 时填写，否则留空", f"skip logic: answer only if {condition}; otherwise leave empty"))
     if question.is_screening:
         allowed = "、".join(question.option_label(c, lang) for c in question.option_codes if c in question.screening_eligible)
-        notes.append(_msg(lang, f"甄别题：回答其他选项时后面各题留空（不计入统计）",
+        notes.append(_msg(lang, "甄别题：回答其他选项时后面各题留空（不计入统计）",
                           f"screening: with any answer other than {allowed} leave the rest empty (not counted)"))
     return what, _msg(lang, "；", "; ").join(notes)
 

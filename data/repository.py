@@ -24,11 +24,7 @@ from data.models import TALLY_SUMS, Area, CellTally, QuestionnaireVersion, Respo
 from questionnaires import answers as _answers
 from questionnaires import (
     Questionnaire,
-    clean_answers,
-    demographics,
-    is_eligible,
     questionnaire_from_dict,
-    score_answers,
     validate_answers,
 )
 
@@ -446,31 +442,6 @@ def _msg(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-def _response_row(
-    response_id, round_id, questionnaire_id, questionnaire, community_id, answers, channel, interviewer,
-    started_at, submitted_at,
-) -> dict:
-    cleaned = clean_answers(questionnaire, answers)
-    eligible = is_eligible(questionnaire, cleaned)
-    person = demographics(questionnaire, cleaned)
-    return {
-        "id": response_id,
-        "round_id": round_id,
-        "questionnaire_id": questionnaire_id,
-        "community_id": community_id,
-        "channel": channel,
-        "interviewer": interviewer,
-        "started_at": started_at,
-        "submitted_at": submitted_at,
-        "eligible": eligible,
-        "age_group": person.get("age_group"),
-        "sex": person.get("sex"),
-        "status": "included",
-        "answers": cleaned,
-        "scores": score_answers(questionnaire, cleaned) if eligible else {},
-    }
-
-
 _FACT_CACHE_LIMIT = 512  # distinct answer values remembered per question (free text is never cached)
 
 
@@ -494,15 +465,16 @@ def _value_key(value: object):
 class _AnswerRules:
     """The rules of ``questionnaires.answers`` for one questionnaire, applied in a single pass.
 
-    ``answer_problems`` + ``_response_row`` normalise the answers and walk the skip logic eight
-    times per response (validate, clean, eligibility, demographics, scores); at a million imported
+    ``answer_problems`` and the ``questionnaires`` functions that make a response row normalise the
+    answers and walk the skip logic eight times per response (validate, clean, eligibility,
+    demographics, scores); at a million imported
     responses that was ~0.4 ms each, most of the import.  Here one walk does it all, and what a
     question makes of an answer value (normalised value, problem, score, screening outcome) and
     what a skip condition makes of the values it refers to are computed once per distinct value:
     real answers are option codes and small numbers that repeat from one respondent to the next.
     The per-value work is done by the very helpers ``questionnaires.answers`` uses, and a
-    differential test (tests/test_bench.py) checks that the results equal ``answer_problems`` /
-    ``_response_row`` on ordinary and forged answers.
+    differential test (tests/test_bench.py) checks that the results equal ``answer_problems`` and
+    the row those functions give, on ordinary and forged answers.
     """
 
     def __init__(self, questionnaire: Questionnaire):
@@ -607,7 +579,7 @@ class _AnswerRules:
         self, response_id, round_id, questionnaire_id, community_id, answers, channel, interviewer,
         started_at, submitted_at, lang: str = "zh",
     ) -> tuple[dict, dict]:
-        """(problems as ``answer_problems``, the row ``_response_row`` would build)."""
+        """(problems as ``answer_problems``, the response row as ``questionnaires`` defines its parts)."""
         problems, cleaned, eligible, scores = self.apply(answers, lang)
         person = {"age_group": None, "sex": None}
         for kind, code, options in self.demographic:

@@ -10,6 +10,7 @@ from data.questionnaire_versions import comparable_items
 from data.results import levels_below, results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
+from ui.pickers import round_names, round_picker
 
 language_switch()
 
@@ -41,12 +42,10 @@ rounds = cached.rounds(url)
 if len(rounds) < 2:
     st.info(t("no_rounds"))
     st.stop()
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
+names = round_names(rounds)
 controls = st.columns(3)
-before_code = controls[0].selectbox(t("round_before"), list(names), index=len(rounds) - 2, format_func=names.get,
-                                    key="compare.before")
-after_code = controls[1].selectbox(t("round_after"), list(names), index=len(rounds) - 1, format_func=names.get,
-                                   key="compare.after")
+before_code = round_picker(rounds, "compare.before", controls[0], label=t("round_before"), back=1)
+after_code = round_picker(rounds, "compare.after", controls[1], label=t("round_after"))
 before_snapshot = cached.snapshot(url, before_code, staff.area_id)
 after_snapshot = cached.snapshot(url, after_code, staff.area_id)
 level = controls[2].selectbox(t("level"), ["city", *levels_below(after_snapshot.scope_level)],

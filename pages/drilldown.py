@@ -8,7 +8,7 @@ from data.db import database_url
 from data.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.tables import verdict_badge
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -29,10 +29,8 @@ language = lang()
 url = database_url()
 st.title(t("page_drilldown"))
 rounds = cached.rounds(url)
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
 controls = st.columns(2)
-round_code = controls[0].selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
-                                   key="drilldown.round")
+round_code = round_picker(rounds, "drilldown.round", controls[0])
 indicator = controls[1].selectbox(t("indicator"), ["awareness", "support", "participation", "satisfaction"],
                                   format_func=t, key="drilldown.indicator")
 snapshot = cached.snapshot(url, round_code, staff.area_id)

@@ -10,6 +10,7 @@ from data.results import restrict_to_area
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -35,8 +36,7 @@ language = lang()
 url = database_url()
 st.title(t("page_fieldwork"))
 rounds = cached.rounds(url)
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
-round_code = st.selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get, key="fieldwork.round")
+round_code = round_picker(rounds, "fieldwork.round")
 survey_round = next(r for r in rounds if r.code == round_code)
 st.caption(t("refresh_note"))
 

@@ -10,6 +10,7 @@ from data.db import database_url
 from data.results import levels_below, results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -38,10 +39,8 @@ language = lang()
 url = database_url()
 st.title(t("page_insights"))
 rounds = cached.rounds(url)
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
 controls = st.columns(3)
-round_code = controls[0].selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
-                                   key="insights.round")
+round_code = round_picker(rounds, "insights.round", controls[0])
 method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="insights.method")
 confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="insights.confidence",
                                    format_func=lambda c: f"{c:.0%}")

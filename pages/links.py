@@ -12,6 +12,7 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.posters import poster_sheet_html, public_base_url, qr_png, survey_link
 from ui.state import engine
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -45,8 +46,7 @@ rounds = [r for r in cached.rounds(url) if r.status != "closed"]
 if not rounds:
     st.info(t("no_rounds"))
     st.stop()
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
-round_code = st.selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get, key="links.round")
+round_code = round_picker(rounds, "links.round")
 survey_round = next(r for r in rounds if r.code == round_code)
 
 areas = cached.areas(url)

@@ -8,6 +8,7 @@ from data.db import database_url, write_session
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -38,8 +39,7 @@ rounds = [r for r in cached.rounds(url) if r.accepting]
 if not rounds:
     st.info(t("no_open_round"))
     st.stop()
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
-round_code = st.selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get, key="paper.round")
+round_code = round_picker(rounds, "paper.round")
 survey_round = next(r for r in rounds if r.code == round_code)
 questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
 areas = cached.areas(url)

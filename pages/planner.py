@@ -8,6 +8,7 @@ from data.db import database_url
 from data.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -54,8 +55,7 @@ else:
 st.subheader(t("undecided_areas"))
 url = database_url()
 rounds = cached.rounds(url)
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
-round_code = st.selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get, key="planner.round")
+round_code = round_picker(rounds, "planner.round")
 results = results_for(cached.snapshot(url, round_code, staff.area_id))
 undecided = results.indicators[(results.indicators["verdict"] == "undecided") & (results.indicators["level"] != "city")]
 name = "area_name_en" if language == "en" else "area_name_zh"

@@ -1,7 +1,6 @@
 """Reports and exports of a round: Excel for leaders, CSV for Chinese Excel, SPSS, a printable page.
 Every export holds only the user's area scope and is written to the audit log."""
 
-import io
 
 import streamlit as st
 
@@ -15,6 +14,7 @@ from reports.spss import responses_sav
 from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
+from ui.pickers import round_names, round_picker
 
 language_switch()
 
@@ -35,10 +35,9 @@ st.title(t("page_report"))
 st.caption(t("report_help"))
 
 rounds = cached.rounds(url)
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
+names = round_names(rounds)
 controls = st.columns(3)
-round_code = controls[0].selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
-                                   key="report.round")
+round_code = round_picker(rounds, "report.round", controls[0])
 method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="report.method")
 confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="report.confidence",
                                    format_func=lambda c: f"{c:.0%}")

@@ -16,6 +16,7 @@ from data.population import (PopulationFileError, population_frame, population_t
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
+from ui.pickers import round_picker
 
 language_switch()
 
@@ -46,10 +47,8 @@ st.title(t("page_weighting"))
 st.caption(t("weighting_help"))
 
 rounds = cached.rounds(url)
-names = {r.code: r.name_en if language == "en" else r.name_zh for r in rounds}
 controls = st.columns(3)
-round_code = controls[0].selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
-                                   key="weighting.round")
+round_code = round_picker(rounds, "weighting.round", controls[0])
 method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="weighting.method")
 confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="weighting.confidence",
                                    format_func=lambda c: f"{c:.0%}")

@@ -4,7 +4,8 @@ equals a recount, and the dashboard's numbers equal the naive computation from t
 every level.  Timings are never asserted: they belong to the benchmark, not to the tests.
 
 Also here: the single-pass answer rules that make the import fast (``repository._AnswerRules``)
-give exactly what ``answer_problems`` and ``_response_row`` give, on ordinary and forged answers.
+give exactly what ``answer_problems`` and ``reference_row`` (the ``questionnaires`` functions) give,
+on ordinary and forged answers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bench.run import compare, concurrent_submissions, naive_results, render, ru
 from data import repository as repo
 from data.db import make_engine, read_session, upgrade_database
 from data.results import load_snapshot, results_for
-from questionnaires import load_default
+from questionnaires import clean_answers, demographics, is_eligible, load_default, score_answers
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def test_single_pass_rules_equal_the_reference_rules():
         for lang in ("zh", "en"):
             problems, row = rules.row("id", 1, 2, 3, answers, "self", None, None, None, lang)
             assert problems == repo.answer_problems(questionnaire, answers, lang), answers
-            assert row == repo._response_row("id", 1, 2, questionnaire, 3, answers, "self", None, None, None), answers
+            assert row == reference_row("id", 1, 2, questionnaire, 3, answers, "self", None, None, None), answers
     # The memory of values and conditions stays bounded whatever the input.
     for plan in rules._plans.values():
         assert all(len(step[4]) <= repo._FACT_CACHE_LIMIT and len(step[5]) <= repo._FACT_CACHE_LIMIT for step in plan)
@@ -170,3 +171,21 @@ def test_concurrent_submissions_on_a_fresh_round_of_its_own(tmp_path):
     assert out["stored"] == out["expected"] == 30 and out["lost"] == 0 and out["duplicated"] == 0
     assert out["checksum_ok"] and out["tally_ok"] and not out["errors"]
     engine.dispose()
+
+
+def reference_row(
+    response_id, round_id, questionnaire_id, questionnaire, community_id, answers, channel, interviewer,
+    started_at, submitted_at,
+) -> dict:
+    """The response row as the ``questionnaires`` functions define its parts, one walk each: what
+    the repository's single-pass rules must give."""
+    cleaned = clean_answers(questionnaire, answers)
+    eligible = is_eligible(questionnaire, cleaned)
+    person = demographics(questionnaire, cleaned)
+    return {
+        "id": response_id, "round_id": round_id, "questionnaire_id": questionnaire_id,
+        "community_id": community_id, "channel": channel, "interviewer": interviewer,
+        "started_at": started_at, "submitted_at": submitted_at, "eligible": eligible,
+        "age_group": person.get("age_group"), "sex": person.get("sex"), "status": "included",
+        "answers": cleaned, "scores": score_answers(questionnaire, cleaned) if eligible else {},
+    }

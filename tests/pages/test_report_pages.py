@@ -8,7 +8,6 @@ import pandas as pd
 import pyreadstat
 from openpyxl import load_workbook
 
-from data import accounts
 from data import repository as repo
 from data.db import make_engine, read_session
 from data.results import load_snapshot, results_for
@@ -67,7 +66,6 @@ def test_spss_file_has_chinese_value_labels(demo_url):
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
         areas = repo.areas_frame(session)
     data = responses_sav(responses, questionnaire, areas)
-    path = io.BytesIO(data)
     import tempfile, os
     handle, name = tempfile.mkstemp(suffix=".sav")
     os.write(handle, data)
