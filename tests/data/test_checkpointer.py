@@ -1,0 +1,85 @@
+"""SQLite's write-ahead log is copied back into the database file by a thread of its own
+(data.db._Checkpointer), not inside a citizen's commit.  SQLite only: PostgreSQL has no such log."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from data import repository as repo
+from data.db import checkpointer_of, make_engine, upgrade_database, write_session
+
+
+def _add_districts(engine, start: int, count: int) -> None:
+    for k in range(start, start + count):
+        with write_session(engine) as session:
+            repo.add_area(session, f"D{k:03d}", f"区{k}", "district")
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_commits_leave_the_checkpoint_to_the_thread(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'survey.sqlite3'}")
+    upgrade_database(engine)
+    checkpointer = checkpointer_of(engine)
+    with engine.connect() as connection:
+        # The automatic checkpoint is only a backstop, far above SQLite's default of 1,000 pages.
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 20_000
+    _add_districts(engine, 0, 30)
+    # A passive checkpoint that copied the whole log (frames in the log == frames copied) ran
+    # after the writes, in the checkpointer's thread.
+    assert _wait_for(lambda: checkpointer.checkpoints >= 1 and checkpointer.last_result is not None
+                     and checkpointer.last_result[1] > 0
+                     and checkpointer.last_result[1] == checkpointer.last_result[2])
+    engine.dispose()
+
+
+def test_dispose_folds_the_whole_log_into_the_file(tmp_path):
+    path = tmp_path / "survey.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    _add_districts(engine, 0, 40)
+    engine.dispose()
+    # The file alone, without its -wal, holds every row (what copying a database file relies on).
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copy(path, copy)
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT count(*) FROM area").fetchone()[0] == 40
+    # A disposed engine still works, and checkpoints again.
+    _add_districts(engine, 40, 5)
+    assert _wait_for(lambda: checkpointer_of(engine).last_result is not None)
+    engine.dispose()
+
+
+def test_a_deleted_database_is_not_created_again(tmp_path):
+    path = tmp_path / "survey.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    _add_districts(engine, 0, 3)
+    checkpointer = checkpointer_of(engine)
+    assert _wait_for(lambda: checkpointer.checkpoints >= 1)
+    runs = checkpointer.checkpoints
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    checkpointer.wrote()  # as a commit that raced the deletion would
+    time.sleep(checkpointer.PAUSE * 3)
+    assert not path.exists()
+    assert checkpointer.checkpoints == runs
+    engine.dispose()
+
+
+def test_memory_databases_have_no_checkpointer():
+    engine = make_engine("sqlite://")
+    assert checkpointer_of(engine) is None
+    engine.dispose()
