@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import String, func, inspect, select
+from sqlalchemy import cast as sa_cast
 
 from data import repository as repo
 from data.db import read_session, upgrade_database, write_session
@@ -78,6 +80,22 @@ def test_submission_is_stored_once_and_counted_once(city):
     pd.testing.assert_frame_equal(canonical(tally_after_first), canonical(tally_after_second))
     pooled = tally_after_second[tally_after_second["item"] == ""].set_index("indicator")
     assert (pooled["respondents"] == 1).all()
+
+
+def test_answers_are_stored_as_utf8_json_and_read_back_equal(city):
+    engine, communities = city
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(11), GOOD_RATES)
+    answers["suggestion"] = "希望多建“口袋公园” \\ 和停车位\n谢谢 😀"
+    response_id = repo.new_response_id()
+    submit(engine, communities, answers, response_id)
+    with read_session(engine) as session:
+        stored = session.get(Response, response_id).answers
+        text_form = session.execute(
+            select(sa_cast(Response.answers, String)).where(Response.id == response_id)
+        ).scalar_one()
+    assert stored["suggestion"] == answers["suggestion"]
+    assert json.loads(text_form)["suggestion"] == answers["suggestion"]
+    assert "口袋公园" in text_form and "\\u53e3" not in text_form  # UTF-8 text, not escapes
 
 
 def test_invalid_submission_writes_nothing(city):
