@@ -329,7 +329,7 @@ def prepare_submission(
         response_id, survey_round.id, survey_round.questionnaire_id, community_id, answers,
         channel, interviewer, started_at, submitted_at, lang,
     )
-    sums = _contributions([row], questionnaire, _no_key) if row["eligible"] and not problems else {}
+    sums = _contributions([row], questionnaire, _no_key)[0] if row["eligible"] and not problems else {}
     return PreparedSubmission(survey_round, community_id, channel, lang, invitation_token, problems, row, sums)
 
 
@@ -720,77 +720,87 @@ def _insert_response_if_new(session: Session, row: dict) -> bool:
 
 
 def _contributions(
-    rows: Iterable[dict], questionnaire: Questionnaire, key_of: Callable[[dict], tuple]
-) -> dict[tuple, list[int]]:
-    """Tally increments keyed by key_of(row) + (indicator, item) for eligible rows' scores."""
+    rows: Iterable[dict], questionnaire: Questionnaire, *key_ofs: Callable[[dict], tuple]
+) -> list[dict[tuple, list[int]]]:
+    """Tally increments of eligible rows' scores, one dict per key function: keyed by
+    key_of(row) + (indicator, item)."""
     if not isinstance(rows, list):
         rows = list(rows)
     if len(rows) >= _VECTOR_ROWS:
-        return _contributions_vectorised(rows, questionnaire, key_of)
+        return _contributions_vectorised(rows, questionnaire, *key_ofs)
     item_indicator = {q.code: q.indicator for q in questionnaire.indicator_items()}
-    totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(TALLY_SUMS))
-    for row in rows:
-        prefix = key_of(row)
-        per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for item, score in row["scores"].items():
-            if score is None or item not in item_indicator:
-                continue
-            indicator = item_indicator[item]
-            _accumulate(totals[(*prefix, indicator, item)], 1, score)
-            per_indicator[indicator][0] += 1
-            per_indicator[indicator][1] += score
-        for indicator, (x, y) in per_indicator.items():
-            _accumulate(totals[(*prefix, indicator, "")], x, y)
-    return totals
+    all_totals = []
+    for key_of in key_ofs:
+        totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(TALLY_SUMS))
+        for row in rows:
+            prefix = key_of(row)
+            per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for item, score in row["scores"].items():
+                if score is None or item not in item_indicator:
+                    continue
+                indicator = item_indicator[item]
+                _accumulate(totals[(*prefix, indicator, item)], 1, score)
+                per_indicator[indicator][0] += 1
+                per_indicator[indicator][1] += score
+            for indicator, (x, y) in per_indicator.items():
+                _accumulate(totals[(*prefix, indicator, "")], x, y)
+        all_totals.append(totals)
+    return all_totals
 
 
 _VECTOR_ROWS = 64  # from this many rows on, numpy sums faster than the loop above
 
 
 def _contributions_vectorised(
-    rows: list[dict], questionnaire: Questionnaire, key_of: Callable[[dict], tuple]
-) -> dict[tuple, list[int]]:
+    rows: list[dict], questionnaire: Questionnaire, *key_ofs: Callable[[dict], tuple]
+) -> list[dict[tuple, list[int]]]:
     """The same sums as the loop in `_contributions`, with numpy: an import of 20,000 responses
-    touches ~500,000 item scores, which the loop added one by one."""
+    touches ~500,000 item scores, which the loop added one by one.  The scores are read into
+    arrays once for all the key functions."""
     items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
     if not items:
-        return {}
+        return [{} for _ in key_ofs]
     codes = [code for code, _ in items]
-    group_of: dict[tuple, int] = {}
-    groups = np.fromiter((group_of.setdefault(key_of(row), len(group_of)) for row in rows), np.int64, len(rows))
-    keys = list(group_of)
     # nan: no valid answer (None) or an item the respondent never saw.
     scores = np.array([list(map(row["scores"].get, codes)) for row in rows], dtype=np.float64)
     scores = scores.reshape(len(rows), len(codes))
     answered = ~np.isnan(scores)
     valid = answered.astype(np.int64)
     positive = np.where(answered, scores, 0).astype(np.int64)
-
-    def per_group(values: np.ndarray) -> np.ndarray:
-        # Sums of each column of `values` per group, exact in int64.
-        width = values.shape[1]
-        flat = (groups[:, None] * width + np.arange(width)).ravel()
-        out = np.zeros(len(keys) * width, dtype=np.int64)
-        np.add.at(out, flat, values.ravel())
-        return out.reshape(len(keys), width)
-
-    n_item, y_item, yy_item = per_group(valid), per_group(positive), per_group(positive * positive)
     indicators = list(dict.fromkeys(indicator for _, indicator in items))
     columns = np.array([indicators.index(indicator) for _, indicator in items])
     x = np.zeros((len(rows), len(indicators)), dtype=np.int64)
     y = np.zeros_like(x)
     np.add.at(x.T, columns, valid.T)
     np.add.at(y.T, columns, positive.T)
-    pooled = [per_group(a) for a in ((x > 0).astype(np.int64), x, y, x * x, y * y, x * y)]
+    per_row_items = (valid, positive, positive * positive)
+    per_row_pooled = ((x > 0).astype(np.int64), x, y, x * x, y * y, x * y)
 
-    totals: dict[tuple, list[int]] = {}
-    for g, j in zip(*np.nonzero(n_item)):
-        n, p, pp = int(n_item[g, j]), int(y_item[g, j]), int(yy_item[g, j])
-        # An item is one answer: x = 1, so Σx = Σx² = n and Σxy = Σy.
-        totals[(*keys[g], items[j][1], items[j][0])] = [n, n, p, n, pp, p]
-    for g, k in zip(*np.nonzero(pooled[0])):
-        totals[(*keys[g], indicators[k], "")] = [int(a[g, k]) for a in pooled]
-    return totals
+    all_totals = []
+    for key_of in key_ofs:
+        group_of: dict[tuple, int] = {}
+        groups = np.fromiter((group_of.setdefault(key_of(row), len(group_of)) for row in rows), np.int64, len(rows))
+        keys = list(group_of)
+
+        def per_group(values: np.ndarray) -> np.ndarray:
+            # Sums of each column of `values` per group, exact in int64.
+            width = values.shape[1]
+            flat = (groups[:, None] * width + np.arange(width)).ravel()
+            out = np.zeros(len(keys) * width, dtype=np.int64)
+            np.add.at(out, flat, values.ravel())
+            return out.reshape(len(keys), width)
+
+        n_item, y_item, yy_item = (per_group(a) for a in per_row_items)
+        pooled = [per_group(a) for a in per_row_pooled]
+        totals: dict[tuple, list[int]] = {}
+        for g, j in zip(*np.nonzero(n_item)):
+            n, p, pp = int(n_item[g, j]), int(y_item[g, j]), int(yy_item[g, j])
+            # An item is one answer: x = 1, so Σx = Σx² = n and Σxy = Σy.
+            totals[(*keys[g], items[j][1], items[j][0])] = [n, n, p, n, pp, p]
+        for g, k in zip(*np.nonzero(pooled[0])):
+            totals[(*keys[g], indicators[k], "")] = [int(a[g, k]) for a in pooled]
+        all_totals.append(totals)
+    return all_totals
 
 
 def _accumulate(sums: list[int], x: int, y: int) -> None:
@@ -822,8 +832,8 @@ def _update_tallies(
     def cell_key(row: dict) -> tuple:
         return (district_of[row["community_id"]], row.get("age_group") or "", row.get("sex") or "")
 
-    _add_sums(session, round_id, _contributions(rows, questionnaire, _community_key),
-              _contributions(rows, questionnaire, cell_key), sign)
+    community_sums, cell_sums = _contributions(rows, questionnaire, _community_key, cell_key)
+    _add_sums(session, round_id, community_sums, cell_sums, sign)
 
 
 def _add_sums(session: Session, round_id: int, community_sums: Mapping[tuple, list[int]],
@@ -980,7 +990,7 @@ def recount_tally(session: Session, survey_round: SurveyRound) -> pd.DataFrame:
             Response.round_id == survey_round.id, Response.status == "included", Response.eligible.is_(True)
         )
     ).all()
-    totals = _contributions(({"community_id": c, "scores": s} for c, s in rows), questionnaire, _community_key)
+    [totals] = _contributions(({"community_id": c, "scores": s} for c, s in rows), questionnaire, _community_key)
     columns = ["community_id", "indicator", "item", *TALLY_SUMS]
     return pd.DataFrame([(*key, *sums) for key, sums in totals.items()], columns=columns)
 

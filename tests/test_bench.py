@@ -150,15 +150,20 @@ def test_vectorised_tally_sums_equal_the_loop():
     rows = [rules.row(r["id"], 1, 1, r["community_id"], r["answers"], "import", None, None, None)[1]
             for r in generator.batch(5, 500)]
     rows = [row for row in rows if row["eligible"]]
-    loop = repo._contributions(rows[: repo._VECTOR_ROWS - 1], questionnaire, repo._community_key)
+    loop = repo._contributions(rows[: repo._VECTOR_ROWS - 1], questionnaire, repo._community_key)[0]
     assert loop  # the loop path
+
+    def by_district(row):  # a second grouping, as the cell tally's
+        return (row["community_id"] % 3, row["age_group"] or "")
+
     for part in (rows[: repo._VECTOR_ROWS - 1], rows):
-        vectorised = repo._contributions_vectorised(part, questionnaire, repo._community_key)
-        looped: dict = {}
-        for row in part:  # one row at a time always takes the loop
-            for key, sums in repo._contributions([row], questionnaire, repo._community_key).items():
-                looped[key] = [a + b for a, b in zip(looped.get(key, [0] * 6), sums)]
-        assert vectorised == looped
+        vectorised = repo._contributions_vectorised(part, questionnaire, repo._community_key, by_district)
+        for key_of, sums_of_part in zip((repo._community_key, by_district), vectorised):
+            looped: dict = {}
+            for row in part:  # one row at a time always takes the loop
+                for key, sums in repo._contributions([row], questionnaire, key_of)[0].items():
+                    looped[key] = [a + b for a, b in zip(looped.get(key, [0] * 6), sums)]
+            assert sums_of_part == looped
 
 
 def test_concurrent_submissions_on_a_fresh_round_of_its_own(tmp_path):
