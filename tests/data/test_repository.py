@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -110,6 +111,19 @@ def test_invalid_submission_writes_nothing(city):
     assert responses == 0 and tally.empty
 
 
+def test_new_response_ids_are_time_ordered_and_older_ids_stay_valid(city):
+    ids = [repo.new_response_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    assert ids == sorted(ids)  # made one after another, they sort one after another (index locality)
+    assert {uuid.UUID(i).version for i in ids} == {7}
+    assert all(repo.is_response_id(i) for i in ids)
+    # A form opened before the change (version 4) and a paper form (version 5) are still accepted.
+    engine, communities = city
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(12), GOOD_RATES)
+    for old in (str(uuid.uuid4()), str(uuid.uuid5(uuid.NAMESPACE_URL, "paper form 17"))):
+        assert submit(engine, communities, answers, old).stored
+
+
 @pytest.mark.parametrize("forged", ["not-a-uuid", "", "1; DROP TABLE response", None])
 def test_forged_response_id_is_refused(city, forged):
     engine, communities = city
@@ -159,6 +173,18 @@ def test_tally_equals_a_recount_of_the_stored_responses(city):
         stored = repo.round_tally(session, survey_round.id)
         recounted = repo.recount_tally(session, survey_round)
     pd.testing.assert_frame_equal(canonical(stored), canonical(recounted))
+
+
+def test_bulk_import_counts_a_form_repeated_in_one_file_once(city):
+    engine, communities = city
+    rng = np.random.default_rng(13)
+    records = [{"id": repo.new_response_id(), "community_id": communities[0],
+                "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)} for _ in range(4)]
+    with write_session(engine) as session:
+        added = repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, records + records[1:3])
+    responses, tally = counts(engine)
+    assert added == 4 and responses == 4
+    assert tally.loc[tally["item"] == "", "respondents"].max() == 4
 
 
 def test_bulk_import_is_all_or_nothing_and_never_doubles(city):

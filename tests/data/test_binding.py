@@ -1,0 +1,23 @@
+"""The repository binds rows on the driver's cursor itself (``_bind_plan``); what it writes must be
+exactly what SQLAlchemy would write."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import sqlite
+
+from data.repository import _sqlite_datetime_text
+
+SQLITE = sqlite.dialect()
+SQLALCHEMY_TEXT = DateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 11, 23, 9, 30), datetime(2026, 1, 2, 3, 4, 5, 6), datetime(999, 1, 1), datetime.max,
+    datetime.min, None, date(2026, 1, 2), datetime(2026, 11, 23, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+])
+def test_sqlite_datetime_text_is_sqlalchemys(value):
+    assert _sqlite_datetime_text(SQLALCHEMY_TEXT)(value) == SQLALCHEMY_TEXT(value)
