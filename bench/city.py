@@ -95,16 +95,19 @@ class Generator:
     before it, so the raw baseline and the real import can load exactly the same rows."""
 
     def __init__(self, questionnaire: Questionnaire, community_ids: np.ndarray, district_index: np.ndarray,
-                 seed: int = 2026, opens_at: datetime | None = None):
+                 seed: int = 2026, opens_at: datetime | None = None, random_ids: bool = False):
         self.questionnaire = questionnaire
+        self.random_ids = random_ids  # version 4 ids, as paper forms' (hashed) ids are: no order
         self.community_ids = community_ids
         self.district_index = district_index
         self.seed = seed
         self.opens_at = opens_at or datetime.now() - timedelta(days=7)
         self.rates = np.array([DISTRICT_RATES[d % len(DISTRICT_RATES)] for d in range(district_index.max() + 1)])
 
-    def batch(self, k: int, size: int) -> list[dict]:
-        """Batch k: ``size`` records for ``repo.bulk_import`` (id, community_id, answers, times)."""
+    def batch(self, k: int, size: int, of: int = 1) -> list[dict]:
+        """Batch k of ``of``: ``size`` records for ``repo.bulk_import`` (id, community_id, answers,
+        times), started within the k-th of ``of`` equal slices of the round's first six days, so
+        that batches in turn arrive in time order, as a week's responses do."""
         rng = np.random.default_rng([self.seed, k])
         which = rng.integers(len(self.community_ids), size=size)
         district = self.district_index[which]
@@ -115,15 +118,13 @@ class Generator:
                 codes.append(question.code)
                 columns.append(column)
         answers = [dict(zip(codes, values)) for values in zip(*columns)]
-        raw = rng.integers(0, 256, size=(size, 16), dtype=np.uint8)
-        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # uuid version 4
-        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-        hexes = [bytes(row).hex() for row in raw]
-        ids = [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexes]
-        start = np.datetime64(self.opens_at.replace(microsecond=0), "s")
-        started = (start + rng.integers(0, 6 * 24 * 3600, size=size).astype("timedelta64[s]"))
-        submitted = started + rng.integers(120, 900, size=size).astype("timedelta64[s]")
-        started_at, submitted_at = started.astype(datetime).tolist(), submitted.astype(datetime).tolist()
+        window_ms = 6 * 24 * 3600 * 1000 // of
+        start_ms = int(self.opens_at.replace(microsecond=0).timestamp()) * 1000 + (k % of) * window_ms
+        started_ms = start_ms + rng.integers(0, window_ms, size=size)
+        submitted_ms = started_ms + rng.integers(120_000, 900_000, size=size)
+        ids = _uuid4_strings(rng, size) if self.random_ids else _uuid7_strings(started_ms, rng)
+        started_at = [datetime.fromtimestamp(ms // 1000) for ms in started_ms.tolist()]
+        submitted_at = [datetime.fromtimestamp(ms // 1000) for ms in submitted_ms.tolist()]
         community = self.community_ids[which].tolist()
         return [
             {"id": i, "community_id": c, "answers": a, "started_at": s, "submitted_at": t}
@@ -131,8 +132,9 @@ class Generator:
         ]
 
     def batches(self, n: int, size: int) -> Iterator[list[dict]]:
+        count = -(-n // size)
         for k, start in enumerate(range(0, n, size)):
-            yield self.batch(k, min(size, n - start))
+            yield self.batch(k, min(size, n - start), of=count)
 
     def _column(self, question, rng, district, size) -> list | None:
         codes = [option.code for option in question.options]
@@ -179,6 +181,25 @@ class Generator:
             out[is_invalid] = pick(invalid, int(is_invalid.sum()))
         values = out.tolist()
         return [[v] for v in values] if question.type == "multiple_choice" else values
+
+
+def _uuid7_strings(unix_ms: np.ndarray, rng: np.random.Generator) -> list[str]:
+    """Time-ordered ids (UUID version 7, RFC 9562) for forms opened at these times, as
+    ``repository.new_response_id`` makes them when a form opens."""
+    raw = rng.integers(0, 256, size=(len(unix_ms), 16), dtype=np.uint8)
+    raw[:, :6] = (unix_ms.astype(">u8").view(np.uint8).reshape(-1, 8))[:, 2:]  # 48-bit milliseconds
+    return _uuid_strings(raw, version=7)
+
+
+def _uuid4_strings(rng: np.random.Generator, size: int) -> list[str]:
+    return _uuid_strings(rng.integers(0, 256, size=(size, 16), dtype=np.uint8), version=4)
+
+
+def _uuid_strings(raw: np.ndarray, version: int) -> list[str]:
+    raw[:, 6] = (raw[:, 6] & 0x0F) | (version << 4)
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 9562 variant
+    hexes = [bytes(row).hex() for row in raw]
+    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexes]
 
 
 def round_by_code(engine: Engine, code: str) -> SurveyRound:
