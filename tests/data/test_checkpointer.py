@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from data import repository as repo
-from data.db import checkpointer_of, make_engine, upgrade_database, write_session
+from data.db import checkpointer_of, make_engine, write_session
 
 
 def _add_districts(engine, start: int, count: int) -> None:
@@ -29,9 +29,8 @@ def _wait_for(condition, seconds: float = 10.0) -> bool:
     return condition()
 
 
-def test_commits_leave_the_checkpoint_to_the_thread(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'survey.sqlite3'}")
-    upgrade_database(engine)
+def test_commits_leave_the_checkpoint_to_the_thread(sqlite_engine):
+    engine = sqlite_engine  # tests/conftest.py: a migrated SQLite file
     checkpointer = checkpointer_of(engine)
     with engine.connect() as connection:
         # The automatic checkpoint is only a backstop, far above SQLite's default of 1,000 pages.
@@ -42,13 +41,10 @@ def test_commits_leave_the_checkpoint_to_the_thread(tmp_path):
     assert _wait_for(lambda: checkpointer.checkpoints >= 1 and checkpointer.last_result is not None
                      and checkpointer.last_result[1] > 0
                      and checkpointer.last_result[1] == checkpointer.last_result[2])
-    engine.dispose()
 
 
-def test_dispose_folds_the_whole_log_into_the_file(tmp_path):
-    path = tmp_path / "survey.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade_database(engine)
+def test_dispose_folds_the_whole_log_into_the_file(sqlite_engine, tmp_path):
+    engine, path = sqlite_engine, Path(sqlite_engine.url.database)
     _add_districts(engine, 0, 40)
     engine.dispose()
     # The file alone, without its -wal, holds every row (what copying a database file relies on).
@@ -57,15 +53,13 @@ def test_dispose_folds_the_whole_log_into_the_file(tmp_path):
     with sqlite3.connect(copy) as connection:
         assert connection.execute("SELECT count(*) FROM area").fetchone()[0] == 40
     # A disposed engine still works, and checkpoints again.
+    runs = checkpointer_of(engine).checkpoints
     _add_districts(engine, 40, 5)
-    assert _wait_for(lambda: checkpointer_of(engine).last_result is not None)
-    engine.dispose()
+    assert _wait_for(lambda: checkpointer_of(engine).checkpoints > runs)
 
 
-def test_a_deleted_database_is_not_created_again(tmp_path):
-    path = tmp_path / "survey.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade_database(engine)
+def test_a_deleted_database_is_not_created_again(sqlite_engine):
+    engine, path = sqlite_engine, Path(sqlite_engine.url.database)
     _add_districts(engine, 0, 3)
     checkpointer = checkpointer_of(engine)
     assert _wait_for(lambda: checkpointer.checkpoints >= 1)
@@ -76,7 +70,6 @@ def test_a_deleted_database_is_not_created_again(tmp_path):
     time.sleep(checkpointer.PAUSE * 3)
     assert not path.exists()
     assert checkpointer.checkpoints == runs
-    engine.dispose()
 
 
 def test_memory_databases_have_no_checkpointer():
