@@ -67,8 +67,9 @@ def _make_sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        # 32 MB of page cache instead of 2 MB: a response's random UUID key lands anywhere in the
-        # primary-key index, which at a million responses no longer fits in the default cache.
+        # 32 MB of page cache instead of 2 MB: a response with a random id (a paper form's, an
+        # older form's) lands anywhere in the primary-key index, which at a million responses no
+        # longer fits in the default cache; new forms' ids are time-ordered and land at its end.
         cursor.execute("PRAGMA cache_size=-32000")
         if checkpointer is not None:  # see _Checkpointer; this is only the backstop
             cursor.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_CHECKPOINT_PAGES}")
