@@ -136,6 +136,17 @@ def _raw_insert(engine, statement: str, rows: list[tuple]) -> float:
         connection.close()
 
 
+def _settle(engine) -> None:
+    """Untimed, before each timed insert: fold the log of the insert before it into the database,
+    so that neither insert pays for the other's (on SQLite the import otherwise ran with the raw
+    baseline's 30 MB of log not yet checkpointed: 7,700 against 9,400 responses/s at 300,000)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            connection.exec_driver_sql("CHECKPOINT")
+
+
 def load_responses(engine, generator: Generator, survey_round, n: int, batch: int, log=print) -> dict:
     """Import n responses in batches, each batch first by the raw driver into the copy table (the
     baseline), then through ``repository.bulk_import``; only the two inserts are timed."""
@@ -144,7 +155,10 @@ def load_responses(engine, generator: Generator, survey_round, n: int, batch: in
     raw_statement = _create_raw_table(engine)
     imported = raw_seconds = import_seconds = 0.0
     for k, records in enumerate(generator.batches(n, batch)):
-        raw_seconds += _raw_insert(engine, raw_statement, _raw_rows(rules, survey_round, records, engine.dialect.name))
+        raw_rows = _raw_rows(rules, survey_round, records, engine.dialect.name)
+        _settle(engine)
+        raw_seconds += _raw_insert(engine, raw_statement, raw_rows)
+        _settle(engine)
         start = time.perf_counter()
         with write_session(engine) as session:
             imported += repo.bulk_import(session, survey_round, questionnaire, records)
