@@ -558,7 +558,11 @@ class _AnswerRules:
                 value = None
             kind = type(value)
             # An option code (a str) is its own key; other values get a typed key (never a str).
-            key = None if free_text else value if kind is str else _value_key(value)
+            # Free text is never remembered, but an unanswered text question is.
+            if kind is str:
+                key = None if free_text else value
+            else:
+                key = _value_key(value)
             if key is None:
                 facts = self._facts(question, value, lang)  # free text, forged values
             else:
