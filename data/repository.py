@@ -349,7 +349,7 @@ def store_submission(session: Session, prepared: PreparedSubmission,
     response_id, community_id = row["id"], prepared.community_id
     district_id = _district_of_community(session, community_id)
     if district_id is None:
-        raise SubmissionRefused({"_": _msg(lang, "请选择所在社区", "please choose your community")})
+        raise _no_community(lang)
     if prepared.problems:
         raise SubmissionRefused(prepared.problems)
     if survey_round.requires_invitation and accounts.invitation_status(
@@ -374,15 +374,100 @@ def store_submission(session: Session, prepared: PreparedSubmission,
     ):
         # The insert above is rolled back with the caller's transaction.
         raise SubmissionRefused({"_": _msg(lang, "该邀请码已经使用过", "this invitation was already used")})
-    if prepared.sums:
-        cell = (district_id, row["age_group"] or "", row["sex"] or "")
-        community_sums = {(community_id, *key): v for key, v in prepared.sums.items()}
-        cell_sums = {(*cell, *key): v for key, v in prepared.sums.items()}
-        if deferred_sums is None:
-            _add_sums(session, survey_round.id, community_sums, cell_sums)
-        else:
-            deferred_sums.add(survey_round.id, community_sums, cell_sums)
+    _count_in_tally(session, prepared, district_id, deferred_sums)
     return SubmitResult(response_id, stored=True, eligible=row["eligible"])
+
+
+def _is_area_id(value: object) -> bool:
+    """An int, not a bool (True == 1) nor anything a forged form might send instead."""
+    return type(value) is int
+
+
+def _no_community(lang: str) -> SubmissionRefused:
+    return SubmissionRefused({"_": _msg(lang, "请选择所在社区", "please choose your community")})
+
+
+def _count_in_tally(session: Session, prepared: PreparedSubmission, district_id: int,
+                    deferred_sums: DeferredSums | None) -> None:
+    if not prepared.sums:
+        return
+    row = prepared.row
+    cell = (district_id, row["age_group"] or "", row["sex"] or "")
+    community_sums = {(prepared.community_id, *key): v for key, v in prepared.sums.items()}
+    cell_sums = {(*cell, *key): v for key, v in prepared.sums.items()}
+    if deferred_sums is None:
+        _add_sums(session, prepared.survey_round.id, community_sums, cell_sums)
+    else:
+        deferred_sums.add(prepared.survey_round.id, community_sums, cell_sums)
+
+
+def stores_together(prepared: PreparedSubmission) -> bool:
+    """Whether ``store_submissions_together`` can store this one: a citizen's own form in a round
+    without invitations (no quota to check, no invitation to use)."""
+    return prepared.channel != "interview" and not prepared.survey_round.requires_invitation
+
+
+def store_submissions_together(session: Session, group: list[PreparedSubmission], deferred_sums: DeferredSums
+                               ) -> list[tuple[SubmitResult | None, SubmissionRefused | None]]:
+    """``store_submission`` for each of a group (all ``stores_together``) in the caller's
+    transaction, with three statements for the whole group instead of two per submission: one
+    query for the communities' districts, one insert of every new response (PostgreSQL), and the
+    tally.  Each keeps its own outcome: a result, or the refusal ``store_submission`` would raise.
+    A response id twice in the group is stored once (the later one reports ``stored=False``)."""
+    districts = _districts_of_communities(session, [p.community_id for p in group])
+    outcomes: list = [None] * len(group)
+    first_of: dict[str, int] = {}
+    for i, prepared in enumerate(group):
+        if not _is_area_id(prepared.community_id) or districts.get(prepared.community_id) is None:
+            outcomes[i] = (None, _no_community(prepared.lang))
+        elif prepared.problems:
+            outcomes[i] = (None, SubmissionRefused(prepared.problems))
+        else:
+            first_of.setdefault(prepared.response_id, i)
+    inserted = _insert_responses_if_new(session, [group[i].row for i in first_of.values()])
+    for i, prepared in enumerate(group):
+        if outcomes[i] is None:
+            stored = first_of[prepared.response_id] == i and prepared.response_id in inserted
+            if stored:
+                _count_in_tally(session, prepared, districts[prepared.community_id], deferred_sums)
+            outcomes[i] = (SubmitResult(prepared.response_id, stored=stored, eligible=prepared.row["eligible"]), None)
+    return outcomes
+
+
+def _districts_of_communities(session: Session, community_ids: list) -> dict[int, int]:
+    """{community id: district id} for those of the ids that are communities' (forged values are not)."""
+    wanted = sorted({c for c in community_ids if _is_area_id(c)})
+    if not wanted:
+        return {}
+    query = select(_AREA.c.id, _AREA.c.district_id).where(_AREA.c.id.in_(wanted), _AREA.c.level == "community")
+    return {community: district for community, district in session.execute(query) if district is not None}
+
+
+def _insert_responses_if_new(session: Session, rows: list[dict]) -> set[str]:
+    """Insert the rows whose id is not stored yet, in id order, with one statement; the ids inserted."""
+    if not rows:
+        return set()
+    if session.get_bind().dialect.name != "postgresql":  # no round trips to save on SQLite
+        return {row["id"] for row in rows if _insert_response_if_new(session, row)}
+    rows = sorted(rows, key=lambda row: row["id"])
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(_recordset_insert_sql(tuple(rows[0])), (json_text(rows),))
+        return {found[0] for found in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=8)
+def _recordset_insert_sql(columns: tuple[str, ...]) -> str:
+    """PostgreSQL: INSERT INTO response … SELECT FROM json_to_recordset(rows) ON CONFLICT DO NOTHING
+    RETURNING id (datetimes arrive as ISO text, answers and scores as JSON)."""
+    dialect = postgresql.dialect()
+    table = Response.__table__
+    names = ", ".join(columns)
+    types = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in columns)
+    return (f"INSERT INTO response ({names}) SELECT {names} FROM json_to_recordset(%s::json) AS rows({types}) "
+            f"ON CONFLICT (id) DO NOTHING RETURNING id")
 
 
 class DeferredSums:
@@ -410,7 +495,7 @@ class DeferredSums:
 
 def _district_of_community(session: Session, community_id: object) -> int | None:
     """The district of this community, or None when it is not a community's id (a forged value)."""
-    if not isinstance(community_id, int) or isinstance(community_id, bool):
+    if not _is_area_id(community_id):
         return None
     cursor = _driver_execute(session, _DISTRICT_OF_COMMUNITY, [{"community_id": community_id}])
     found = cursor.fetchone()

@@ -89,30 +89,69 @@ def test_many_concurrent_submitters_each_stored_once_refusals_apart(open_round):
     pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
 
 
+def test_one_group_with_a_double_tap_and_refusals_gives_each_its_own_outcome(open_round):
+    """One group stored together (repository.store_submissions_together, what a PostgreSQL group of
+    citizens' forms uses; called directly, so no fallback can hide a failure): the same form twice,
+    a forged community, invalid answers and two good forms."""
+    engine, communities, survey_round = open_round
+    rng = np.random.default_rng(4)
+    first, second = (_arguments(survey_round, communities[i], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+                     for i in range(2))
+    forged = _arguments(survey_round, 999_999, synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+    invalid = _arguments(survey_round, communities[0],
+                         {**synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES), "aware_campaign": "no-such-option"})
+    forged_kinds = [_arguments(survey_round, value, synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+                    for value in (True, [communities[0]], str(communities[0]))]
+    sent = [first, forged, first, invalid, second, *forged_kinds]
+    group = [repo.prepare_submission(**arguments) for arguments in sent]
+    assert all(repo.stores_together(prepared) for prepared in group)
+    with write_session(engine) as session:
+        sums = repo.DeferredSums()
+        outcomes = repo.store_submissions_together(session, group, sums)
+        sums.write(session)
+
+    stored = [result.stored if result else None for result, _ in outcomes]
+    assert stored[0] is True and stored[2] is False  # the double tap: stored once
+    assert stored[4] is True
+    assert outcomes[1][0] is None and "请选择所在社区" in outcomes[1][1].messages["_"]
+    assert outcomes[3][0] is None and "aware_campaign" in outcomes[3][1].messages
+    for result, refusal in outcomes[5:]:  # True (== 1), a list, a string: no community
+        assert result is None and "请选择所在社区" in refusal.messages["_"]
+    ids, tally, recount = _stored(engine, survey_round)
+    assert sorted(ids) == sorted([first["response_id"], second["response_id"]])
+    pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
+
+
 def test_a_group_whose_transaction_fails_is_written_one_by_one(open_round):
-    """A submission the database itself rejects (an interviewer name longer than its column on
-    PostgreSQL; a foreign key on SQLite) must not take the others of its group down with it."""
+    """A submission the database itself rejects (a foreign key; on PostgreSQL also an interviewer
+    name longer than its column) must not take the others of its group down with it."""
     engine, communities, survey_round = open_round
     rng = np.random.default_rng(3)
-    good = [_arguments(survey_round, communities[i], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
-            for i in range(6)]
-    if engine.dialect.name == "postgresql":
-        bad = _arguments(survey_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES),
-                         channel="interview", interviewer="x" * 200)
-    else:  # SQLite ignores VARCHAR lengths; a questionnaire id that does not exist breaks its foreign key
-        broken_round = type("Round", (), {name: getattr(survey_round, name) for name in (
-            "id", "status", "opens_at", "closes_at", "requires_invitation", "quotas")})()
-        broken_round.questionnaire_id = 999_999
-        bad = _arguments(broken_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
-    group = [submissions._Pending(repo.prepare_submission(**arguments)) for arguments in (good[:3] + [bad] + good[3:])]
-    submissions._SubmissionGroups(engine)._write(group)
+    expected: list[str] = []
+    # SQLite does not enforce VARCHAR lengths: there only the foreign key can be broken.
+    kinds = ["foreign key"] + (["column length"] if engine.dialect.name == "postgresql" else [])
+    for rejected_by in kinds:
+        good = [_arguments(survey_round, communities[i], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+                for i in range(6)]
+        if rejected_by == "column length":  # an interview: the group is written one by one
+            bad = _arguments(survey_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES),
+                             channel="interview", interviewer="x" * 200)
+        else:  # a citizen's form (on PostgreSQL: in the group's one insert) naming no questionnaire
+            broken_round = type("Round", (), {name: getattr(survey_round, name) for name in (
+                "id", "status", "opens_at", "closes_at", "requires_invitation", "quotas")})()
+            broken_round.questionnaire_id = 999_999
+            bad = _arguments(broken_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+        group = [submissions._Pending(repo.prepare_submission(**arguments))
+                 for arguments in (good[:3] + [bad] + good[3:])]
+        submissions._SubmissionGroups(engine)._write(group)
 
-    bad_id = bad["response_id"]
-    assert [p.result.stored for p in group if p.prepared.response_id != bad_id] == [True] * 6
-    failed = next(p for p in group if p.prepared.response_id == bad_id)
-    assert failed.result is None and failed.error is not None
+        bad_id = bad["response_id"]
+        assert [p.result.stored for p in group if p.prepared.response_id != bad_id] == [True] * 6
+        failed = next(p for p in group if p.prepared.response_id == bad_id)
+        assert failed.result is None and failed.error is not None
+        expected += [a["response_id"] for a in good]
     ids, tally, recount = _stored(engine, survey_round)
-    assert sorted(ids) == sorted(a["response_id"] for a in good)
+    assert sorted(ids) == sorted(expected)
     pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
 
 
