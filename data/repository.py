@@ -605,19 +605,14 @@ class _AnswerRules:
     @staticmethod
     def _shown(condition, references, cleaned: dict, memo: dict) -> bool:
         # A question shown after one choice question (the usual skip) is remembered by that
-        # answer itself: a str or None, never equal to the tuples below.
-        if len(references) == 1:
-            value = cleaned.get(references[0])
-            if value is None or type(value) is str:
-                shown = memo.get(value)
-                if shown is None:
-                    shown = condition.evaluate(cleaned)
-                    if len(memo) < _FACT_CACHE_LIMIT:
-                        memo[value] = shown
-                return shown
-        key = tuple(_value_key(cleaned.get(code)) for code in references)
-        if None in key:  # a value not worth remembering: ask the condition itself
-            return condition.evaluate(cleaned)
+        # answer itself: a str or None, never equal to the tuples of the general case.
+        value = cleaned.get(references[0]) if len(references) == 1 else ()
+        if value is None or type(value) is str:
+            key = value
+        else:
+            key = tuple(_value_key(cleaned.get(code)) for code in references)
+            if None in key:  # a value not worth remembering: ask the condition itself
+                return condition.evaluate(cleaned)
         shown = memo.get(key)
         if shown is None:
             shown = condition.evaluate(cleaned)
