@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import abc, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -450,24 +451,22 @@ def _insert_responses_if_new(session: Session, rows: list[dict]) -> set[str]:
     if session.get_bind().dialect.name != "postgresql":  # no round trips to save on SQLite
         return {row["id"] for row in rows if _insert_response_if_new(session, row)}
     rows = sorted(rows, key=lambda row: row["id"])
-    cursor = session.connection().connection.driver_connection.cursor()
-    try:
-        cursor.execute(_recordset_insert_sql(tuple(rows[0])), (json_text(rows),))
+    # Datetimes arrive as ISO text, answers and scores as JSON.
+    sql = _recordset_insert_sql(Response.__table__, tuple(rows[0]), "ON CONFLICT (id) DO NOTHING RETURNING id")
+    with _driver_cursor(session) as cursor:
+        cursor.execute(sql, (json_text(rows),))
         return {found[0] for found in cursor.fetchall()}
-    finally:
-        cursor.close()
 
 
-@lru_cache(maxsize=8)
-def _recordset_insert_sql(columns: tuple[str, ...]) -> str:
-    """PostgreSQL: INSERT INTO response … SELECT FROM json_to_recordset(rows) ON CONFLICT DO NOTHING
-    RETURNING id (datetimes arrive as ISO text, answers and scores as JSON)."""
+@lru_cache(maxsize=16)
+def _recordset_insert_sql(table, columns: tuple[str, ...], on_conflict: str) -> str:
+    """PostgreSQL: INSERT INTO table (columns) SELECT … FROM json_to_recordset(one JSON array of
+    rows) …: many rows in one statement, one parameter, no per-row work on the server's side."""
     dialect = postgresql.dialect()
-    table = Response.__table__
     names = ", ".join(columns)
     types = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in columns)
-    return (f"INSERT INTO response ({names}) SELECT {names} FROM json_to_recordset(%s::json) AS rows({types}) "
-            f"ON CONFLICT (id) DO NOTHING RETURNING id")
+    return (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_to_recordset(%s::json) AS rows({types}) "
+            f"{on_conflict}")
 
 
 class DeferredSums:
@@ -724,6 +723,16 @@ def _rules_for(questionnaire: Questionnaire) -> _AnswerRules:
 
 def _dialect_insert(session: Session, table):
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+
+
+@contextmanager
+def _driver_cursor(session: Session):
+    """The driver's own cursor, in the session's transaction, closed afterwards."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def _executemany(session: Session, statement, rows: list[dict]) -> None:
@@ -984,36 +993,23 @@ def _upsert_sums(session: Session, table, key_columns: tuple[str, ...], round_id
         raise ValueError(f"{table.name}: the upsert key must be the primary key")
     dialect = session.get_bind().dialect.name
     keys, sums = zip(*(sorted(totals.items()) if dialect == "postgresql" else totals.items()))
-    values_of = {"round_id": [round_id] * len(keys)}
-    values_of.update(zip(names, map(list, zip(*keys))))  # rows to columns
-    for name, column in zip(TALLY_SUMS, zip(*sums)):
-        values_of[name] = list(column) if sign == 1 else [sign * value for value in column]
+    if sign != 1:
+        sums = [[sign * value for value in row] for row in sums]
+    columns = ("round_id", *names, *TALLY_SUMS)
     if dialect == "postgresql":
         # One statement for all rows, sent as one JSON document: executemany ran the upsert once per
         # row (a group of 16 submissions writes ~500 tally rows, an import of 20,000 responses
         # ~30,000), and the server's per-statement work was most of a group's time.  JSON, not
         # arrays: psycopg adapts arrays element by element in Python.  Rows stay in key order.
-        names = list(values_of)
-        document = json_text([dict(zip(names, row)) for row in zip(*values_of.values())])
-        cursor = session.connection().connection.driver_connection.cursor()
-        try:
-            cursor.execute(_recordset_upsert_sql(table), (document,))
-        finally:
-            cursor.close()
+        rows = [dict(zip(columns, (round_id, *key, *values))) for key, values in zip(keys, sums)]
+        added = ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in TALLY_SUMS)
+        sql = _recordset_insert_sql(table, columns, f"ON CONFLICT ({', '.join(columns[:len(names) + 1])}) "
+                                                    f"DO UPDATE SET {added}")
+        with _driver_cursor(session) as cursor:
+            cursor.execute(sql, (json_text(rows),))
         return
+    values_of = dict(zip(columns, ([round_id] * len(keys), *map(list, zip(*keys)), *map(list, zip(*sums)))))
     _driver_execute_columns(session, _statement(dialect, "add_sums", table), values_of).close()
-
-
-@lru_cache(maxsize=None)
-def _recordset_upsert_sql(table) -> str:
-    """PostgreSQL: INSERT … SELECT FROM json_to_recordset(rows) ON CONFLICT add the sums."""
-    dialect = postgresql.dialect()
-    columns = ", ".join(column.name for column in table.columns)
-    types = ", ".join(f"{column.name} {column.type.compile(dialect=dialect)}" for column in table.columns)
-    keys = ", ".join(column.name for column in table.primary_key.columns)
-    sums = ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in TALLY_SUMS)
-    return (f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM json_to_recordset(%s::json) AS rows({types}) "
-            f"ON CONFLICT ({keys}) DO UPDATE SET {sums}")
 
 
 def bulk_import(
@@ -1071,20 +1067,14 @@ def _existing_ids(session: Session, ids: list[str]) -> set[str]:
         # One query with an array, planned afresh each time: psycopg prepares a statement run
         # five times, and a generic plan made while the table was small (or never analysed)
         # scans the whole table for every batch, which made a large import crawl.
-        cursor = connection.connection.cursor()
-        try:
+        with _driver_cursor(session) as cursor:
             cursor.execute("SELECT id FROM response WHERE id = ANY(%s)", (list(ids),), prepare=False)
             return {row[0] for row in cursor.fetchall()}
-        finally:
-            cursor.close()
-    cursor = connection.connection.driver_connection.cursor()
-    try:
+    with _driver_cursor(session) as cursor:
         for start in range(0, len(ids), 900):  # below SQLite's oldest limit of 999 parameters
             chunk = ids[start : start + 900]
             cursor.execute(f"SELECT id FROM response WHERE id IN ({','.join('?' * len(chunk))})", chunk)
             found.update(row[0] for row in cursor.fetchall())
-    finally:
-        cursor.close()
     return found
 
 
