@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -532,6 +534,8 @@ def _msg(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
+# Fields of a value's facts (``_AnswerRules._facts``).
+_SCORE, _PLAIN, _ANSWER_TEXT, _SCORE_TEXT, _KEPT = (itemgetter(i) for i in (3, 6, 7, 8, 9))
 _FACT_CACHE_LIMIT = 512  # distinct answer values remembered per question (free text is never cached)
 
 
@@ -575,13 +579,18 @@ class _AnswerRules:
             if (q := questionnaire.demographic_question(kind)) is not None
         ]
         self.screening_codes = {q.code for q in questionnaire.questions if q.is_screening}
+        # The cleaned answers ``columns`` keeps column by column: those the skip logic and the
+        # respondent's demographics read.
+        self.kept_codes = {code for q in questionnaire.questions if q.condition for code in q.condition.references()}
+        self.kept_codes |= {code for _, code, _ in self.demographic}
         self._plans: dict[str, list] = {}
 
     def _plan(self, lang: str) -> list:
         plan = self._plans.get(lang)
         if plan is None:
             plan = self._plans[lang] = [
-                (q, q.code, q.condition, tuple(q.condition.references()) if q.condition else (), {}, {},
+                (q, q.code, q.condition, tuple(q.condition.references()) if q.condition else (),
+                 {_UNSEEN: _UNSEEN_FACTS, None: self._facts(q, None, lang)}, {},
                  q.required, q.is_screening, bool(q.indicator), q.type == "text")
                 for q in self.questionnaire.questions
             ]
@@ -592,14 +601,44 @@ class _AnswerRules:
         normalised = _answers._normalise(question, value)
         empty = _answers._is_empty(normalised)
         present = None if empty else normalised
+        problem = None if empty else _answers._answer_problem(question, normalised, lang)
+        fails = _answers._fails_screening(question, present)
+        screening_ok = isinstance(present, str) and question.is_screening and present in question.screening_eligible
+        score = _answers._score(question, present) if question.indicator else None
         return (
             normalised,
             empty,
-            None if empty else _answers._answer_problem(question, normalised, lang),
-            _answers._score(question, present) if question.indicator else None,
-            _answers._fails_screening(question, present),
-            isinstance(present, str) and question.is_screening and present in question.screening_eligible,
+            problem,
+            score,
+            fails,
+            screening_ok,
+            # "plain": the answer is simply kept (and scored); nothing else to do for it
+            not empty and not problem and not fails and (screening_ok or not question.is_screening),
+            # the pieces of the stored JSON objects: '"code":value' ('' when not kept), '"code":score'
+            "" if empty else _json_piece(question.code, normalised),
+            _json_piece(question.code, score) if question.indicator else "",
+            present,  # the value among the cleaned answers, None when left out
         )
+
+    def _lookup(self, question, value, cache: dict, free_text: bool, lang: str) -> tuple:
+        """The facts of this answer value, remembered in ``cache`` when worth it."""
+        kind = type(value)
+        # An option code (a str) is its own key; other values get a typed key (never a str).
+        # Free text is never remembered, but an unanswered text question is.
+        if kind is str:
+            key = None if free_text else value
+        else:
+            key = _value_key(value)
+        if key is None:
+            return self._facts(question, value, lang)  # free text, forged values
+        facts = cache.get(key)
+        if facts is None:
+            facts = self._facts(question, value, lang)
+            if len(cache) < _FACT_CACHE_LIMIT:
+                cache[key] = facts
+        if kind is list:  # each response gets its own list, as clean_answers gives it
+            facts = (list(facts[0]), *facts[1:])
+        return facts
 
     @staticmethod
     def _shown(condition, references, cleaned: dict, memo: dict) -> bool:
@@ -635,24 +674,8 @@ class _AnswerRules:
                 value = get(code)
             except Exception:  # a forged mapping whose get() misbehaves
                 value = None
-            kind = type(value)
-            # An option code (a str) is its own key; other values get a typed key (never a str).
-            # Free text is never remembered, but an unanswered text question is.
-            if kind is str:
-                key = None if free_text else value
-            else:
-                key = _value_key(value)
-            if key is None:
-                facts = self._facts(question, value, lang)  # free text, forged values
-            else:
-                facts = cache.get(key)
-                if facts is None:
-                    facts = self._facts(question, value, lang)
-                    if len(cache) < _FACT_CACHE_LIMIT:
-                        cache[key] = facts
-                if kind is list:  # each response gets its own list, as clean_answers gives it
-                    facts = (list(facts[0]), *facts[1:])
-            normalised, empty, problem, score, fails, screening_ok = facts
+            normalised, empty, problem, score, fails, screening_ok, *_ = self._lookup(
+                question, value, cache, free_text, lang)
             if empty:
                 if required:
                     problems[code] = _answers._message("required", lang)
@@ -667,6 +690,123 @@ class _AnswerRules:
             if fails:
                 break
         return problems, cleaned, eligible, scores
+
+    def columns(self, many_answers: list, lang: str = "zh") -> AnswerColumns:
+        """What ``apply`` and ``row`` make of many responses, made for all of them at once, question
+        by question, and given column by column (see ``AnswerColumns``; tested against ``apply``).
+
+        An import spent ~20 µs a response in ``apply`` and in serialising its dicts, most of it
+        building two dicts of ~27 entries per response.  Here each question's column of values is
+        looked up in its memory with C-level maps, and a response's stored JSON is the join of the
+        JSON pieces remembered with each value: no dict is built per response.  A question a
+        response does not see (skip logic, or a failed screening question that ends its walk) reads
+        the value ``_UNSEEN``, whose facts change nothing, so every column keeps every response.
+        """
+        lang = lang if lang in ("zh", "en") else "zh"
+        count = len(many_answers)
+        sources = [a if type(a) is dict else self._as_plain_dict(a) for a in many_answers]
+        unseen_source = dict.fromkeys((q.code for q in self.questionnaire.questions), _UNSEEN)
+        out = AnswerColumns(count, {}, [True] * count, [], [], {}, {})
+        kept: dict[str, list] = {code: [None] * count for code in self.kept_codes}  # None: not kept
+        answer_pieces: list[list[str]] = []
+        score_pieces: list[list[str]] = []
+        for (question, code, condition, references, cache, memo, required, screening, indicator,
+             free_text) in self._plan(lang):
+
+            values = list(map(dict.get, sources, repeat(code)))
+            if condition is not None:
+                shown = self._shown_column(condition, references, kept, values, memo)
+                values = [value if seen else _UNSEEN for value, seen in zip(values, shown)]
+            facts = self._column_facts(question, values, cache, free_text, lang)
+            answer_pieces.append(list(map(_ANSWER_TEXT, facts)))
+            if indicator:
+                score_pieces.append(list(map(_SCORE_TEXT, facts)))
+                out.scores[code] = list(map(_SCORE, facts))
+            if code in kept:
+                kept[code] = list(map(_KEPT, facts))
+            if all(map(_PLAIN, facts)):
+                continue
+            for position, (_, empty, problem, _, fails, screening_ok, *_) in enumerate(facts):
+                if empty:
+                    if required:
+                        out.problems.setdefault(position, {})[code] = _answers._message("required", lang)
+                elif problem:
+                    out.problems.setdefault(position, {})[code] = problem
+                if screening and not screening_ok:
+                    out.eligible[position] = False
+                if fails:
+                    sources[position] = unseen_source
+        out.answers_json = _joined_objects(answer_pieces, count)
+        out.scores_json = [text if ok else "{}" for text, ok in zip(_joined_objects(score_pieces, count), out.eligible)]
+        for kind, code, options in self.demographic:
+            out.person[kind] = [v if isinstance(v, str) and v in options else None for v in kept[code]]
+        for position, found in out.problems.items():
+            out.problems[position] = self._screened(found, many_answers[position])
+        return out
+
+    def _column_facts(self, question, values: list, cache: dict, free_text: bool, lang: str) -> list[tuple]:
+        """``_lookup`` of each value of a column, the usual ones found with a C-level map: option
+        codes are their own keys (a str subclass finds its equal str's facts), numbers' and lists'
+        keys are made as ``_value_key`` makes them.  (A list's facts are not copied: here only the
+        JSON pieces and the kept value are read, never changed.)"""
+        kinds = set(map(type, values))
+        keys = None
+        if kinds <= _STR_KINDS:  # (free text is never remembered: its answers are not found)
+            keys = values
+        elif kinds <= _INT_KINDS:
+            keys = list(zip(map(type, values), values))
+        elif kinds <= _LIST_KINDS:
+            keys = [(list, tuple(value)) if value is not _UNSEEN else value for value in values]
+        facts = [None] * len(values) if keys is None else list(map(cache.get, keys))
+        if keys is not None and None in facts:  # values not met before: each distinct one once
+            first_of = {key: value for key, value, f in zip(keys, values, facts) if f is None}
+            for value in first_of.values():
+                if value is not _UNSEEN:
+                    self._lookup(question, value, cache, free_text, lang)
+            facts = list(map(cache.get, keys))
+        if None in facts:  # values not remembered (free text, forged values, a full memory)
+            facts = [
+                f if f is not None else _UNSEEN_FACTS if value is _UNSEEN
+                else self._lookup(question, value, cache, free_text, lang)
+                for f, value in zip(facts, values)
+            ]
+        return facts
+
+    def _shown_column(self, condition, references, kept: dict, values: list, memo: dict) -> list[bool]:
+        """``_shown`` for each response (``values``: this question's), from the answers kept so far."""
+        referenced = [kept[code] for code in references]
+        shown = [None] * len(values)
+        if len(references) == 1:  # the usual skip: remembered by the one answer itself (see _shown)
+            try:
+                shown = list(map(memo.get, referenced[0]))
+            except TypeError:  # an unhashable answer (a list): one by one
+                pass
+        if None not in shown and _UNSEEN not in values:
+            return shown
+
+        def one(position: int) -> bool:
+            if values[position] is _UNSEEN:  # its walk has ended
+                return False
+            if shown[position] is not None:
+                return shown[position]
+            cleaned = {code: column[position] for code, column in zip(references, referenced)
+                       if column[position] is not None}
+            return self._shown(condition, references, cleaned, memo)
+
+        return list(map(one, range(len(values))))
+
+    def _as_plain_dict(self, answers: object) -> dict:
+        """What ``apply`` reads from answers that are not a plain dict: each question's value as the
+        mapping's own ``get`` gives it (None when it misbehaves); nothing for a non-mapping."""
+        if not _is_mapping(answers):
+            return {}
+        plain = {}
+        for question in self.questionnaire.questions:
+            try:
+                plain[question.code] = answers.get(question.code)
+            except Exception:
+                plain[question.code] = None
+        return plain
 
     def problems(self, answers: object, lang: str = "zh") -> dict[str, str]:
         """What ``answer_problems`` says about these answers."""
@@ -705,6 +845,43 @@ class _AnswerRules:
             "scores": scores if eligible else {},
         }
         return self._screened(problems, answers), row
+
+
+@dataclass
+class AnswerColumns:
+    """Many responses' answers after the rules (``_AnswerRules.columns``), one entry per response:
+    what ``apply``/``row`` give one by one, as columns."""
+
+    count: int
+    problems: dict[int, dict]  # by position, only responses with problems: what ``row`` says
+    eligible: list[bool]
+    answers_json: list[str]  # the cleaned answers as stored: ``json_text`` of ``apply``'s dict
+    scores_json: list[str]  # the row's scores as stored ('{}' when not eligible)
+    scores: dict[str, list]  # indicator item → its score per response (None: no valid answer, or not shown)
+    person: dict[str, list]  # "age_group" / "sex" → per response, as ``row`` gives them
+
+
+# What a response reads for a question it does not see, and the facts of that: nothing kept,
+# scored or found wrong.
+_UNSEEN = object()
+_UNSEEN_FACTS = (None, False, None, None, False, True, True, "", "", None)
+_STR_KINDS, _INT_KINDS, _LIST_KINDS = {str, type(None), object}, {int, type(None), object}, {list, object}
+_NOT_JSON = object()  # a piece for a value JSON cannot hold: joining it fails loudly
+
+
+def _json_piece(key: str, value: object) -> object:
+    """'"key":value' as ``json_text`` writes it inside an object."""
+    try:
+        return json_text({key: value})[1:-1]
+    except TypeError:  # a forged value (answers with such values are refused before they are stored)
+        return _NOT_JSON
+
+
+def _joined_objects(pieces: list[list[str]], count: int) -> list[str]:
+    """JSON objects from columns of '"key":value' pieces ('' for none), as orjson writes them."""
+    if not pieces:
+        return ["{}"] * count
+    return ["{" + ",".join(filter(None, row)) + "}" for row in zip(*pieces)]
 
 
 _RULES: dict[int, tuple[Questionnaire, _AnswerRules]] = {}
@@ -755,13 +932,16 @@ def _driver_execute(session: Session, statement, rows: list[dict]):
     return _driver_execute_columns(session, statement, {key: [row[key] for row in rows] for key in rows[0]})
 
 
-def _driver_execute_columns(session: Session, statement, values_of: Mapping[str, list]):
-    """``_driver_execute`` for rows given column by column (``values_of[key][i]``: row i's value)."""
+def _driver_execute_columns(session: Session, statement, values_of: Mapping[str, list], ready: Iterable[str] = ()):
+    """``_driver_execute`` for rows given column by column (``values_of[key][i]``: row i's value);
+    the columns named in ``ready`` hold values already as the driver takes them (JSON as text)."""
     connection = session.connection()
     plan = _bind_plan(statement, connection.dialect, tuple(values_of))
-    if plan is None:
+    if plan is None and not ready:
         rows = [dict(zip(values_of, values)) for values in zip(*values_of.values())]
         return connection.execute(statement, rows if len(rows) > 1 else rows[0])
+    if plan is None:
+        raise ValueError("values ready for the driver need a statement the driver can run")
     sql, positional, binds = plan
     size = len(next(iter(values_of.values())))
     columns = []
@@ -770,7 +950,7 @@ def _driver_execute_columns(session: Session, statement, values_of: Mapping[str,
             columns.append([constant] * size)
         else:
             values = values_of[key]
-            columns.append(values if process is None else list(map(process, values)))
+            columns.append(values if process is None or key in ready else list(map(process, values)))
     if positional:
         parameters = list(zip(*columns))
     else:
@@ -886,47 +1066,56 @@ def _contributions_vectorised(
     items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
     if not items:
         return [{} for _ in key_ofs]
-    codes = [code for code, _ in items]
     # nan: no valid answer (None) or an item the respondent never saw.
-    scores = np.array([list(map(row["scores"].get, codes)) for row in rows], dtype=np.float64)
-    scores = scores.reshape(len(rows), len(codes))
-    answered = ~np.isnan(scores)
-    valid = answered.astype(np.int64)
-    positive = np.where(answered, scores, 0).astype(np.int64)
-    indicators = list(dict.fromkeys(indicator for _, indicator in items))
-    columns = np.array([indicators.index(indicator) for _, indicator in items])
-    x = np.zeros((len(rows), len(indicators)), dtype=np.int64)
-    y = np.zeros_like(x)
-    np.add.at(x.T, columns, valid.T)
-    np.add.at(y.T, columns, positive.T)
-    per_row_items = (valid, positive, positive * positive)
-    per_row_pooled = ((x > 0).astype(np.int64), x, y, x * x, y * y, x * y)
-
+    scores = np.array([list(map(row["scores"].get, [code for code, _ in items])) for row in rows], dtype=np.float64)
+    scores = scores.reshape(len(rows), len(items))
     all_totals = []
     for key_of in key_ofs:
         group_of: dict[tuple, int] = {}
         groups = np.fromiter((group_of.setdefault(key_of(row), len(group_of)) for row in rows), np.int64, len(rows))
         keys = list(group_of)
-
-        def per_group(values: np.ndarray) -> np.ndarray:
-            # Sums of each column of `values` per group, exact in int64.
-            width = values.shape[1]
-            flat = (groups[:, None] * width + np.arange(width)).ravel()
-            out = np.zeros(len(keys) * width, dtype=np.int64)
-            np.add.at(out, flat, values.ravel())
-            return out.reshape(len(keys), width)
-
-        n_item, y_item, yy_item = (per_group(a) for a in per_row_items)
-        pooled = [per_group(a) for a in per_row_pooled]
-        totals: dict[tuple, list[int]] = {}
-        for g, j in zip(*np.nonzero(n_item)):
-            n, p, pp = int(n_item[g, j]), int(y_item[g, j]), int(yy_item[g, j])
-            # An item is one answer: x = 1, so Σx = Σx² = n and Σxy = Σy.
-            totals[(*keys[g], items[j][1], items[j][0])] = [n, n, p, n, pp, p]
-        for g, k in zip(*np.nonzero(pooled[0])):
-            totals[(*keys[g], indicators[k], "")] = [int(a[g, k]) for a in pooled]
-        all_totals.append(totals)
+        group, indicator, item, sums = _group_sums(scores, items, groups, len(keys))
+        all_totals.append({(*keys[g], k, i): s for g, k, i, s in zip(group, indicator, item, sums.tolist())})
     return all_totals
+
+
+def _group_sums(scores: np.ndarray, items: list[tuple[str, str]], groups: np.ndarray, group_count: int
+                ) -> tuple[list[int], list[str], list[str], np.ndarray]:
+    """The tally sums (TALLY_SUMS) of responses' item scores per group, for every item and, pooled,
+    every indicator (item ''), where the group has answers: (group index, indicator, item, sums
+    array with one row each).  ``scores`` has one row per response and one column per item of
+    ``items`` ((code, indicator)), nan where there is no score; ``groups`` is each row's group."""
+    answered = ~np.isnan(scores)
+    valid = answered.astype(np.int64)
+    positive = np.where(answered, scores, 0).astype(np.int64)
+    indicators = list(dict.fromkeys(indicator for _, indicator in items))
+    columns = np.array([indicators.index(indicator) for _, indicator in items])
+    pooled_valid = np.zeros((len(scores), len(indicators)), dtype=np.int64)  # x: valid answers per indicator
+    pooled_positive = np.zeros_like(pooled_valid)  # y: positive ones
+    for k in range(len(indicators)):
+        pooled_valid[:, k] = valid[:, columns == k].sum(axis=1)
+        pooled_positive[:, k] = positive[:, columns == k].sum(axis=1)
+
+    def per_group(values: np.ndarray) -> np.ndarray:
+        # Sums of each column per group: bincount adds in float64, exact for integers below 2**53.
+        width = values.shape[1]
+        flat = (groups[:, None] * width + np.arange(width)).ravel()
+        out = np.bincount(flat, weights=values.ravel(), minlength=group_count * width)
+        return out.astype(np.int64).reshape(group_count, width)
+
+    n_item, y_item, yy_item = (per_group(a) for a in (valid, positive, positive * positive))
+    x, y = pooled_valid, pooled_positive
+    pooled = [per_group(a) for a in ((x > 0).astype(np.int64), x, y, x * x, y * y, x * y)]
+    # An item is one answer: x = 1, so Σx = Σx² = n and Σxy = Σy.
+    g_item, j_item = np.nonzero(n_item)
+    n, p, pp = n_item[g_item, j_item], y_item[g_item, j_item], yy_item[g_item, j_item]
+    item_sums = np.stack([n, n, p, n, pp, p], axis=1)
+    g_pooled, k_pooled = np.nonzero(pooled[0])
+    pooled_sums = np.stack([a[g_pooled, k_pooled] for a in pooled], axis=1)
+    group = g_item.tolist() + g_pooled.tolist()
+    indicator = [items[j][1] for j in j_item.tolist()] + [indicators[k] for k in k_pooled.tolist()]
+    item = [items[j][0] for j in j_item.tolist()] + [""] * len(g_pooled)
+    return group, indicator, item, np.concatenate([item_sums, pooled_sums]).reshape(-1, len(TALLY_SUMS))
 
 
 def _accumulate(sums: list[int], x: int, y: int) -> None:
@@ -984,32 +1173,38 @@ _RAISE_TALLY_VERSION = (
 
 def _upsert_sums(session: Session, table, key_columns: tuple[str, ...], round_id: int,
                  totals: Mapping[tuple, list[int]], sign: int) -> None:
-    """Add the sums with one upsert.  On PostgreSQL keys are sorted so that concurrent writers lock
-    rows in the same order and cannot deadlock (SQLite has one writer at a time: no need)."""
-    if not totals:
-        return
+    """Add the sums ({key + (indicator, item): TALLY_SUMS values}) to the table's rows."""
+    if totals:
+        keys, sums = zip(*totals.items())
+        _upsert_sum_columns(session, table, key_columns, round_id, list(map(list, zip(*keys))), sums, sign)
+
+
+def _upsert_sum_columns(session: Session, table, key_columns: tuple[str, ...], round_id: int,
+                        key_values: list[list], sums, sign: int) -> None:
+    """Add sums to the table's rows with one upsert: ``key_values`` holds one column per key column
+    and (indicator, item), ``sums`` one row of TALLY_SUMS values per key (a list or an int array).
+    On PostgreSQL rows go in key order, so that concurrent writers lock rows in the same order and
+    cannot deadlock (SQLite has one writer at a time: no need)."""
     names = (*key_columns, "indicator", "item")
     if [c.name for c in table.primary_key.columns] != ["round_id", *names]:
         raise ValueError(f"{table.name}: the upsert key must be the primary key")
-    dialect = session.get_bind().dialect.name
-    keys, sums = zip(*(sorted(totals.items()) if dialect == "postgresql" else totals.items()))
-    if sign != 1:
-        sums = [[sign * value for value in row] for row in sums]
     columns = ("round_id", *names, *TALLY_SUMS)
+    sums = np.asarray(sums, dtype=np.int64).reshape(-1, len(TALLY_SUMS)) * sign
+    values = [[round_id] * len(sums), *key_values, *sums.T.tolist()]
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # One statement for all rows, sent as one JSON document: executemany ran the upsert once per
         # row (a group of 16 submissions writes ~500 tally rows, an import of 20,000 responses
         # ~30,000), and the server's per-statement work was most of a group's time.  JSON, not
-        # arrays: psycopg adapts arrays element by element in Python.  Rows stay in key order.
-        rows = [dict(zip(columns, (round_id, *key, *values))) for key, values in zip(keys, sums)]
+        # arrays: psycopg adapts arrays element by element in Python.
+        rows = [dict(zip(columns, row)) for row in sorted(zip(*values))]
         added = ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in TALLY_SUMS)
         sql = _recordset_insert_sql(table, columns, f"ON CONFLICT ({', '.join(columns[:len(names) + 1])}) "
                                                     f"DO UPDATE SET {added}")
         with _driver_cursor(session) as cursor:
             cursor.execute(sql, (json_text(rows),))
         return
-    values_of = dict(zip(columns, ([round_id] * len(keys), *map(list, zip(*keys)), *map(list, zip(*sums)))))
-    _driver_execute_columns(session, _statement(dialect, "add_sums", table), values_of).close()
+    _driver_execute_columns(session, _statement(dialect, "add_sums", table), dict(zip(columns, values))).close()
 
 
 def bulk_import(
@@ -1028,36 +1223,91 @@ def bulk_import(
     A record has ``community_id``, ``answers`` and optionally ``id``, ``interviewer``,
     ``started_at``, ``submitted_at``.  Records whose id is already stored are skipped, so
     re-running an import never doubles it.  Returns the number of new responses.
+
+    The records are checked and stored column by column (``_AnswerRules.columns``, one insert, the
+    tally sums with numpy): a million responses are imported in ~45 s on this project's 2-core
+    machine (docs/performance.md).
     """
     now = datetime.now()
     district_of = dict(session.execute(select(Area.id, Area.district_id).where(Area.level == "community")).all())
-    rules = _rules_for(questionnaire)
-    rows, seen = [], set()
-    for number, record in enumerate(records, start=1):
-        response_id = record.get("id") or new_response_id()
-        submitted_at = record.get("submitted_at") or now
-        problems, row = rules.row(
-            response_id, survey_round.id, survey_round.questionnaire_id, record.get("community_id"),
-            record.get("answers"), record.get("channel", channel), record.get("interviewer"),
-            record.get("started_at"), submitted_at, lang,
-        )
-        if record.get("community_id") not in district_of:
-            problems = {**problems, "_": _msg(lang, "社区不存在", "unknown community")}
-        if check_window and not accepts_responses(survey_round, submitted_at):
-            problems = {**problems, "_": _msg(lang, "不在本轮调查时间内", "outside the round's window")}
-        if problems:
-            raise SubmissionRefused({f"#{number} {k}": v for k, v in problems.items()})
-        if response_id not in seen:  # the same form twice in one file counts once
-            seen.add(response_id)
-            rows.append(row)
-    if not rows:
+    records = records if isinstance(records, list) else list(records)
+    if not records:
         return 0
-    already = _existing_ids(session, [row["id"] for row in rows])
-    new_rows = [row for row in rows if row["id"] not in already]
-    if new_rows:
-        _executemany(session, _INSERT_RESPONSE, new_rows)
-        _update_tallies(session, survey_round.id, new_rows, questionnaire, district_of)
-    return len(new_rows)
+    answers = _rules_for(questionnaire).columns([record.get("answers") for record in records], lang)
+    communities = [record.get("community_id") for record in records]
+    submitted_at = [record.get("submitted_at") or now for record in records]
+    known = [_is_area_id(community) and community in district_of for community in communities]
+    in_window = [True] * len(records)
+    if check_window:
+        in_window = [accepts_responses(survey_round, at) for at in submitted_at]
+    if answers.problems or not all(known) or not all(in_window):
+        for position in range(len(records)):
+            problems = answers.problems.get(position, {})
+            if not known[position]:
+                problems = {**problems, "_": _msg(lang, "社区不存在", "unknown community")}
+            if not in_window[position]:
+                problems = {**problems, "_": _msg(lang, "不在本轮调查时间内", "outside the round's window")}
+            if problems:
+                raise SubmissionRefused({f"#{position + 1} {k}": v for k, v in problems.items()})
+
+    ids = [record.get("id") or new_response_id() for record in records]
+    first_of = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))  # the same form twice in a file counts once
+    already = _existing_ids(session, list(first_of))
+    new = [position for response_id, position in first_of.items() if response_id not in already]
+    if not new:
+        return 0
+    new.sort()
+    if len(new) < len(records):
+        pick = itemgetter(*new) if len(new) > 1 else (lambda column: (column[new[0]],))
+
+        def chosen(column: list) -> list:
+            return list(pick(column))
+    else:
+        def chosen(column: list) -> list:
+            return column
+
+    count = len(new)
+    eligible = chosen(answers.eligible)
+    community = chosen(communities)
+    _driver_execute_columns(session, _INSERT_RESPONSE, {
+        "id": chosen(ids),
+        "round_id": [survey_round.id] * count,
+        "questionnaire_id": [survey_round.questionnaire_id] * count,
+        "community_id": community,
+        "channel": chosen([record.get("channel", channel) for record in records]),
+        "interviewer": chosen([record.get("interviewer") for record in records]),
+        "started_at": chosen([record.get("started_at") for record in records]),
+        "submitted_at": chosen(submitted_at),
+        "eligible": eligible,
+        "age_group": chosen(answers.person["age_group"]),
+        "sex": chosen(answers.person["sex"]),
+        "status": ["included"] * count,
+        "answers": chosen(answers.answers_json),
+        "scores": chosen(answers.scores_json),
+    }, ready=("answers", "scores")).close()
+
+    items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
+    counted = [position for position, ok in zip(new, eligible) if ok]
+    if not items or not counted:
+        _touch_round(session, survey_round.id)
+        return count
+    scores = np.array([answers.scores[code] for code, _ in items], dtype=np.float64).T[counted]
+    age = [answers.person["age_group"][p] or "" for p in counted]
+    sex = [answers.person["sex"][p] or "" for p in counted]
+    community = [communities[p] for p in counted]
+    district = [district_of[c] for c in community]
+    for table, key_names, keys in (
+        (Tally.__table__, ("community_id",), list(zip(community))),
+        (CellTally.__table__, ("district_id", "age_group", "sex"), list(zip(district, age, sex))),
+    ):
+        distinct = list(dict.fromkeys(keys))
+        group_of = dict(zip(distinct, range(len(distinct))))
+        groups = np.fromiter(map(group_of.__getitem__, keys), np.int64, len(keys))
+        group, indicator, item, sums = _group_sums(scores, items, groups, len(distinct))
+        key_values = [list(column) for column in zip(*map(distinct.__getitem__, group))]
+        _upsert_sum_columns(session, table, key_names, survey_round.id, [*key_values, indicator, item], sums, 1)
+    _touch_round(session, survey_round.id)
+    return count
 
 
 def _existing_ids(session: Session, ids: list[str]) -> set[str]:

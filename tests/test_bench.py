@@ -18,7 +18,7 @@ import pytest
 from bench.city import DISTRICT_RATES, Generator, build_city
 from bench.run import compare, concurrent_submissions, naive_results, render, run_backend
 from data import repository as repo
-from data.db import make_engine, read_session, upgrade_database
+from data.db import json_text, make_engine, read_session, upgrade_database
 from data.results import load_snapshot, results_for
 from questionnaires import clean_answers, demographics, is_eligible, load_default, score_answers
 
@@ -141,6 +141,49 @@ def test_single_pass_rules_equal_the_reference_rules():
     # The memory of values and conditions stays bounded whatever the input.
     for plan in rules._plans.values():
         assert all(len(step[4]) <= repo._FACT_CACHE_LIMIT and len(step[5]) <= repo._FACT_CACHE_LIMIT for step in plan)
+
+
+class _MisbehavingAnswers(dict):
+    """A forged mapping whose get() fails for one question."""
+
+    def get(self, key, default=None):
+        if key == "sex":
+            raise RuntimeError("forged")
+        return super().get(key, default)
+
+
+def test_answer_columns_equal_the_rules_response_by_response():
+    """The import's column-by-column rules give what ``row`` gives each response: problems, the
+    stored JSON text of answers and scores, eligibility, demographics, score columns; with the
+    ordinary and forged answers mixed in one batch, on a cold and on a warm memory, both languages."""
+    questionnaire = load_default()
+    generator = Generator(questionnaire, np.arange(1, 11), np.arange(10))
+    rng = np.random.default_rng(11)
+    samples = [record["answers"] for record in generator.batch(4, 300)]
+    samples += [variant for answers in samples[:100] for variant in _forged_variants(answers, rng)]
+    samples += [{}, {"resident": "no"}, {"resident": "yes"}, {"resident": "no", "age_group": "18_29"},
+                {"resident": "yes", "age_group": "under_18", "sex": "male"}, {"suggestion": " 好 "},
+                None, ["resident"], "yes", _MisbehavingAnswers(samples[0]), dict(samples[1], learn_channels="tv_radio")]
+    order = rng.permutation(len(samples))
+    samples = [samples[i] for i in order]
+    items = [q.code for q in questionnaire.indicator_items()]
+    for lang in ("zh", "en"):
+        rules = repo._AnswerRules(questionnaire)
+        for attempt in ("cold", "warm"):
+            columns = rules.columns(samples, lang)
+            assert columns.count == len(samples)
+            for i, answers in enumerate(samples):
+                problems, row = repo._AnswerRules(questionnaire).row("id", 1, 2, 3, answers, "self", None, None, None, lang)
+                assert columns.problems.get(i, {}) == problems, (attempt, answers)
+                assert columns.answers_json[i] == json_text(row["answers"]), (attempt, answers)
+                assert columns.scores_json[i] == json_text(row["scores"]), (attempt, answers)
+                assert columns.eligible[i] == row["eligible"]
+                assert (columns.person["age_group"][i], columns.person["sex"][i]) == (row["age_group"], row["sex"])
+                if row["eligible"]:
+                    assert {code: columns.scores[code][i] for code in items if code in row["scores"]} == row["scores"]
+                    assert all(columns.scores[code][i] is None for code in items if code not in row["scores"])
+    assert any(columns.problems) and not all(columns.eligible)  # the samples do exercise both
+    assert rules.columns([], "zh").count == 0
 
 
 def test_vectorised_tally_sums_equal_the_loop():

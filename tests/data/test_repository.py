@@ -206,6 +206,56 @@ def test_bulk_import_is_all_or_nothing_and_never_doubles(city):
     assert tally[tally["item"] == ""]["respondents"].max() == 10
 
 
+def test_an_imported_response_is_stored_as_the_same_form_submitted(city):
+    """Import (column by column) and the survey page (one by one) store the same row, and a
+    re-import with stored, repeated and new forms adds only the new ones to responses and tally."""
+    engine, communities = city
+    rng = np.random.default_rng(8)
+    screening = next(q for q in QUESTIONNAIRE.questions if q.screening_eligible is not None)
+    failing = next(o.code for o in screening.options if o.code not in screening.screening_eligible)
+    forms = [synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES) for _ in range(30)]
+    forms[3] = {**forms[3], screening.code: failing}  # stored, not counted
+    forms[4] = {code: (f" {value} " if isinstance(value, str) else value) for code, value in forms[4].items()}
+    imported_ids = [repo.new_response_id() for _ in forms]
+    records = [{"id": i, "community_id": communities[k % 5], "answers": a, "started_at": datetime(2026, 5, 1, 9, k),
+                "submitted_at": datetime(2026, 5, 1, 10, k), "interviewer": "张三" if k % 2 else None}
+               for k, (i, a) in enumerate(zip(imported_ids, forms))]
+    with write_session(engine) as session:
+        assert repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, records[:20]) == 20
+    submitted_ids = [submit(engine, communities, a, community=k % 5).response_id for k, a in enumerate(forms)]
+    with write_session(engine) as session:  # 10 stored, 2 repeated in the file, 10 new
+        added = repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE,
+                                 records[10:] + records[25:27] + records[:10])
+    assert added == 10
+    with read_session(engine) as session:
+        stored = {r.id: r for r in session.scalars(select(Response))}
+        survey_round = repo.round_by_code(session, "R1")
+        tally, recounted = repo.round_tally(session, survey_round.id), repo.recount_tally(session, survey_round)
+    assert len(stored) == 60
+    for k, (imported, submitted) in enumerate(zip(imported_ids, submitted_ids)):
+        a, b = stored[imported], stored[submitted]
+        assert (a.answers, a.scores, a.eligible, a.age_group, a.sex) == (b.answers, b.scores, b.eligible, b.age_group, b.sex)
+        assert (a.channel, a.community_id, a.status) == ("import", communities[k % 5], "included")
+        assert (a.started_at, a.submitted_at, a.interviewer) == (datetime(2026, 5, 1, 9, k), datetime(2026, 5, 1, 10, k),
+                                                                 "张三" if k % 2 else None)
+    assert not stored[imported_ids[3]].eligible and stored[imported_ids[3]].scores == {}
+    pd.testing.assert_frame_equal(canonical(tally), canonical(recounted))
+    assert canonical(tally)["respondents"].sum() > 0
+
+
+@pytest.mark.parametrize("community", [True, "1", [1], None, 10**9])
+def test_bulk_import_refuses_a_forged_community(city, community):
+    engine, communities = city
+    rng = np.random.default_rng(9)
+    records = [{"community_id": communities[0], "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)},
+               {"community_id": community, "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)}]
+    with pytest.raises(repo.SubmissionRefused) as refused:
+        with write_session(engine) as session:
+            repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, records)
+    assert refused.value.messages == {"#2 _": "社区不存在"}
+    assert counts(engine)[0] == 0
+
+
 def test_concurrent_submissions_lose_nothing_and_double_nothing(city):
     engine, communities = city
     rng = np.random.default_rng(7)
