@@ -1269,7 +1269,7 @@ def bulk_import(
     count = len(new)
     eligible = chosen(answers.eligible)
     community = chosen(communities)
-    _driver_execute_columns(session, _INSERT_RESPONSE, {
+    _insert_response_columns(session, {
         "id": chosen(ids),
         "round_id": [survey_round.id] * count,
         "questionnaire_id": [survey_round.questionnaire_id] * count,
@@ -1284,7 +1284,7 @@ def bulk_import(
         "status": ["included"] * count,
         "answers": chosen(answers.answers_json),
         "scores": chosen(answers.scores_json),
-    }, ready=("answers", "scores")).close()
+    })
 
     items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
     counted = [position for position, ok in zip(new, eligible) if ok]
@@ -1308,6 +1308,22 @@ def bulk_import(
         _upsert_sum_columns(session, table, key_names, survey_round.id, [*key_values, indicator, item], sums, 1)
     _touch_round(session, survey_round.id)
     return count
+
+
+def _insert_response_columns(session: Session, values_of: dict[str, list]) -> None:
+    """Insert responses given column by column, answers and scores already JSON text.  On
+    PostgreSQL with COPY: the server ingests rows several times faster than one INSERT per row (the
+    import had run at a third of what the raw executemany managed).  COPY has no ON CONFLICT, like
+    the plain INSERT it replaces: ids already stored were left out by the caller, and an id stored
+    meanwhile by another instance fails the whole import, which writes nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        _driver_execute_columns(session, _INSERT_RESPONSE, values_of, ready=("answers", "scores")).close()
+        return
+    # psycopg writes str, int, bool, None and naive datetimes as this table's columns read them.
+    with _driver_cursor(session) as cursor:
+        with cursor.copy(f"COPY response ({', '.join(values_of)}) FROM STDIN") as copy:
+            for row in zip(*values_of.values()):
+                copy.write_row(row)
 
 
 def _existing_ids(session: Session, ids: list[str]) -> set[str]:
