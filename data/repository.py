@@ -442,6 +442,10 @@ def _districts_of_communities(session: Session, community_ids: list) -> dict[int
     wanted = sorted({c for c in community_ids if _is_area_id(c)})
     if not wanted:
         return {}
+    if session.get_bind().dialect.name == "postgresql":  # on the driver's cursor: a group's first statement
+        with _driver_cursor(session) as cursor:
+            cursor.execute("SELECT id, district_id FROM area WHERE id = ANY(%s) AND level = 'community'", (wanted,))
+            return {community: district for community, district in cursor.fetchall() if district is not None}
     query = select(_AREA.c.id, _AREA.c.district_id).where(_AREA.c.id.in_(wanted), _AREA.c.level == "community")
     return {community: district for community, district in session.execute(query) if district is not None}
 

@@ -47,33 +47,39 @@ class _SubmissionGroups:
         self._engine = engine
         self._mutex = threading.Lock()
         self._waiting: list[_Pending] = []
-        self._leader_active = False
+        self._leaders = 0
+        # SQLite has one writer at a time; PostgreSQL writes two groups at once: while one group's
+        # statements run on the server, the other's are made in Python (two cores in use instead
+        # of one taking turns).  Rows are locked in one order everywhere, so they cannot deadlock.
+        self._most_leaders = 2 if engine.dialect.name == "postgresql" else 1
 
     def submit(self, prepared: repo.PreparedSubmission) -> repo.SubmitResult:
         pending = _Pending(prepared)
         with self._mutex:
-            self._waiting.append(pending)
-            if not self._leader_active:
-                self._leader_active = pending.lead = True
+            if self._leaders < self._most_leaders:
+                self._leaders += 1
+                pending.lead = True
+            else:
+                self._waiting.append(pending)
         if not pending.lead:
-            pending.wake.wait()  # woken once: with a result, or to lead (it is then first in line)
+            pending.wake.wait()  # woken once: with a result, or to lead (it then left the queue)
         if pending.lead:
-            self._lead_one_group()
+            self._lead_one_group(pending)
         if pending.error is not None:
             raise pending.error
         return pending.result
 
-    def _lead_one_group(self) -> None:
+    def _lead_one_group(self, leader: _Pending) -> None:
         with self._mutex:
-            group = self._waiting[:MAX_GROUP]
-            del self._waiting[:MAX_GROUP]
+            group = [leader, *self._waiting[: MAX_GROUP - 1]]
+            del self._waiting[: MAX_GROUP - 1]
         try:
             self._write(group)
         finally:
-            with self._mutex:
-                successor = self._waiting[0] if self._waiting else None
+            with self._mutex:  # the oldest waiter leads next, taken off the queue at once
+                successor = self._waiting.pop(0) if self._waiting else None
                 if successor is None:
-                    self._leader_active = False
+                    self._leaders -= 1
                 else:
                     successor.lead = True
             for pending in group:

@@ -223,3 +223,42 @@ def _add_area(session, code):
 def _write_one_area(engine, code):
     with write_session(engine) as session:
         _add_area(session, code)
+
+
+def test_a_group_held_up_on_the_server_does_not_hold_up_the_next_one(open_round):
+    """On PostgreSQL two groups are written at once: while one group waits for a row another
+    transaction holds, the next submission (another community) is stored.  On SQLite, with one
+    writer at a time, it waits.  Either way both are stored once the row is free."""
+    engine, communities, survey_round = open_round
+    rng = np.random.default_rng(21)
+    forms = [_arguments(survey_round, communities[k], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
+             for k in (0, 0, 3)]
+    assert submissions.submit(engine, **forms[0]).stored  # community 0's tally rows now exist
+    holder = engine.connect()
+    holder.begin()
+    if engine.dialect.name == "postgresql":  # hold one of community 0's tally rows
+        holder.exec_driver_sql("SELECT 1 FROM tally WHERE community_id = %s LIMIT 1 FOR UPDATE", (communities[0],))
+    else:  # hold SQLite's one write lock
+        holder.exec_driver_sql("UPDATE survey_round SET tally_version = tally_version WHERE id = ?", (survey_round.id,))
+    results: dict[int, object] = {}
+    threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, submissions.submit(engine, **forms[k])))
+               for k in (1, 2)]
+    try:
+        threads[0].start()
+        time.sleep(1.0)
+        assert 1 not in results  # held up
+        threads[1].start()
+        threads[1].join(timeout=15 if engine.dialect.name == "postgresql" else 1.0)
+        if engine.dialect.name == "postgresql":
+            assert 2 in results and results[2].stored
+        else:
+            assert 2 not in results
+    finally:
+        holder.rollback()
+        holder.close()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results[1].stored and results[2].stored
+    ids, tally, recount = _stored(engine, survey_round)
+    assert sorted(ids) == sorted(form["response_id"] for form in forms)
+    pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
