@@ -716,7 +716,6 @@ class _AnswerRules:
         score_pieces: list[list[str]] = []
         for (question, code, condition, references, cache, memo, required, screening, indicator,
              free_text) in self._plan(lang):
-
             values = list(map(dict.get, sources, repeat(code)))
             if condition is not None:
                 shown = self._shown_column(condition, references, kept, values, memo)
