@@ -1074,12 +1074,17 @@ def _contributions_vectorised(
     scores = scores.reshape(len(rows), len(items))
     all_totals = []
     for key_of in key_ofs:
-        group_of: dict[tuple, int] = {}
-        groups = np.fromiter((group_of.setdefault(key_of(row), len(group_of)) for row in rows), np.int64, len(rows))
-        keys = list(group_of)
+        keys, groups = _group_index(list(map(key_of, rows)))
         group, indicator, item, sums = _group_sums(scores, items, groups, len(keys))
         all_totals.append({(*keys[g], k, i): s for g, k, i, s in zip(group, indicator, item, sums.tolist())})
     return all_totals
+
+
+def _group_index(keys: list[tuple]) -> tuple[list[tuple], np.ndarray]:
+    """(the distinct keys in order of first appearance, each key's index among them)."""
+    distinct = list(dict.fromkeys(keys))
+    index_of = dict(zip(distinct, range(len(distinct))))
+    return distinct, np.fromiter(map(index_of.__getitem__, keys), np.int64, len(keys))
 
 
 def _group_sums(scores: np.ndarray, items: list[tuple[str, str]], groups: np.ndarray, group_count: int
@@ -1260,14 +1265,10 @@ def bulk_import(
     if not new:
         return 0
     new.sort()
-    if len(new) < len(records):
-        pick = itemgetter(*new) if len(new) > 1 else (lambda column: (column[new[0]],))
+    every_record = len(new) == len(records)
 
-        def chosen(column: list) -> list:
-            return list(pick(column))
-    else:
-        def chosen(column: list) -> list:
-            return column
+    def chosen(column: list) -> list:
+        return column if every_record else [column[position] for position in new]
 
     count = len(new)
     eligible = chosen(answers.eligible)
@@ -1289,28 +1290,31 @@ def bulk_import(
         "scores": chosen(answers.scores_json),
     })
 
-    items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
-    counted = [position for position, ok in zip(new, eligible) if ok]
-    if not items or not counted:
-        _touch_round(session, survey_round.id)
-        return count
-    scores = np.array([answers.scores[code] for code, _ in items], dtype=np.float64).T[counted]
-    age = [answers.person["age_group"][p] or "" for p in counted]
-    sex = [answers.person["sex"][p] or "" for p in counted]
-    community = [communities[p] for p in counted]
-    district = [district_of[c] for c in community]
-    for table, key_names, keys in (
-        (Tally.__table__, ("community_id",), list(zip(community))),
-        (CellTally.__table__, ("district_id", "age_group", "sex"), list(zip(district, age, sex))),
-    ):
-        distinct = list(dict.fromkeys(keys))
-        group_of = dict(zip(distinct, range(len(distinct))))
-        groups = np.fromiter(map(group_of.__getitem__, keys), np.int64, len(keys))
-        group, indicator, item, sums = _group_sums(scores, items, groups, len(distinct))
-        key_values = [list(column) for column in zip(*map(distinct.__getitem__, group))]
-        _upsert_sum_columns(session, table, key_names, survey_round.id, [*key_values, indicator, item], sums, 1)
+    _add_imported_sums(session, survey_round.id, questionnaire, answers,
+                       [position for position, ok in zip(new, eligible) if ok], communities, district_of)
     _touch_round(session, survey_round.id)
     return count
+
+
+def _add_imported_sums(session: Session, round_id: int, questionnaire: Questionnaire, answers: AnswerColumns,
+                       counted: list[int], communities: list, district_of: Mapping[int, int]) -> None:
+    """Add the scores of the imported responses at ``counted`` (their positions in ``answers``) to
+    both tallies, from the score columns, without a row per response."""
+    items = [(q.code, q.indicator) for q in questionnaire.indicator_items()]
+    if not items or not counted:
+        return
+    scores = np.array([answers.scores[code] for code, _ in items], dtype=np.float64).T[counted]
+    community = [communities[p] for p in counted]
+    cell = zip([district_of[c] for c in community], [answers.person["age_group"][p] or "" for p in counted],
+               [answers.person["sex"][p] or "" for p in counted])
+    for table, key_names, keys in (
+        (Tally.__table__, ("community_id",), list(zip(community))),
+        (CellTally.__table__, ("district_id", "age_group", "sex"), list(cell)),
+    ):
+        distinct, groups = _group_index(keys)
+        group, indicator, item, sums = _group_sums(scores, items, groups, len(distinct))
+        key_values = [list(column) for column in zip(*map(distinct.__getitem__, group))]
+        _upsert_sum_columns(session, table, key_names, round_id, [*key_values, indicator, item], sums, 1)
 
 
 def _insert_response_columns(session: Session, values_of: dict[str, list]) -> None:
