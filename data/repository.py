@@ -1233,7 +1233,7 @@ def bulk_import(
     re-running an import never doubles it.  Returns the number of new responses.
 
     The records are checked and stored column by column (``_AnswerRules.columns``, one insert, the
-    tally sums with numpy): a million responses are imported in ~45 s on this project's 2-core
+    tally sums with numpy): a million responses are imported in 45–56 s on this project's 2-core
     machine (docs/performance.md).
     """
     now = datetime.now()
