@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import uuid
@@ -204,6 +205,26 @@ def test_bulk_import_is_all_or_nothing_and_never_doubles(city):
     responses, tally = counts(engine)
     assert responses == 10
     assert tally[tally["item"] == ""]["respondents"].max() == 10
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_bulk_import_gives_the_garbage_collector_back_as_it_found_it(city, collector_on):
+    """The import pauses Python's cyclic collector while it runs (docs/performance.md); it must
+    switch it back on afterwards, after a refusal too, and must not switch on one paused by others."""
+    engine, communities = city
+    rng = np.random.default_rng(9)
+    good = [{"community_id": communities[0], "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)}]
+    bad = [{"community_id": communities[0], "answers": {"nonsense": "x"}}]
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        with write_session(engine) as session:
+            assert repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, good) == 1
+        assert gc.isenabled() is collector_on
+        with pytest.raises(repo.SubmissionRefused), write_session(engine) as session:
+            repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, bad)
+        assert gc.isenabled() is collector_on
+    finally:
+        gc.enable()
 
 
 def test_an_imported_response_is_stored_as_the_same_form_submitted(city):
