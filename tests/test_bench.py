@@ -163,7 +163,9 @@ def test_answer_columns_equal_the_rules_response_by_response():
     samples += [variant for answers in samples[:100] for variant in _forged_variants(answers, rng)]
     samples += [{}, {"resident": "no"}, {"resident": "yes"}, {"resident": "no", "age_group": "18_29"},
                 {"resident": "yes", "age_group": "under_18", "sex": "male"}, {"suggestion": " 好 "},
-                None, ["resident"], "yes", _MisbehavingAnswers(samples[0]), dict(samples[1], learn_channels="tv_radio")]
+                None, ["resident"], "yes", _MisbehavingAnswers(samples[0]), dict(samples[1], learn_channels="tv_radio"),
+                # text that looks like the joints of the stored JSON, first in its object and later
+                {"suggestion": '{,"a":1},{'}, {"resident": "{,"}, dict(samples[2], suggestion='{,"x":"}{,')]
     order = rng.permutation(len(samples))
     samples = [samples[i] for i in order]
     items = [q.code for q in questionnaire.indicator_items()]
