@@ -269,6 +269,17 @@ def concurrent_submissions(engine, generator: Generator, survey_round, writers: 
     }
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed piece of plain Python work (ten million loop steps): how fast this shared
+    virtual machine runs at the moment.  Measured before and after each database's figures, so that
+    a run on a slowed-down machine reads as one (docs/performance.md)."""
+    start = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.perf_counter() - start
+
+
 def _checksum(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
@@ -431,6 +442,7 @@ def district_rates(results, codes: dict[int, str]) -> list[dict]:
 def run_backend(url: str, n: int, *, batch: int = 20_000, writers: int = 16, submissions: int = 2000,
                 seed: int = 2026, random_ids: bool = False, repeat: int = 7, log=print) -> dict:
     """Every figure on one database (an empty one at ``url``)."""
+    speed_before = machine_speed()
     engine = make_engine(url)
     try:
         upgrade_database(engine)
@@ -465,6 +477,7 @@ def run_backend(url: str, n: int, *, batch: int = 20_000, writers: int = 16, sub
             out["eligible_stored"] = repo.count_responses(session, rounds[BENCH_ROUND].id)
         codes = results.indicators.loc[results.indicators["level"] == "district", ["area_id", "area_code"]]
         out["districts"] = district_rates(results, dict(codes.drop_duplicates().itertuples(index=False)))
+        out["machine_speed_s"] = (speed_before, machine_speed())
         return out
     finally:
         engine.dispose()
@@ -540,6 +553,10 @@ def render(results: list[dict], command: str) -> str:
             true = " / ".join(f"{d['true'][i]:.3f}" for i in INDICATORS)
             measured = " / ".join(f"{d['measured'].get(i, float('nan')):.3f}" for i in INDICATORS)
             lines.append(f"| {d['district']} | {true} | {measured} | {d['respondents']:,} |")
+        if "machine_speed_s" in r:
+            before, after = r["machine_speed_s"]
+            lines += ["", f"Machine speed check (10,000,000 steps of a plain Python loop): {before:.2f} s before "
+                          f"these figures, {after:.2f} s after (lower is faster; see docs/performance.md)"]
         if r["errors"]:
             lines += ["", "Submission errors: " + "; ".join(r["errors"][:5])]
         if r["comparison"]["differences"]:
