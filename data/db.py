@@ -63,6 +63,11 @@ def _make_sqlite_engine(url: str) -> Engine:
         # one that runs (the documented pysqlite recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # 8 KB pages, for a new file only (an existing one keeps its own; before WAL mode, which fixes
+        # it): a response with its answers is ~1.4 KB, and 4 KB pages held two, a third of each
+        # page unused.  An import of 20,000 responses at a million took ~8 % less time and the file
+        # 1.7 instead of 2.1 GB (docs/performance.md).
+        cursor.execute("PRAGMA page_size=8192")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -155,7 +160,7 @@ class _WriteTurn:
             _SQLITE_WRITE_LOCK.release()
 
 
-_BACKSTOP_CHECKPOINT_PAGES = 20_000  # 80 MB of log: reached only if the checkpointer falls behind
+_BACKSTOP_CHECKPOINT_PAGES = 20_000  # 160 MB of log (80 MB with 4 KB pages): reached only if the checkpointer falls behind
 
 
 class _Checkpointer:

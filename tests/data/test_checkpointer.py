@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from data import repository as repo
-from data.db import checkpointer_of, make_engine, write_session
+from data.db import checkpointer_of, make_engine, upgrade_database, write_session
 
 
 def _add_districts(engine, start: int, count: int) -> None:
@@ -76,3 +76,30 @@ def test_memory_databases_have_no_checkpointer():
     engine = make_engine("sqlite://")
     assert checkpointer_of(engine) is None
     engine.dispose()
+
+
+def test_a_new_file_has_8_kb_pages_and_an_old_one_keeps_its_own(tmp_path):
+    """data.db sets 8 KB pages (docs/performance.md); only a new file can take them, and a file made
+    before, with SQLite's default 4 KB, must keep working as it is."""
+    def page_size(path: Path) -> int:
+        connection = sqlite3.connect(path)
+        try:
+            return connection.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            connection.close()
+
+    old = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(old)
+    connection.execute("PRAGMA page_size=4096")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+    for path, expected in ((tmp_path / "new.sqlite3", 8192), (old, 4096)):
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            upgrade_database(engine)
+            _add_districts(engine, 0, 3)
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM area")).scalar() == 3
+        finally:
+            engine.dispose()
+        assert page_size(path) == expected
