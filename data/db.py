@@ -160,7 +160,8 @@ class _WriteTurn:
             _SQLITE_WRITE_LOCK.release()
 
 
-_BACKSTOP_CHECKPOINT_PAGES = 20_000  # 160 MB of log (80 MB with 4 KB pages): reached only if the checkpointer falls behind
+# 160 MB of log (80 MB in a file with 4 KB pages): reached only if the checkpointer falls behind
+_BACKSTOP_CHECKPOINT_PAGES = 20_000
 
 
 class _Checkpointer:

@@ -215,10 +215,17 @@ def test_bulk_import_gives_the_garbage_collector_back_as_it_found_it(city, colle
     rng = np.random.default_rng(9)
     good = [{"community_id": communities[0], "answers": synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES)}]
     bad = [{"community_id": communities[0], "answers": {"nonsense": "x"}}]
+    paused_while_reading = []
+
+    def records():  # read by the import itself, so it sees the collector as the import has it
+        paused_while_reading.append(not gc.isenabled())
+        yield from good
+
     (gc.enable if collector_on else gc.disable)()
     try:
         with write_session(engine) as session:
-            assert repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, good) == 1
+            assert repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, records()) == 1
+        assert paused_while_reading == [True]
         assert gc.isenabled() is collector_on
         with pytest.raises(repo.SubmissionRefused), write_session(engine) as session:
             repo.bulk_import(session, repo.round_by_code(session, "R1"), QUESTIONNAIRE, bad)
