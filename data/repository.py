@@ -916,10 +916,6 @@ def _insert_of(dialect: str) -> Callable:
     return sqlite.insert
 
 
-def _dialect_insert(session: Session, table):
-    return _insert_of(session.get_bind().dialect.name)(table)
-
-
 @contextmanager
 def _driver_cursor(session: Session):
     """The driver's own cursor, in the session's transaction, closed afterwards."""
