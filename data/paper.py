@@ -427,7 +427,9 @@ def _add_validation(sheet, index: int, column: _Column, questionnaire: Questionn
         if question.type in CHOICE_TYPES:
             if question.code not in list_ranges:
                 return
-            options.update({"validate": "list", "source": list_ranges[question.code],
+            # "warning", not Excel's default "stop": the instructions allow typing the option number, which
+            # is not in the list of labels, and "stop" would refuse it.
+            options.update({"validate": "list", "source": list_ranges[question.code], "error_type": "warning",
                             "error_title": _msg(lang, "选项", "Option"),
                             "error_message": clip(_msg(lang, "请从下拉列表中选择（也可填选项序号）。",
                                                        "Please pick from the drop-down (or type the option number)."), 255)})
