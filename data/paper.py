@@ -29,7 +29,7 @@ from data import accounts
 from data import repository as repo
 from data.models import QuestionnaireVersion, SurveyRound
 from questionnaires import Question, Questionnaire, visible_questions
-from questionnaires.logic import And, Compare, Not, Or, Ref, Selected
+from questionnaires.logic import And, Call, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
 
 # A fixed namespace: the same round code and form number give the same response id forever.
@@ -175,6 +175,12 @@ def condition_text(questionnaire: Questionnaire, question: Question, lang: str =
     def value(side, other) -> str:
         if isinstance(side, Ref):
             return ref(side.code)
+        if isinstance(side, Call):
+            if side.function == "count-selected":
+                return _msg(lang, f"{ref(side.ref.code)}所选项数", f"the number of options chosen in {ref(side.ref.code)}")
+            return _msg(lang, f"{ref(side.ref.code)}的字数", f"the length of {ref(side.ref.code)}")
+        if side.value == "" and isinstance(other, Ref):
+            return _msg(lang, "空（未回答）", "empty (not answered)")
         if isinstance(side.value, str):
             if isinstance(other, Ref) and questionnaire.has_question(other.code):
                 return f"“{questionnaire.question(other.code).option_label(side.value, lang)}”"
