@@ -68,7 +68,10 @@ CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = ("form_id", "version", "title", "intro", "thanks", "default_language")
 # Display or bookkeeping columns that do not change what is asked or how it is counted.
 IGNORABLE_COLUMNS = {
-    "survey": ("appearance", "constraint_message", "required_message", "guidance_hint", "comment", "comments", "note_to_translator"),
+    # calculation: its calculate rows are reported (and left out) on their own; parameters: read where they
+    # change what is asked (range), else display only (randomize, max-pixels, audit settings)
+    "survey": ("appearance", "constraint_message", "required_message", "guidance_hint", "comment", "comments", "note_to_translator",
+               "calculation", "parameters"),
     "choices": ("comment", "comments"),
     "settings": ("style", "instance_name", "submission_url", "public_key", "auto_send", "auto_delete",
                  "namespaces", "allow_choice_duplicates", "clean_text_values", "comment", "comments"),
@@ -109,7 +112,7 @@ _GEO = ("位置", "location")
 _MEDIA = ("图片、音频、视频和文件", "pictures, audio, video and files")
 # XLSForm types the survey cannot honour: (construct, zh, en), reported once per construct with its rows.
 _REFUSED_TYPES = {
-    **{kind: ("geo", "不支持位置题（geopoint / geotrace / geoshape）：市民问卷不采集位置",
+    **{kind: ("geo", "不支持位置题（geopoint、geotrace、geoshape）：市民问卷不采集位置",
               "location types (geopoint, geotrace, geoshape) are not supported: the citizens' survey collects no location")
        for kind in ("geopoint", "geotrace", "geoshape", "start-geopoint", "location")},
     **{kind: ("media", "不支持图片、音频、视频、文件和条码题：本系统只存文字和数字答案",
@@ -118,21 +121,17 @@ _REFUSED_TYPES = {
     **{kind: ("date", "不支持日期和时间题：请改用数字题（如出生年份）",
               "date and time questions are not supported: ask a number instead (e.g. the year of birth)")
        for kind in ("date", "time", "datetime")},
-    "calculate": ("calculate", "不支持计算字段（calculate）：得分由问卷的 indicator/positive 列决定",
-                  "calculate is not supported: scores come from the indicator and positive columns"),
-    "hidden": ("calculate", "不支持计算字段（calculate）：得分由问卷的 indicator/positive 列决定",
-               "calculate is not supported: scores come from the indicator and positive columns"),
     "acknowledge": ("acknowledge", "不支持确认题（acknowledge）：请改用是/否单选题",
                     "acknowledge is not supported: use a yes/no question"),
     "trigger": ("acknowledge", "不支持确认题（acknowledge）：请改用是/否单选题",
                 "acknowledge is not supported: use a yes/no question"),
-    "range": ("range", "不支持滑块（range）：请改用带范围约束的整数题",
-              "range is not supported: use an integer question with a constraint"),
     "rank": ("rank", "不支持排序题（rank）", "rank (ordering) questions are not supported"),
     "select_one_from_file": ("from_file", "不支持从外部文件读取选项（select_one_from_file）",
                              "choices from an external file (select_one_from_file) are not supported"),
     "select_multiple_from_file": ("from_file", "不支持从外部文件读取选项（select_multiple_from_file）",
                                   "choices from an external file (select_multiple_from_file) are not supported"),
+    "select_one_external": ("from_file", "不支持外部选项（select_one_external）", "external choices (select_one_external) are not supported"),
+    "osm": ("osm", "不支持 OpenStreetMap 题（osm）", "OpenStreetMap (osm) questions are not supported"),
     "xml-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
     "csv-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
 }
@@ -470,9 +469,10 @@ def _choose_languages(sheets: dict[str, _Sheet | None], default_language: str | 
             wanted = next((c.lang_id for _, _, c in translatable
                            if c.language and c.language.strip().lower().startswith(requested.strip().lower())), wanted)
         citizens = next((c for c in (wanted, default_id, "en") if c in found), found[0])
-        name = {"en": "English", "default": "（未注明语言 / unnamed）"}.get(citizens, citizens)
+        name = {"en": "English", "default": "未注明语言的"}.get(citizens, citizens)
+        name_en = {"en": "English", "default": "unnamed-language"}.get(citizens, citizens)
         errors.warn(_Where(), f"表单没有中文标签：市民看到的是 {name} 文字（中文和英文界面都显示它）",
-                    f"the form has no Chinese labels: citizens read the {name} texts (shown in both the Chinese and English views)")
+                    f"the form has no Chinese labels: citizens read the {name_en} texts (shown in both the Chinese and English views)")
     english = "en" if "en" in found else (citizens if citizens != "zh" else None)
     ignored: dict[str, None] = {}
     for kind, sheet, column in translatable:
@@ -606,6 +606,23 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) 
     return result
 
 
+def _range(sheet: _Sheet, row: _Row, errors: _Errors) -> dict[str, Any]:
+    """ODK's slider `range` (parameters start=0 end=10 step=1, its defaults) as a number question
+    with those limits: the same answers, typed instead of slid."""
+    column = next((c for c in sheet.columns if c.base == "parameters"), None)
+    text = row.cells.get(column.index, "") if column is not None else ""
+    values = dict(part.split("=", 1) for part in re.split(r"[\s,;]+", text.strip()) if "=" in part)
+    try:
+        start, end, step = (_parse_number(values.get(k, d).strip()) for k, d in (("start", "0"), ("end", "10"), ("step", "1")))
+    except ValueError:
+        errors.add(sheet.where(row.number, header=column.header if column else "parameters"),
+                   f"range 的参数无法读取：{text}", f"cannot read the range parameters {text!r}")
+        return {}
+    errors.warn(sheet.where(row.number, "type"), f"滑块（range）改为 {start} 到 {end} 的数字题",
+                f"the range slider became a number question from {start} to {end}")
+    return {"integer": isinstance(step, int) and isinstance(start, int), "min": min(start, end), "max": max(start, end)}
+
+
 def _label(sheet: _Sheet, row: _Row, base: str) -> dict[str, str]:
     label = {}
     for language in ("zh", "en"):
@@ -697,28 +714,50 @@ def _read_settings(sheet: _Sheet | None, errors: _Errors, source_name: str | Non
 
 
 def _survey_type(raw: str) -> tuple[str, str | None]:
-    """('select_one', 'yes_no'), ('integer', None), ('begin_group', None) ..."""
+    """('select_one', 'yes_no'), ('select_one', 'yes_no or_other'), ('integer', None), ('begin_group', None) …
+
+    The type vocabulary is pyxform's own (its select and group patterns and question-type dictionary),
+    so every alias ODK accepts (`select one from X`, `select all that apply from X or specify other`,
+    `phone number`, `begin loop over X`, `percentage`, …) is understood the way ODK understands it.
+    """
+    from pyxform import aliases, constants
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+    from pyxform.xls2json import RE_BEGIN_CONTROL, RE_END_CONTROL, RE_SELECT
+
     text = " ".join(raw.strip().split())
     lowered = text.lower()
-    for prefix, kind in (
-        ("select_one_from_file", "select_one_from_file"),
-        ("select_multiple_from_file", "select_multiple_from_file"),
-        ("select_one", "select_one"),
-        ("select one", "select_one"),
-        ("select_multiple", "select_multiple"),
-        ("select multiple", "select_multiple"),
-        ("select all that apply", "select_multiple"),
-    ):
-        if lowered == prefix or lowered.startswith(prefix + " "):
-            return kind, text[len(prefix):].strip() or None
-    aliases = {
-        "begin group": "begin_group", "begin_group": "begin_group",
-        "end group": "end_group", "end_group": "end_group",
-        "begin repeat": "begin_repeat", "begin_repeat": "begin_repeat",
-        "end repeat": "end_repeat", "end_repeat": "end_repeat",
-        "int": "integer", "string": "text",
-    }
-    return aliases.get(lowered, lowered), None
+    ours = {constants.SELECT_ONE: "select_one", constants.SELECT_ALL_THAT_APPLY: "select_multiple",
+            constants.SELECT_ONE_EXTERNAL: "select_one_external"}
+    if lowered in aliases.select:
+        command = aliases.select[lowered]
+        return ("select_one_from_file" if lowered in aliases.select_from_file else ours.get(command, command)), None
+    match = re.match(RE_SELECT.pattern, text, re.IGNORECASE)
+    if match:
+        command = match.group("select_command").lower()
+        if command in aliases.select_from_file:
+            return "select_one_from_file", match.group("list_name")
+        kind = ours.get(aliases.select[command], aliases.select[command])
+        return kind, match.group("list_name") + (" or_other" if match.group("specify_other") else "")
+    for pattern, edge in ((RE_BEGIN_CONTROL, "begin"), (RE_END_CONTROL, "end")):
+        match = pattern.match(lowered)
+        if match:
+            control = aliases.control[match.group("type")]
+            return f"{edge}_{'group' if control == constants.GROUP else 'repeat'}", None
+    if lowered.split(" ")[0] == "osm":
+        return "osm", None
+    entry = QUESTION_TYPE_DICT.get(lowered)
+    if entry is not None:
+        bind = entry.get("bind", {})
+        if "jr:preload" in bind or lowered in ("audit", "background-audio"):
+            return "metadata", None
+        if lowered in ("note", "calculate", "hidden", "acknowledge", "trigger", "range", "rank"):
+            return lowered, None
+        control = entry.get("control", {}).get("tag")
+        if control == "input" and bind.get("type") == "string":
+            return "text", None
+        if control == "input" and bind.get("type") in ("int", "decimal"):
+            return {"int": "integer"}.get(bind["type"], bind["type"]), None
+    return lowered, None
 
 
 def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choices: _Sheet | None, errors: _Errors):
@@ -739,6 +778,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
     nested: list[_Row] = []
     metadata: list[_Row] = []
     notes: list[_Row] = []
+    calculated: list[_Row] = []
     screening: list[str] = []  # "screening passed" conditions as our export writes them
 
     def where(row: _Row, key) -> _Where:
@@ -816,13 +856,16 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                               "repeats ('begin repeat') are not supported: each respondent answers one questionnaire; "
                               "write the repeated questions out", sheet.title, "type", row.number)
             continue
-        if kind in METADATA_TYPES:
+        if kind == "metadata" or kind in METADATA_TYPES:
             metadata.append(row)
             continue
         if kind == "note" and sheet.get(row, "our_type").strip() == SCREENING_END:
             continue  # written by our export for ODK Collect; our runner ends the interview itself
         if kind == "note":
             notes.append(row)
+            continue
+        if kind in ("calculate", "hidden"):
+            calculated.append(row)
             continue
         refusal = _REFUSED_TYPES.get(kind)
         if refusal is not None:
@@ -835,7 +878,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             allowed = OUR_SELECT_ONE_TYPES
         elif kind == "select_multiple":
             allowed = ("multiple_choice",)
-        elif kind in ("integer", "decimal"):
+        elif kind in ("integer", "decimal", "range"):
             allowed = ("number",)
         elif kind == "text":
             allowed = ("text",)
@@ -956,6 +999,8 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
 
         if our_type == "number":
             question["integer"] = kind == "integer"
+        if kind == "range":
+            question.update(_range(sheet, row, errors))
         constraint = sheet.get(row, "constraint").strip()
         if constraint:
             question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors))
@@ -1000,6 +1045,12 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         errors.warn(sheet.where(notes[0].number, "type"),
                     f"说明文字（note）未导入（{rows_zh}）：请把说明写进问卷开头的介绍或问题的提示（hint）",
                     f"notes not imported ({rows_en}): put such texts in the questionnaire's intro or a question's hint")
+    if calculated:
+        rows_zh, rows_en = _rows_text(calculated)
+        errors.warn(sheet.where(calculated[0].number, "type"),
+                    f"计算字段（calculate）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
+                    f"calculate rows not imported ({rows_en}): derived values are not stored; scores come from the "
+                    f"answers through the indicator and positive columns")
     if nested:
         rows_zh, rows_en = _rows_text(nested)
         errors.warn(sheet.where(nested[0].number, "type"),
@@ -1219,6 +1270,7 @@ def import_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: st
     data["questions"] = questions
 
     source = source_name or "XLSForm"
+    errors.flush_refused()
     try:
         questionnaire = parse_questionnaire(data, source)
     except QuestionnaireError as exc:

@@ -285,13 +285,12 @@ def test_refused_construct_is_one_message_naming_its_rows():
                                                                                               ("geotrace", "route", "路线")]
     message = one_error(survey)
     assert message == (
-        "survey 表第 7 行 type 列：不支持位置题（geopoint / geotrace / geoshape）：市民问卷不采集位置（另见第 8 行） / "
+        "survey 表第 7 行 type 列：不支持位置题（geopoint、geotrace、geoshape）：市民问卷不采集位置（另见第 8 行） / "
         "sheet survey, row 7, column type: location types (geopoint, geotrace, geoshape) are not supported: "
         "the citizens' survey collects no location (also row 8)")
 
 
 @pytest.mark.parametrize("type_, fragment", [
-    ("calculate", "calculate is not supported"),
     ("date", "date and time questions are not supported"),
     ("begin repeat", "repeats ('begin repeat') are not supported"),
     ("image", "image, audio, video, file and barcode questions are not supported"),
@@ -327,11 +326,20 @@ def warnings_of(survey, choices=None, settings=SETTINGS, **other_sheets) -> tupl
     ("note", "notes not imported (row 3)"),
     ("start", "metadata fields start not imported (row 3)"),
     ("deviceid", "collects no device or user data"),
+    ("calculate", "calculate rows not imported (row 3)"),
 ])
 def test_notes_and_metadata_are_left_out_with_a_warning(type_, fragment):
     q, warnings = warnings_of([("type", "name", "label::中文"), ("text", "a", "问题"), (type_, "b", "说明")], YES_NO)
     assert [x.code for x in q.questions] == ["a"]
     assert len(warnings) == 1 and fragment in warnings[0] and located(warnings[0], "survey", 3, "type")
+
+
+def test_range_becomes_a_number_question_with_its_limits():
+    q, warnings = warnings_of([("type", "name", "label::中文", "parameters"), ("range", "a", "几岁", "start=0 end=17 step=1"),
+                               ("range", "b", "评分", None)])
+    assert (q.question("a").type, q.question("a").integer, q.question("a").min, q.question("a").max) == ("number", True, 0, 17)
+    assert (q.question("b").min, q.question("b").max) == (0, 10)
+    assert len(warnings) == 2 and "from 0 to 17" in warnings[0]
 
 
 def test_or_other_adds_the_other_option_with_a_warning():
@@ -349,7 +357,7 @@ def test_unknown_column_with_values_is_a_warning_at_its_header():
 
 
 @pytest.mark.parametrize("column, value, reason", [
-    ("calculation", "1 + 1", "calculations are not supported"), ("default", "yes", "never pre-filled"),
+    ("default", "yes", "never pre-filled"),
     ("choice_filter", "x = 1", "every option is always shown"), ("read_only", "yes", "can be answered"),
     ("media::image", "a.png", "text only"), ("bind::oc:itemgroup", "g1", "ODK-specific")])
 def test_standard_columns_we_cannot_honour_are_warnings_naming_their_rows(column, value, reason):
@@ -537,7 +545,7 @@ def test_all_problems_are_collected_before_raising():
 
 
 def test_row_numbers_count_blank_rows_like_excel():
-    message = one_error([("type", "name", "label::中文"), (None, None, None), ("text", "a", "问题"), (None, None, None), ("calculate", "b", "x")])
+    message = one_error([("type", "name", "label::中文"), (None, None, None), ("text", "a", "问题"), (None, None, None), ("date", "b", "x")])
     assert located(message, "survey", 5, "type")
 
 
