@@ -543,6 +543,13 @@ def _normalise_names(sheets: dict[str, _Sheet | None], errors: _Errors) -> None:
         for row in survey.rows if column is not None else ():
             if column.index in row.cells:
                 row.cells[column.index] = in_condition(row.cells[column.index])
+    for column in survey.columns:  # answers piped into labels and hints: ${What_is_your_age}
+        if column.base in ("label", "hint"):
+            for row in survey.rows:
+                if "${" in row.cells.get(column.index, ""):
+                    row.cells[column.index] = re.sub(r"\$\{\s*([^}]*?)\s*\}",
+                                                     lambda m: "${" + renamed.get(m.group(1), m.group(1)) + "}",
+                                                     row.cells[column.index])
     for key in MULTI_VALUE_COLUMNS:
         column = survey.by_key.get((key, None))
         for row in survey.rows if column is not None else ():
@@ -574,8 +581,10 @@ def _parse_number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
-def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) -> dict[str, Any]:
-    """The supported subset: `. >= A and . <= B` (either half) for numbers, `string-length(.) <= N` for text."""
+def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors, integer: bool = False) -> dict[str, Any]:
+    """The supported subset: `. >= A and . <= B` (either half) for numbers, `string-length(.) <= N` for
+    text; strict `>` / `<` where they mean the same thing for whole numbers (`. > 17` is `min: 18`,
+    `string-length(.) < 300` is `max_length: 299`)."""
     unsupported_zh = (
         f"不支持的约束 {text}（只支持 . >= 最小值 and . <= 最大值，或 string-length(.) <= 最多字数）"
     )
@@ -585,8 +594,10 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) 
     parts = [p.strip() for p in re.split(r"\s+and\s+", text.strip())]
     if our_type == "text":
         match = _STRING_LENGTH.match(text.strip())
-        if len(parts) == 1 and match and match.group(1) == "<=" and int(match.group(2)) >= 1:
-            return {"max_length": int(match.group(2))}
+        if len(parts) == 1 and match and match.group(1) in ("<=", "<"):
+            limit = int(match.group(2)) - (1 if match.group(1) == "<" else 0)
+            if limit >= 1:
+                return {"max_length": limit}
         errors.add(where, unsupported_zh, unsupported_en)
         return {}
     if our_type != "number":
@@ -595,14 +606,21 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) 
     result: dict[str, Any] = {}
     for part in parts:
         match = _BOUND.match(part)
-        if not match or match.group(1) not in (">=", "<="):
+        if not match or match.group(1) not in (">=", "<=", ">", "<"):
             errors.add(where, unsupported_zh, unsupported_en)
             return {}
-        key = "min" if match.group(1) == ">=" else "max"
+        op, value = match.group(1), _parse_number(match.group(2))
+        if op in (">", "<"):
+            if not (integer and isinstance(value, int)):
+                errors.add(where, f"小数题不支持严格的 {op}（请改用 {op}=）",
+                           f"a strict {op} is only supported on whole numbers (write {op}= for a decimal)")
+                return {}
+            op, value = op + "=", value + (1 if op == ">" else -1)
+        key = "min" if op == ">=" else "max"
         if key in result:
-            errors.add(where, f"约束中 {match.group(1)} 出现了两次", f"{match.group(1)} appears twice in the constraint")
+            errors.add(where, f"约束中 {op} 出现了两次", f"{op} appears twice in the constraint")
             return {}
-        result[key] = _parse_number(match.group(2))
+        result[key] = value
     return result
 
 
@@ -1003,7 +1021,8 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             question.update(_range(sheet, row, errors))
         constraint = sheet.get(row, "constraint").strip()
         if constraint:
-            question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors))
+            question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors,
+                                              integer=kind == "integer"))
 
         relevant = _strip_screening(sheet.get(row, "relevant").strip(), " and ".join(screening))
         if relevant:

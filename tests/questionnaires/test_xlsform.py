@@ -303,8 +303,14 @@ def test_unsupported_types_are_reported(type_, fragment):
     assert located(message, "survey", 3, "type") and fragment in message
 
 
+def test_strict_bounds_on_whole_numbers_and_lengths():
+    q = read([("type", "name", "label::中文", "constraint"), ("integer", "a", "年龄", ". > 17 and . < 121"),
+              ("text", "b", "意见", "string-length(.) < 300")])
+    assert (q.question("a").min, q.question("a").max, q.question("b").max_length) == (18, 120, 299)
+
+
 @pytest.mark.parametrize("type_, constraint", [
-    ("integer", ". > 5"),
+    ("decimal", ". > 5"),
     ("integer", ". >= 1 or . <= 5"),
     ("integer", "regex(., '^[0-9]+$')"),
     ("integer", ". >= 1 and . >= 2"),
@@ -533,7 +539,7 @@ def test_all_problems_are_collected_before_raising():
     found = errors_of(
         [("type", "name", "label::中文", "constraint", "relevant"),
          ("geopoint", "a", "位置", None, None),
-         ("integer", "b", "数字", ". > 1", None),
+         ("decimal", "b", "数字", ". > 1", None),
          ("text", "c", "文字", None, "${b} >"),
          ("select_one nothing", "d", "选择", None, None)],
         YES_NO,
