@@ -37,3 +37,21 @@ def test_the_committed_report_is_current():
     document = XLSFORM_MD.read_text(encoding="utf-8")
     committed = document.split(START, 1)[1].split(END, 1)[0].strip()
     assert committed == text.strip(), "run: .venv/bin/python -m questionnaires.xlsform_corpus --write"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_imported_form_exports_to_an_xlsform_pyxform_converts_and_reimports_identically(path):
+    from pyxform.xls2xform import convert
+
+    from questionnaires.xlsform import import_xlsform, write_xlsform
+    from questionnaires.xlsform_corpus import workbook_bytes
+
+    if import_form(path).status == REFUSED:
+        pytest.skip("refused on import")
+    questionnaire, _ = import_xlsform(workbook_bytes(path), source_name=path.name)
+    exported = write_xlsform(questionnaire)
+    warnings: list[str] = []
+    assert convert(xlsform=exported, warnings=warnings, file_type=".xlsx").xform
+    assert warnings == []
+    again, again_warnings = import_xlsform(exported)
+    assert again.to_dict() == questionnaire.to_dict() and again_warnings == []
