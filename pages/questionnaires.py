@@ -17,6 +17,7 @@ from data.db import read_session, write_session
 from questionnaires import Questionnaire
 from questionnaires.diff import describe_condition, diff_questionnaires, diff_table
 from questionnaires.paging import survey_steps
+from questionnaires.piping import pipe
 from ui import auth
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.question_widgets import question_widget
@@ -233,8 +234,10 @@ def preview(questionnaire: Questionnaire, key: str) -> None:
         st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
         for question in steps[step_index]:
             mark = t("required_mark") if question.required else t("optional_mark")
+            # No answers in a preview: a piped ${code} shows as "…", as it does before it is answered.
             question_widget(question, numbers[question.code], None, f"{STATE}.preview.{key}.{question.code}",
-                            language, mark, t("select_all_that_apply"))
+                            language, mark, t("select_all_that_apply"),
+                            text=pipe(question.text(language), {}, questionnaire, language))
             if question.relevant:
                 st.caption("↳ " + plain(t("qv_shown_only_if",
                                           condition=describe_condition(questionnaire, question.relevant, language))))
