@@ -166,3 +166,22 @@ def theme_summary(texts: Sequence[str], token_lists: Sequence[Sequence[str]], th
     frame = pd.DataFrame(rows, columns=["theme", "item", "label_zh", "label_en", "comments", "share",
                                         "share_of_respondents", "examples"])
     return frame.sort_values(["comments", "theme"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def filter_comments(comments: pd.DataFrame, *, search: str = "", area_level: str | None = None,
+                    area_id: int | None = None, item: str | None = None, answers: Iterable[str] | None = None,
+                    age_groups: Iterable[str] | None = None) -> pd.DataFrame:
+    """The comments that contain ``search`` (any of its space-separated words), lie in the area
+    ``area_id`` of ``area_level`` (district / street / community), whose respondent answered ``item``
+    with one of ``answers``, and whose age group is one of ``age_groups``; empty filters keep all."""
+    keep = pd.Series(True, index=comments.index)
+    words = [w for w in str(search or "").split() if w]
+    if words:
+        keep &= comments["text"].astype(str).str.contains("|".join(map(re.escape, words)), regex=True)
+    if area_level and area_id is not None:
+        keep &= comments[f"{area_level}_id"] == area_id
+    if item and answers is not None and item in comments.columns:
+        keep &= comments[item].isin(list(answers))
+    if age_groups:
+        keep &= comments["age_group"].isin(list(age_groups))
+    return comments[keep]
