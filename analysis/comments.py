@@ -185,3 +185,27 @@ def filter_comments(comments: pd.DataFrame, *, search: str = "", area_level: str
     if age_groups:
         keep &= comments["age_group"].isin(list(age_groups))
     return comments[keep]
+
+
+def item_mentions(comments: pd.DataFrame, themes: Sequence[CommentTheme], level: str,
+                  examples: int = 2) -> pd.DataFrame:
+    """For each area of ``level`` (city, district, street or community) and each satisfaction item a
+    theme is tied to: how many suggestions of the area mention the theme, and a few representative
+    ones.  Columns area_id (0 for the city), item, mentions, examples."""
+    linked = [theme for theme in themes if theme.item]
+    columns = ["area_id", "item", "mentions", "examples"]
+    if comments.empty or not linked:
+        return pd.DataFrame(columns=columns)
+    matches = theme_matches(comments["text"].tolist(), linked)
+    area_ids = np.zeros(len(comments), dtype=np.int64) if level == "city" else \
+        comments[f"{level}_id"].to_numpy()
+    texts = comments["text"].tolist()
+    tokens = comments["terms"].tolist() if "terms" in comments else segment(texts)
+    rows = []
+    for theme in linked:
+        hit = matches[theme.code].to_numpy()
+        for area in pd.unique(area_ids[hit]):
+            chosen = np.flatnonzero(hit & (area_ids == area))
+            rows.append((int(area), theme.item, len(chosen),
+                         representative([texts[i] for i in chosen], [tokens[i] for i in chosen], examples)))
+    return pd.DataFrame(rows, columns=columns)

@@ -165,6 +165,6 @@ with themes_tab:
 with texts_tab:
     table = comments_export_frame(chosen, snapshot.areas, questionnaire, themes, language)
     st.dataframe(table, hide_index=True, width="stretch", height=480)
-    if st.download_button(t("cm_download"), table.to_csv(index=False).encode("utf-8-sig"),
-                          file_name=f"{round_code}_suggestions.csv", mime="text/csv", key="comments.csv"):
-        audit.export(staff.username, round_code, "comments.csv", len(table))
+    st.download_button(t("cm_download"), table.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"{round_code}_suggestions.csv", mime="text/csv", key="comments.csv",
+                       on_click=audit.export, args=(staff.username, round_code, "suggestions csv", len(table)))

@@ -73,3 +73,14 @@ def test_a_district_analyst_reads_only_their_district(staff_app, demo_url):
     options = app.button_group(key="comments.area").options
     assert all(o == "全部" or o.startswith("城西区") for o in options)
     assert len(options) == 4  # 全部 and the district's three streets
+
+
+def test_weak_items_show_how_many_residents_wrote_about_them(staff_app, demo_url):
+    create_staff(demo_url, "weak_reader", "analyst")
+    log_in(staff_app, "weak_reader")
+    staff_app.switch_page("pages/insights.py").run()
+    assert not staff_app.exception
+    weak = next(frame.value for frame in staff_app.dataframe if "居民意见提及" in frame.value.columns)
+    assert (weak["居民意见提及"] > 0).any()
+    assert any(e.label.startswith("居民怎么说") for e in staff_app.expander)
+    assert any(text.value.startswith("“") for text in staff_app.text)
