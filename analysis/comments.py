@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from itertools import chain
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -78,19 +79,16 @@ def segment(texts: Iterable[str], extra_terms: tuple[str, ...] = ()) -> list[tup
 
 
 def _document_counts(token_lists: Sequence[Sequence[str]], groups: Sequence | None, pieces) -> pd.DataFrame:
-    counts: Counter = Counter()
-    totals: Counter = Counter()
-    for index, tokens in enumerate(token_lists):
-        group = None if groups is None else groups[index]
-        totals[group] += 1
-        for piece in set(pieces(tokens)):
-            counts[(group, piece)] += 1
-    if not counts:
-        return pd.DataFrame({"group": pd.Series(dtype=object), "term": pd.Series(dtype=str),
-                             "comments": pd.Series(dtype=int), "share": pd.Series(dtype=float)})
-    frame = pd.DataFrame([(g, p, n) for (g, p), n in counts.items()], columns=["group", "term", "comments"])
-    frame["share"] = frame["comments"] / frame["group"].map(totals)
-    return frame
+    """(group, term) → how many comments of the group hold the term at least once."""
+    members: dict = {}
+    for index, group in enumerate([None] * len(token_lists) if groups is None else groups):
+        members.setdefault(group, []).append(index)
+    rows = []
+    for group, indices in members.items():
+        counts = Counter(chain.from_iterable(set(pieces(token_lists[i])) for i in indices))
+        rows += [(group, term, count, count / len(indices)) for term, count in counts.items()]
+    return pd.DataFrame(rows, columns=["group", "term", "comments", "share"]).astype(
+        {"group": object, "comments": int, "share": float})
 
 
 def _top(frame: pd.DataFrame, top: int, min_comments: int) -> pd.DataFrame:
@@ -111,8 +109,9 @@ def phrase_counts(token_lists: Sequence[Sequence[str]], groups: Sequence | None 
                   min_comments: int = 2) -> pd.DataFrame:
     """Two content words that follow each other (停车 + 收费 → 停车收费), counted like `term_counts`;
     a phrase must occur in at least ``min_comments`` comments."""
-    return _top(_document_counts(token_lists, groups, lambda tokens: [a + b for a, b in zip(tokens, tokens[1:])]),
-                top, min_comments)
+    phrases = _top(_document_counts(token_lists, groups, lambda tokens: zip(tokens, tokens[1:])), top, min_comments)
+    phrases["term"] = ["".join(pair) for pair in phrases["term"]]
+    return phrases
 
 
 def theme_matches(texts: Sequence[str], themes: Sequence[CommentTheme]) -> pd.DataFrame:
@@ -124,11 +123,18 @@ def theme_matches(texts: Sequence[str], themes: Sequence[CommentTheme]) -> pd.Da
     }, index=range(len(series)))
 
 
+_REPRESENTATIVE_POOL = 2_000
+
+
 def representative(texts: Sequence[str], token_lists: Sequence[Sequence[str]], k: int = 3) -> list[str]:
     """Up to ``k`` comments that say what most of ``texts`` say: each scored by how common its terms
     are among these texts, readable length preferred, no two alike."""
     if not len(texts):
         return []
+    if len(texts) > _REPRESENTATIVE_POOL:
+        # Evenly spaced texts stand for the rest: what is common in all of them is common in these.
+        keep = np.linspace(0, len(texts) - 1, _REPRESENTATIVE_POOL).astype(int)
+        texts, token_lists = [texts[i] for i in keep], [token_lists[i] for i in keep]
     frequency = Counter(t for tokens in token_lists for t in set(tokens))
     scored = []
     for text, tokens in zip(texts, token_lists):
