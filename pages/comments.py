@@ -61,8 +61,7 @@ if not rounds:
     st.info(t("no_rounds"))
     st.stop()
 
-top = st.columns([2, 3])
-round_code = round_picker(rounds, "comments.round", top[0])
+round_code = round_picker(rounds, "comments.round", st.columns([2, 3])[0])
 snapshot = cached.snapshot(url, round_code, staff.area_id)
 questionnaire = snapshot.questionnaire
 comments = cached.comments(url, round_code, staff.area_id, snapshot.tally_version)
@@ -78,7 +77,7 @@ if not snapshot.tally.empty:
     rates = rates.sort_values("rate", kind="stable")[["area_id", "rate"]]
 area_names = snapshot.areas.set_index("id")[name]
 options = [None, *rates["area_id"].tolist()]
-area_id = top[1].pills(
+area_id = st.pills(
     t("cm_area"), options, selection_mode="single", key="comments.area",
     format_func=lambda a: t("cm_all_areas") if a is None else
     f"{area_names.get(a, a)} {rates.set_index('area_id')['rate'].get(a, float('nan')):.1%}",
