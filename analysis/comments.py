@@ -24,7 +24,7 @@ import pandas as pd
 import rjieba
 
 from questionnaires.privacy import MASK_PATTERN
-from questionnaires.themes import CommentTheme
+from questionnaires.comment_themes import CommentTheme
 
 WORDS_DIR = Path(__file__).with_name("comment_words")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z]")

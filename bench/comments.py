@@ -19,7 +19,7 @@ import numpy as np
 
 from analysis.comments import phrase_counts, segment, term_counts, theme_summary, theme_terms
 from data.demo_comments import COMMENTS_BY_ITEM
-from questionnaires.themes import load_comment_themes
+from questionnaires.comment_themes import load_comment_themes
 
 PLACES = ["东门", "南湖", "新华", "幸福", "和平", "团结", "滨江", "高新", "城西", "北山"]
 

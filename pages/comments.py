@@ -9,7 +9,7 @@ from analysis.comments import filter_comments, phrase_counts, term_counts, theme
 from data.db import database_url
 from data.results import levels_below, results_for
 from questionnaires.privacy import count_masks
-from questionnaires.themes import load_comment_themes
+from questionnaires.comment_themes import load_comment_themes
 from reports.comments import comments_export_frame
 from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
@@ -45,9 +45,9 @@ register_texts({
     "cm_download": ("下载意见（CSV）", "Download the suggestions (CSV)"),
     "cm_terms_help": ("按“有多少条意见用到这个词”计数，一条意见里重复的词只算一次。",
                       "Counted as the number of suggestions using a term; a term repeated in one suggestion counts once."),
-    "cm_themes_help": ("一条意见包含主题的任一关键词即算提到该主题；关键词表在 questionnaires/comment_themes.yaml，可以修改。",
+    "cm_themes_help": ("一条意见包含主题的任一关键词即算提到该主题；关键词表在 questionnaires/themes/comment_themes.yaml，可以修改。",
                        "A suggestion mentions a theme when it holds any of its keywords; the keyword lists are in "
-                       "questionnaires/comment_themes.yaml and can be edited."),
+                       "questionnaires/themes/comment_themes.yaml and can be edited."),
 })
 
 staff = auth.require_page("comments")

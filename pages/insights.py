@@ -12,7 +12,7 @@ from data.results import levels_below, results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
-from questionnaires.themes import load_comment_themes
+from questionnaires.comment_themes import load_comment_themes
 
 language_switch()
 
@@ -35,9 +35,9 @@ register_texts({
     "sex": ("性别", "Sex"),
     "mentions": ("居民意见提及", "Suggestions about it"),
     "residents_say": ("居民怎么说（前 {n} 个短板）", "What residents say (first {n} weak items)"),
-    "mentions_help": ("“居民意见提及”：该区域写到这道题相关内容的意见条数（按 questionnaires/comment_themes.yaml 的关键词）。",
+    "mentions_help": ("“居民意见提及”：该区域写到这道题相关内容的意见条数（按 questionnaires/themes/comment_themes.yaml 的关键词）。",
                       "Suggestions about it: how many of the area's suggestions mention the item's theme "
-                      "(keywords in questionnaires/comment_themes.yaml)."),
+                      "(keywords in questionnaires/themes/comment_themes.yaml)."),
     "no_cells": ("按年龄和性别的细分只在区（县）及以上范围提供。", "Breakdowns by age and sex are given for a district or the whole city."),
 })
 

@@ -8,7 +8,7 @@ from analysis import METHODS
 from data import repository as repo
 from data.db import database_url, read_session
 from data.results import results_for
-from questionnaires.themes import load_comment_themes
+from questionnaires.comment_themes import load_comment_themes
 from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
 from reports.printable import printable_report_html

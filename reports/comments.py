@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.comments import theme_matches
 from questionnaires import Questionnaire
-from questionnaires.themes import CommentTheme
+from questionnaires.comment_themes import CommentTheme
 
 HEADERS = {
     "district": ("区（县）", "District"), "street": ("街道（乡镇）", "Street"), "community": ("社区（村）", "Community"),

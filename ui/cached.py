@@ -18,7 +18,7 @@ from analysis.comments import segment, theme_terms
 from data.comments import round_comments
 from data.results import RoundSnapshot, load_snapshot, restrict_to_area
 from questionnaires import Questionnaire
-from questionnaires.themes import load_comment_themes
+from questionnaires.comment_themes import load_comment_themes
 from ui.state import engine
 
 

@@ -19,7 +19,7 @@ from analysis.comments import (
 )
 from data.demo_comments import COMMENTS_BY_ITEM
 from questionnaires import load_default
-from questionnaires.themes import CommentTheme, load_comment_themes
+from questionnaires.comment_themes import CommentTheme, load_comment_themes
 
 CORPUS = [text for bank in COMMENTS_BY_ITEM.values() for text in bank]
 

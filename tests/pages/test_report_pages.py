@@ -111,7 +111,7 @@ def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
 
 def test_excel_report_carries_the_suggestions_sheet_and_never_a_formula(demo_url):
     from data.comments import round_comments
-    from questionnaires.themes import load_comment_themes
+    from questionnaires.comment_themes import load_comment_themes
     from reports.comments import comments_export_frame
 
     engine = make_engine(demo_url)

@@ -1,5 +1,5 @@
 """Themes of residents' suggestions: keyword sets, some tied to a satisfaction item, kept as data in
-`comment_themes.yaml` so a campaign office can change them without touching code."""
+`themes/comment_themes.yaml` so a campaign office can change them without touching code."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-THEMES_PATH = Path(__file__).with_name("comment_themes.yaml")
+THEMES_PATH = Path(__file__).with_name("themes") / "comment_themes.yaml"
 
 
 @dataclass(frozen=True)
