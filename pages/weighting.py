@@ -9,7 +9,7 @@ import streamlit as st
 
 from analysis import METHODS, verdicts
 from analysis.rates import add_indicator_rates
-from analysis.weighting import poststratification_weights, raking_weights, weighted_rates_from_cell_sums
+from analysis.weighting import EmptyCellError, population_weights, weighted_rates_from_cell_sums
 from data.db import database_url, read_session, write_session
 from data.population import (PopulationFileError, population_frame, population_template, read_population_file,
                              save_population)
@@ -38,6 +38,17 @@ register_texts({
     "n_eff": ("有效样本量", "Effective sample size"),
     "weighting_failed": ("无法加权：{reason}", "Cannot weight: {reason}"),
     "district_only": ("加权在区（县）及以上范围提供。", "Weighting is available for a district or the whole city."),
+    "empty_cells": ("无法加权：以下加权单元有人口但没有受访者：{cells}。请合并单元：把该年龄段与相邻年龄段合并后重新上传人口数据，"
+                    "或改用“迭代比例拟合”（只要每个年龄段、每个性别都有受访者即可），或在该单元补充访问。",
+                    "Cannot weight: these weighting cells have population but no respondents: {cells}. Collapse "
+                    "cells: merge the age group with a neighbouring one and upload the population again, or use "
+                    "raking (it only needs respondents in every age group and every sex), or interview in that cell."),
+    "empty_population": ("无法加权：以下加权单元有受访者但没有人口数：{cells}。请补充这些单元的人口数，或与相邻单元合并。",
+                         "Cannot weight: these weighting cells have respondents but no population: {cells}. "
+                         "Supply their population or merge them with a neighbouring cell."),
+    "weights_add_up": ("每个区（县）的权重之和等于其人口数，所以全市一行按人口而不是按访问量合并各区。",
+                       "Each district's weights add up to its population, so the whole-city row combines the "
+                       "districts by population, not by number of interviews."),
 })
 
 staff = auth.require_page("weighting")
@@ -92,26 +103,26 @@ cells = ["district_id", "age_group", "sex"]
 # Respondents per cell: the most of any indicator (some skip every item of one indicator).
 sample = pooled.groupby(cells, as_index=False)["respondents"].max().rename(columns={"respondents": "n"})
 sample = sample[(sample["age_group"] != "") & (sample["sex"] != "")]
+name = "name_en" if language == "en" else "name_zh"
+district_names = dict(zip(areas["id"], areas[name]))
 try:
-    if scheme == "poststratification":
-        weights = poststratification_weights(sample, population, cells=cells)
-    else:
-        parts = []
-        for district_id, part in sample.groupby("district_id"):
-            people = population[population["district_id"] == district_id]
-            margins = {"age_group": people.groupby("age_group")["population"].sum(),
-                       "sex": people.groupby("sex")["population"].sum()}
-            weight = raking_weights(part.reset_index(drop=True), margins, trim=(None, trim))
-            parts.append(part.assign(weight=weight.to_numpy()))
-        weights = pd.concat(parts)[[*cells, "weight"]]
+    weights = population_weights(sample, population, scheme, strata="district_id", cells=["age_group", "sex"],
+                                 trim=(None, trim) if scheme == "raking" else None)
+except EmptyCellError as problem:
+    labels = {column: {o.code: o.text(language) for o in snapshot.questionnaire.demographic_question(column).options}
+              for column in ("age_group", "sex")}
+    labels["district_id"] = district_names
+    named = "；".join(" ".join(str(labels.get(column, {}).get(value, value)) for column, value in cell.items())
+                     for cell in problem.cells.to_dict("records"))
+    st.error(t("empty_cells" if problem.kind == "no_sample" else "empty_population", cells=named))
+    st.stop()
 except ValueError as problem:
     st.error(t("weighting_failed", reason=problem))
     st.stop()
+st.caption(t("weights_add_up"))
 
 weighted_cells = pooled.merge(weights[[*cells, "weight"]], on=cells, how="inner")
 indicators = [i for i in ("awareness", "support", "participation", "satisfaction") if i in set(pooled["indicator"])]
-name = "name_en" if language == "en" else "name_zh"
-district_names = dict(zip(areas["id"], areas[name]))
 SUMS = ["respondents", "valid", "positive", "valid_sq", "positive_sq", "valid_positive"]
 groupings = [["district_id", "indicator"]] + ([["indicator"]] if staff.area_id is None else [])
 tables = []
