@@ -121,24 +121,33 @@ def _tail(a: float, b: float, m: int, k_star: int) -> float:
     return min(mass, 1.0) if upper else max(1.0 - mass, 0.0)
 
 
-def official_sample_sizes(indicators: pd.DataFrame, total: int) -> np.ndarray:
+def official_sample_sizes(indicators: pd.DataFrame, total: int, shares: Mapping[int, float] | None = None
+                          ) -> np.ndarray:
     """Official interviews per row of ``indicators`` (city and district rows).
 
-    The city row gets ``total``; a district row gets ``total`` times the district's share of the
-    indicator's respondents in the mock round (the mock round's allocation is the best guess of
-    where the official interviewers will go), at least 1. Rounded to whole interviews.
+    The city row gets ``total``; a district row gets ``total`` times the district's share: from
+    ``shares`` (district ``area_id`` -> share, e.g. from the round's quotas) when given, else the
+    district's share of the indicator's respondents in the mock round (the mock round's
+    allocation is the best guess of where the official interviewers will go). At least 1 where
+    the share is positive, rounded to whole interviews.
     """
-    if total < 1:
+    if isinstance(total, bool) or not 1 <= total:
         raise ValueError(f"正式测评样本量须为正整数 / the official sample size must be at least 1, got {total!r}")
     rows = indicators.reset_index(drop=True)
-    city = rows[rows["level"] == "city"].set_index("indicator")["respondents"]
-    city_n = rows["indicator"].map(city).to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(rows["level"].to_numpy() == "city", 1.0, rows["respondents"].to_numpy(dtype=float) / city_n)
+    is_city = rows["level"].to_numpy() == "city"
+    if shares is not None:
+        share = rows["area_id"].map(dict(shares)).to_numpy(dtype=float)
+    else:
+        city = rows[is_city].set_index("indicator")["respondents"]
+        city_n = rows["indicator"].map(city).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = rows["respondents"].to_numpy(dtype=float) / city_n
+    share = np.where(is_city, 1.0, share)
     return np.where(np.isfinite(share) & (share > 0), np.maximum(np.rint(total * share), 1), 0).astype(np.int64)
 
 
-def official_forecast(indicators: pd.DataFrame, official_total: int, prior: str = "jeffreys") -> pd.DataFrame:
+def official_forecast(indicators: pd.DataFrame, official_total: int, prior: str = "jeffreys",
+                      shares: Mapping[int, float] | None = None) -> pd.DataFrame:
     """达标概率 for the city and each district's indicators.
 
     Parameters
@@ -152,6 +161,8 @@ def official_forecast(indicators: pd.DataFrame, official_total: int, prior: str 
         ``official_sample_size``).
     prior : {"jeffreys", "uniform"}
         As for :func:`pass_probability`.
+    shares : mapping of int to float, optional
+        Each district's share of the official sample, as for :func:`official_sample_sizes`.
 
     Returns
     -------
@@ -163,13 +174,14 @@ def official_forecast(indicators: pd.DataFrame, official_total: int, prior: str 
         ``pass_probability`` (nan without a target or data).
     """
     rows = indicators[indicators["level"].isin(["city", "district"])].reset_index(drop=True)
-    official_n = official_sample_sizes(rows, official_total)
+    official_n = official_sample_sizes(rows, official_total, shares)
     respondents = rows["respondents"].to_numpy(dtype=float)
     n_eff = rows["n_eff"].to_numpy(dtype=float)
     rate = rows["rate"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_person = np.where(respondents > 0, n_eff / respondents, np.nan)
-    official_eff = np.where(np.isfinite(per_person), np.maximum(np.rint(official_n * per_person), 1), 0)
+    official_eff = np.where(np.isfinite(per_person) & (official_n > 0),
+                            np.maximum(np.rint(official_n * np.nan_to_num(per_person)), 1), 0)
     has_data = np.isfinite(rate) & (n_eff > 0)
     probability = pass_probability(np.where(has_data, rate * n_eff, 0.0), np.where(has_data, n_eff, 0.0),
                                    official_eff, np.where(has_data, rows["target"].to_numpy(dtype=float), np.nan),

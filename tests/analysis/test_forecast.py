@@ -147,3 +147,13 @@ def test_weak_item_gain_is_the_probability_with_that_item_at_target():
     assert row["probability_if_met"] == pytest.approx(expected, rel=1e-12)
     assert row["gain"] == pytest.approx(expected - base["pass_probability"], rel=1e-12)
     assert row["gain"] > 0
+
+
+def test_official_sample_follows_given_shares():
+    results = _round()
+    rows = results.indicators[results.indicators["level"].isin(["city", "district"])].reset_index(drop=True)
+    assert official_sample_sizes(rows, 1000, shares={1: 0.5, 2: 0.5}).tolist() == [1000, 500, 500]
+    # A district without a share gets no official interviews and no forecast.
+    forecast = official_forecast(results.indicators, 1000, shares={1: 1.0})
+    assert forecast["official_n"].tolist() == [1000, 1000, 0]
+    assert np.isnan(forecast["pass_probability"].iloc[2])
