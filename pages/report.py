@@ -7,7 +7,7 @@ import streamlit as st
 from analysis import METHODS
 from data import repository as repo
 from data.db import database_url, read_session
-from data.results import results_for
+from data.results import forecast_for, results_for
 from reports.excel import indicator_frame, round_report_xlsx
 from reports.printable import printable_report_html
 from reports.spss import responses_sav
@@ -54,8 +54,10 @@ def question_text(code: str) -> str:
         return code
 
 
+forecast, gains = forecast_for(snapshot, results)
 excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text, method=method,
-                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language)
+                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language,
+                          forecast=forecast, gains=gains)
 st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xlsx", key="report.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
