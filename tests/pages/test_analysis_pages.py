@@ -85,3 +85,18 @@ def test_weighting_page_names_an_empty_cell_and_the_remedy(app, demo_url):
     # Raking cannot rescue this one (men over 60 carry half the male margin), and says so plainly.
     app.radio(key="weighting.scheme").set_value("raking").run()
     assert not app.exception and "未收敛" in app.error[0].value
+
+
+def test_weighting_page_offers_strata_and_clusters(app, demo_url):
+    load_population(demo_url)
+    open_page(app, demo_url, "pages/weighting.py")
+    simple = app.dataframe[0].value
+    for design, clusters in (("strata_community", 45), ("strata_interviewer", None)):
+        app.radio(key="weighting.design").set_value(design).run()
+        assert not app.exception, app.exception
+        table = app.dataframe[0].value
+        assert len(table) == 24 and table["加权"].tolist() == simple["加权"].tolist()  # same weights, same rates
+        if clusters:  # communities minus districts, for the city rows
+            city = table[table["区域"] == "全市"]
+            assert (city["自由度"] == clusters - 5).all()
+    assert "自由度" not in simple.columns
