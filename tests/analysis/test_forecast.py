@@ -157,3 +157,11 @@ def test_official_sample_follows_given_shares():
     forecast = official_forecast(results.indicators, 1000, shares={1: 1.0})
     assert forecast["official_n"].tolist() == [1000, 1000, 0]
     assert np.isnan(forecast["pass_probability"].iloc[2])
+
+
+def test_the_example_in_the_methods_docs():
+    # docs/methods.*.md, "Forecast of the official evaluation": 300 respondents × 8 items, 99.2 %.
+    assert f"{pass_probability(0.992 * 2400, 2400, 4800, 0.99):.0%}" == "81%"
+    assert f"{pass_probability(0.992 * 2400, 2400, 4800, 0.99, 'uniform'):.0%}" == "78%"
+    assert f"{pass_probability((0.992 + (0.99 - 0.96) / 8) * 2400, 2400, 4800, 0.99):.1%}" == "99.7%"
+    assert f"{pass_probability(0.992 * 300, 300, 600, 0.99):.0%}" == "64%"
