@@ -132,7 +132,10 @@ except EmptyCellError as problem:
     st.error(t("empty_cells" if problem.kind == "no_sample" else "empty_population", cells=named))
     st.stop()
 except ValueError as problem:
-    st.error(t("weighting_failed", reason=problem))
+    reason = str(problem)
+    for district_id, district_name in district_names.items():  # "district_id=3: …" names the district
+        reason = reason.replace(f"district_id={district_id}:", f"{district_name}:")
+    st.error(t("weighting_failed", reason=reason))
     st.stop()
 st.caption(t("weights_add_up"))
 

@@ -85,6 +85,7 @@ def test_weighting_page_names_an_empty_cell_and_the_remedy(app, demo_url):
     # Raking cannot rescue this one (men over 60 carry half the male margin), and says so plainly.
     app.radio(key="weighting.scheme").set_value("raking").run()
     assert not app.exception and "未收敛" in app.error[0].value
+    assert app.error[0].value.startswith(f"无法加权：{district['name_zh']}:")
 
 
 def test_weighting_page_offers_strata_and_clusters(app, demo_url):
