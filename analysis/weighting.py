@@ -10,10 +10,14 @@ come from the linearised variance of a weighted ratio, never from treating the
 weights as if they were counts (:func:`weighted_ratio`,
 :func:`weighted_rates_by_group`, :func:`weighted_rates_from_cell_sums`).
 
-All weights returned here are *relative*: they have mean 1 over the sample
-(``Σ n w = Σ n``), so weighted counts stay on the scale of the interviews. A
-rate, its standard error and its effective sample size do not change when all
-weights are multiplied by a constant.
+:func:`poststratification_weights` and :func:`raking_weights` return
+*relative* weights: mean 1 over the sample (``Σ n w = Σ n``). A rate, its
+standard error and its effective sample size do not change when all weights
+of a group are multiplied by one constant, but a group that pools several
+weighting strata (the whole city pools its districts) needs weights on one
+common scale. :func:`population_weights` gives them: each stratum's weights
+add up to its population, so every level above the weighting cells is
+weighted by population, not by the number of interviews.
 
 Error messages meant for analysts are bilingual: Chinese first, then English,
 separated by `` / ``.
@@ -30,6 +34,8 @@ from .proportion import _as_float, _check_confidence, _check_method, proportion_
 
 __all__ = [
     "CELL_SUMS",
+    "EmptyCellError",
+    "population_weights",
     "WeightedRate",
     "poststratification_weights",
     "raking_weights",
@@ -38,6 +44,7 @@ __all__ = [
     "weighted_ratio",
     "weighted_rates_by_group",
     "weighted_rates_from_cell_sums",
+    "design_rates",
 ]
 
 # Per-cell sums the app stores (see analysis.rollup.SUMS) plus the cell's weight.
@@ -48,6 +55,24 @@ _MAX_NAMED = 5
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+class EmptyCellError(ValueError):
+    """A weighting cell (or raking category) with population but no respondents, or the reverse.
+
+    The message is bilingual, as for every ValueError here; ``cells`` holds
+    the offending cells (one row each, the cell columns) so that a page can
+    name them with area names in the reader's language, and ``kind`` says
+    which side is empty: ``"no_sample"`` or ``"no_population"``. The remedy
+    is the same for both: collapse the cell with a neighbouring one (e.g.
+    merge two adjacent age groups of the district) or weight by fewer
+    variables; any weight given to such a cell would be invented.
+    """
+
+    def __init__(self, message: str, cells: pd.DataFrame, kind: str):
+        super().__init__(message)
+        self.cells = cells.reset_index(drop=True)
+        self.kind = kind
 
 
 def _cell_label(row: Mapping, cells: Sequence[str]) -> str:
@@ -146,18 +171,20 @@ def poststratification_weights(
     no_pop = merged[(n > 0) & (pop <= 0)]
     if len(no_pop):
         cell = _cell_list(no_pop, cells)
-        raise ValueError(
+        raise EmptyCellError(
             f"人口数据缺少单元 {cell}（该单元有受访者）；请与相邻单元合并或补充人口数 / "
             f"population has no cell {cell} although the sample has respondents there; "
-            f"merge it with a neighbouring cell or supply its population"
+            f"merge it with a neighbouring cell or supply its population",
+            no_pop[cells], "no_population",
         )
     no_sample = merged[(pop > 0) & (n <= 0)]
     if len(no_sample):
         cell = _cell_list(no_sample, cells)
-        raise ValueError(
+        raise EmptyCellError(
             f"样本缺少单元 {cell}（该单元有人口）；请与相邻单元合并 / "
             f"sample has no respondents in cell {cell} although it has population; "
-            f"merge it with a neighbouring cell"
+            f"merge it with a neighbouring cell",
+            no_sample[cells], "no_sample",
         )
     if n.sum() <= 0:
         raise ValueError("样本为空 / the sample is empty")
@@ -337,12 +364,156 @@ def _margin_codes(values: pd.Series, counts: np.ndarray, margin: pd.Series, var:
     empty = (target > 0) & (achieved <= 0)
     if empty.any():
         cats = ", ".join(f"{var}={c}" for c in margin.index[empty][:_MAX_NAMED])
-        raise ValueError(f"样本缺少类别 {cats} / sample has no respondents in category {cats}")
+        raise EmptyCellError(
+            f"样本缺少类别 {cats}；请与相邻类别合并 / sample has no respondents in category {cats}; "
+            f"merge it with a neighbouring category",
+            pd.DataFrame({var: list(margin.index[empty])}), "no_sample",
+        )
     zero = (target <= 0) & (achieved > 0)
     if zero.any():
         cats = ", ".join(f"{var}={c}" for c in margin.index[zero][:_MAX_NAMED])
         raise ValueError(f"边际中类别 {cats} 的目标为 0 但有受访者 / margin {var} has a zero target for sample category {cats}")
     return codes, target / target.sum() * total
+
+
+def _margin_key(frame: pd.DataFrame, spec) -> tuple[str, pd.Series]:
+    """Name and per-row category of one raking margin: a column, or a tuple of crossed columns."""
+    if isinstance(spec, str):
+        return spec, frame[spec]
+    columns = list(spec)
+    labels = frame[columns[0]].astype(str)
+    for column in columns[1:]:
+        labels = labels + "|" + frame[column].astype(str)
+    return " × ".join(columns), labels
+
+
+def population_weights(
+    sample: pd.DataFrame,
+    population: pd.DataFrame,
+    scheme: str = "poststratification",
+    strata: str | None = "district_id",
+    cells: Sequence[str] = ("age_group", "sex"),
+    margins: Sequence[str | tuple[str, ...]] | None = None,
+    trim: tuple[float | None, float | None] | None = None,
+) -> pd.DataFrame:
+    """Cell weights that add up to each stratum's population.
+
+    Parameters
+    ----------
+    sample : DataFrame
+        One row per cell: ``strata`` (if any), the ``cells`` columns and
+        ``n`` (respondents).
+    population : DataFrame
+        One row per cell: the same columns and ``population``.
+    scheme : {"poststratification", "raking"}
+        Post-stratification on the full cross-classification of ``cells``
+        (:func:`poststratification_weights`), or raking to the ``margins``
+        (:func:`raking_weights`), each within its stratum.
+    strata : str or None
+        Column of the weighting strata (the district): each stratum is
+        weighted to its own population. None: one stratum.
+    cells : sequence of str
+        Columns of a weighting cell inside a stratum.
+    margins : sequence of str or tuple of str, optional
+        Raking margins: a column name, or a tuple of columns raked as one
+        crossed margin. Default: each column of ``cells`` on its own.
+    trim : (lower, upper) or None
+        Raking only: bounds as multiples of the stratum's mean weight, as in
+        :func:`raking_weights`.
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``sample`` with ``n > 0``: ``strata``, ``cells``, ``n``
+        and ``weight``, where ``Σ n w`` over a stratum equals the stratum's
+        population ``N_h``.
+
+    Raises
+    ------
+    EmptyCellError
+        A cell (or raking category) of a stratum with population but no
+        respondents, or the reverse; its ``cells`` name the stratum too.
+    ValueError
+        As :func:`poststratification_weights` and :func:`raking_weights`.
+
+    Notes
+    -----
+    Inside stratum ``h`` the relative weights ``w_c`` (mean 1 over the
+    stratum's ``n_h`` respondents) are scaled by ``N_h / n_h``, the
+    expansion factor. Rates inside a stratum do not change; a rate over
+    several strata (the whole city) then weights each stratum by its
+    population share, as post-stratification on stratum × cell does:
+
+    .. math::
+
+        r = \\frac{\\sum_h \\sum_{c \\in h} w_c \\Sigma y_c}{\\sum_h \\sum_{c \\in h} w_c \\Sigma x_c}.
+
+    Relative weights pooled without this scaling weight a stratum by its
+    number of interviews instead. Post-stratification is raking on one
+    crossed margin (``margins=[tuple(cells)]``), so the two schemes give the
+    same weights there, and also with separate margins whenever the
+    stratum's population-to-sample ratio factorises over them
+    (Deming & Stephan 1940; Deville & Särndal 1992).
+    """
+    if scheme not in ("poststratification", "raking"):
+        raise ValueError(f"unknown weighting scheme {scheme!r}; choose poststratification or raking")
+    cells = list(cells)
+    keys = ([strata] if strata else []) + cells
+    _check_unique(sample, keys, "样本数据", "sample_counts")
+    _check_unique(population, keys, "人口数据", "population")
+    if strata:
+        # Strata on one side only are empty cells of a whole stratum.
+        ps = pd.merge(sample.groupby(strata)["n"].sum().reset_index(),
+                      population.groupby(strata)["population"].sum().reset_index(), on=strata, how="outer")
+        lonely = ps[(ps["n"].fillna(0) > 0) & ~(ps["population"].fillna(0) > 0)]
+        if len(lonely):
+            cell = _cell_list(lonely, [strata])
+            raise EmptyCellError(
+                f"人口数据缺少 {cell}（有受访者）；请补充人口数 / population has no rows for {cell} "
+                f"although the sample has respondents there; supply its population",
+                lonely[[strata]], "no_population",
+            )
+        groups = [(key, sample[sample[strata] == key], population[population[strata] == key])
+                  for key in sorted(ps.loc[ps["n"].fillna(0) > 0, strata])]
+    else:
+        groups = [(None, sample, population)]
+
+    parts = []
+    for key, part, people in groups:
+        try:
+            part = _weights_in_stratum(part.reset_index(drop=True), people, scheme, cells, margins, trim)
+        except EmptyCellError as problem:
+            if strata is None:
+                raise
+            labelled = problem.cells.copy()
+            labelled.insert(0, strata, key)
+            raise EmptyCellError(f"{strata}={key}: {problem}", labelled, problem.kind) from None
+        except ValueError as problem:
+            if strata is None:
+                raise
+            raise ValueError(f"{strata}={key}: {problem}") from None
+        # Expansion: relative weights (mean 1) times N_h / n_h, so Σ n w = N_h.
+        part["weight"] = part["weight"] * people["population"].sum() / part["n"].sum()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)[[*keys, "n", "weight"]]
+
+
+def _weights_in_stratum(part, people, scheme, cells, margins, trim) -> pd.DataFrame:
+    if scheme == "poststratification":
+        weights = poststratification_weights(part[[*cells, "n"]], people[[*cells, "population"]], cells=cells)
+        return part.merge(weights[[*cells, "weight"]], on=cells, how="inner")
+    part = part[part["n"] > 0].reset_index(drop=True)
+    # A populated cell with no respondents is legitimate for raking (its
+    # margins can be met through other cells), only a whole empty category is not.
+    targets = {}
+    rows = {}
+    for spec in margins or cells:
+        name, categories = _margin_key(people, spec)
+        rows[name] = _margin_key(part, spec)[1]
+        targets[name] = people["population"].groupby(categories.to_numpy()).sum()
+    frame = pd.DataFrame({**rows, "n": part["n"].to_numpy()})
+    part["weight"] = raking_weights(frame, targets, trim=trim).to_numpy()
+    return part
 
 
 def kish_deff(weights, counts=None) -> float:
@@ -655,3 +826,147 @@ def weighted_rates_from_cell_sums(
     resid = s(w2 * syy) - 2.0 * r0 * s(w2 * sxy) + r0 * r0 * s(w2 * sxx)
     stats = _weighted_stats(s(n_c), s(sx), sw_x, sw_y, resid, s(n_c * wc), s(n_c * w2))
     return _finish(keys, s(n_c), s(sx), s(sy), stats, method, confidence)
+
+
+# ----------------------------------------------------------------------------- strata and clusters
+
+DESIGNS = ("none", "strata", "strata_community", "strata_interviewer")
+
+
+def design_rates(
+    frame: pd.DataFrame,
+    group_cols: Sequence[str],
+    y: str = "positive",
+    x: str = "valid",
+    w: str = "weight",
+    strata: str | None = None,
+    clusters: str | None = None,
+    method: str = "wilson",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted rates per group with the variance of a stratified, clustered design.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per respondent of the whole design (respondents with no
+        valid answer included: they keep their cluster in the count).
+    group_cols : sequence of str
+        Domains to report (may be empty: one overall row).
+    y, x, w : str
+        Positive answers, valid answers and weight columns.
+    strata : str, optional
+        Stratum column (the district). None: one stratum.
+    clusters : str, optional
+        Primary sampling unit column (community or interviewer), nested in
+        its stratum: the same code in two strata is two clusters. None: each
+        respondent is its own cluster.
+    method, confidence
+        As for :func:`analysis.proportion.proportion_ci`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`weighted_rates_by_group`, plus ``df`` (the design's degrees
+        of freedom in the domain: clusters minus strata).
+
+    Notes
+    -----
+    For domain ``g`` with ratio ``r_g = Σ_g w y / Σ_g w x``, each respondent
+    gets the linearised score ``z_i = w_i (y_i - r_g x_i) / Σ_g w x`` (0
+    outside the domain), cluster totals ``Z_hc = Σ_{i ∈ hc} z_i``, and with
+    ``n_h`` clusters in stratum ``h`` (of the whole design)
+
+    .. math::
+
+        v_g = \\sum_h \\frac{n_h}{n_h - 1} \\sum_c (Z_{hc} - \\bar Z_h)^2,
+
+    the with-replacement Taylor linearisation of ``svydesign(ids = ~cluster,
+    strata = ~stratum, weights = ~w, nest = TRUE)`` followed by ``svyratio``
+    (``svymean`` for a single item) or ``svyby`` for domains in R's survey
+    package (Lumley 2010, sections 2.2 and 3.4; Wolter 2007, chapter 6). A
+    stratum with a single cluster adds nothing (R's
+    ``survey.lonely.psu = "certainty"``). Without strata and clusters this
+    is :func:`weighted_rates_by_group`. The effective sample size
+    ``r(1-r)/v`` (capped and with the fall-backs of
+    :func:`weighted_ratio`) is then scaled by ``(t_{n-1} / t_{df})²`` at the
+    interval's level, ``df`` = clusters − strata of the domain, before the
+    interval ``proportion_ci(r n*, n*)``: Korn & Graubard's (1998) degrees
+    of freedom adjustment, as ``svyciprop(method = "beta")`` does, so a
+    design with few clusters gets the wider interval it deserves.
+
+    References
+    ----------
+    .. [1] Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R.
+       Wiley.
+    .. [2] Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for
+       proportions with small expected number of positive counts estimated
+       from survey data. Survey Methodology 24, 193-201.
+    """
+    from scipy import stats
+
+    _check_method(method)
+    confidence = _check_confidence(confidence)
+    yy, xx, ww = _as_float(frame[y]), _as_float(frame[x]), _as_float(frame[w])
+    _check_answers(yy, xx, ww)
+    codes, keys = _group_codes(frame, group_cols)
+    g = len(keys)
+    ans = (xx > 0).astype(float)
+    ww_ans = ww * ans
+
+    def s(v):
+        return np.bincount(codes, v, g)
+
+    sw_x, sw_y = s(ww_ans * xx), s(ww_ans * yy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(sw_x > 0, sw_y / np.where(sw_x > 0, sw_x, 1.0), np.nan)
+        z = ww_ans * (yy - np.nan_to_num(r)[codes] * xx) / np.where(sw_x > 0, sw_x, 1.0)[codes]
+
+    stratum = (pd.factorize(frame[strata])[0] if strata else np.zeros(len(frame), dtype=np.intp)).astype(np.int64)
+    if clusters:
+        psu = pd.factorize(pd.MultiIndex.from_arrays([stratum, frame[clusters].to_numpy()]))[0].astype(np.int64)
+    else:
+        psu = np.arange(len(frame), dtype=np.int64)
+    n_psu = int(psu.max()) + 1 if len(psu) else 0
+    n_strata = int(stratum.max()) + 1 if len(stratum) else 0
+    stratum_of_psu = np.zeros(n_psu, dtype=np.int64)
+    stratum_of_psu[psu] = stratum
+    n_h = np.bincount(stratum_of_psu, minlength=n_strata).astype(float)
+
+    # Cluster totals per domain: only (domain, cluster) pairs with members are non-zero.
+    pair, pair_codes = np.unique(codes.astype(np.int64) * n_psu + psu, return_inverse=True)
+    z_pair = np.bincount(pair_codes, z, len(pair))
+    pair_group, pair_psu = pair // max(n_psu, 1), pair % max(n_psu, 1)
+    pair_stratum = stratum_of_psu[pair_psu]
+    cell = pair_group * n_strata + pair_stratum
+    s1 = np.bincount(cell, z_pair, g * n_strata).reshape(g, n_strata)
+    s2 = np.bincount(cell, z_pair * z_pair, g * n_strata).reshape(g, n_strata)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(n_h > 1, n_h / (n_h - 1.0), 0.0)
+        within = np.maximum(s2 - s1 * s1 / np.where(n_h > 0, n_h, 1.0), 0.0)
+    v = (within * factor).sum(axis=1)
+
+    # Degrees of freedom of each domain: its clusters minus its strata.
+    in_domain = ans > 0
+    dom_pairs = np.unique(codes[in_domain].astype(np.int64) * n_psu + psu[in_domain])
+    dom_strata = np.unique(codes[in_domain].astype(np.int64) * n_strata + stratum[in_domain])
+    df = (np.bincount(dom_pairs // max(n_psu, 1), minlength=g)
+          - np.bincount(dom_strata // max(n_strata, 1), minlength=g)).astype(float)
+
+    n_resp, valid = s(ans), s(xx)
+    # _weighted_stats takes the with-replacement residual sum; hand it the one whose variance is v,
+    # so the fall-backs (rate 0 or 1, one respondent) and the cap stay those of the simple path.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resid = np.where(n_resp >= 2, v * sw_x * sw_x * (n_resp - 1.0) / n_resp, 0.0)
+    stats_ = _weighted_stats(n_resp, valid, sw_x, sw_y, resid, s(ww_ans), s(ww_ans * ww_ans))
+    rate, _, se, deff, n_eff = stats_
+    alpha = 1.0 - confidence
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where((df >= 1) & (n_resp >= 2),
+                         stats.t.ppf(alpha / 2, np.maximum(n_resp - 1, 1)) / stats.t.ppf(alpha / 2, np.maximum(df, 1)),
+                         1.0)
+    n_ci = n_eff * ratio * ratio
+    out = _finish(keys, n_resp, valid, s(yy), stats_, method, confidence)
+    out["ci_low"], out["ci_high"] = proportion_ci(rate * n_ci, n_ci, method, confidence)
+    out["df"] = df
+    return out

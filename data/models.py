@@ -93,6 +93,9 @@ class SurveyRound(Base):
     # {"districts": {district code: completes}, "cells": {"CODE|age_group|sex": completes}}
     quotas: Mapped[dict] = mapped_column(JSON, default=dict)
     requires_invitation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Interviews the official evaluation is expected to hold in the whole city: the sample whose
+    # chance of reaching each target (达标概率) the dashboard forecasts.
+    official_sample_size: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
     # Raised in the same transaction as every change to the round's tallies, so a reader can tell
     # from one small row whether the numbers it computed before are still exactly current.
     tally_version: Mapped[int] = mapped_column(BigInteger, default=0)

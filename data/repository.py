@@ -150,8 +150,10 @@ def create_round(
     closes_at: datetime | None = None,
     quotas: Mapping | None = None,
     requires_invitation: bool = False,
+    official_sample_size: int = 600,
 ) -> SurveyRound:
     _check_round_settings(targets, quotas or {}, opens_at, closes_at)
+    _check_official_sample_size(official_sample_size)
     if round_by_code(session, code) is not None:
         raise ValueError(f"轮次编号 {code} 已存在 / round code {code} already exists")
     survey_round = SurveyRound(
@@ -165,6 +167,7 @@ def create_round(
         targets=dict(targets),
         quotas=dict(quotas or {}),
         requires_invitation=requires_invitation,
+        official_sample_size=int(official_sample_size),
         created_at=datetime.now(),
     )
     session.add(survey_round)
@@ -184,6 +187,12 @@ def _check_round_settings(targets: Mapping, quotas: Mapping, opens_at, closes_at
         raise ValueError("结束时间须晚于开始时间 / the round must close after it opens")
 
 
+def _check_official_sample_size(size) -> None:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= 1_000_000:
+        raise ValueError(f"正式测评样本量须为 1 到 1,000,000 之间的整数 / the official sample size must be a whole "
+                         f"number from 1 to 1,000,000, got {size!r}")
+
+
 ROUND_TRANSITIONS = {"draft": ("open",), "open": ("closed",), "closed": ()}
 
 
@@ -201,20 +210,24 @@ def change_round_status(session: Session, actor: str | None, survey_round: Surve
 def update_round_settings(
     session: Session, actor: str | None, survey_round: SurveyRound, *, targets: Mapping | None = None,
     quotas: Mapping | None = None, opens_at: datetime | None = None, closes_at: datetime | None = None,
-    requires_invitation: bool | None = None,
+    requires_invitation: bool | None = None, official_sample_size: int | None = None,
 ) -> None:
     """Change a draft round.  Once opened, targets and quotas are frozen: they are what every report
     of the round is judged against.  Only the closing time of an open round may still move."""
     frozen = survey_round.status != "draft"
-    if frozen and (targets is not None or quotas is not None or opens_at is not None or requires_invitation is not None):
+    if frozen and (targets is not None or quotas is not None or opens_at is not None or requires_invitation is not None
+                   or official_sample_size is not None):
         raise ValueError("轮次已开放，目标和配额不能再修改 / the round is open: targets and quotas are frozen")
     if survey_round.status == "closed":
         raise ValueError("轮次已结束，不能修改 / the round is closed")
     _check_round_settings(targets or survey_round.targets, quotas or survey_round.quotas,
                           opens_at or survey_round.opens_at, closes_at or survey_round.closes_at)
+    if official_sample_size is not None:
+        _check_official_sample_size(official_sample_size)
     changes = {}
     for name, value in (("targets", targets), ("quotas", quotas), ("opens_at", opens_at),
-                        ("closes_at", closes_at), ("requires_invitation", requires_invitation)):
+                        ("closes_at", closes_at), ("requires_invitation", requires_invitation),
+                        ("official_sample_size", official_sample_size)):
         if value is not None and value != getattr(survey_round, name):
             changes[name] = str(value)
             setattr(survey_round, name, dict(value) if isinstance(value, Mapping) else value)

@@ -12,6 +12,8 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from analysis import RoundResults, round_results
+from analysis.forecast import official_forecast, weak_item_gains
+from analysis.ranking import weak_items
 from data import repository as repo
 from data.db import read_session
 from data.models import Area
@@ -35,6 +37,11 @@ class RoundSnapshot:
     # or community gets none (they would reveal the rest of the district).
     cells: pd.DataFrame | None = None
     tally_version: int = 0
+    # Interviews the official evaluation is expected to hold in the city (the forecast's sample).
+    official_sample_size: int = 600
+    # district id -> its share of the official sample (from the round's district quotas, else from
+    # the whole round's respondents); only the districts in the reader's scope.
+    official_shares: dict = field(default_factory=dict)
     # Results already computed from this snapshot, by (method, confidence).  Shared read-only.
     computed: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -66,6 +73,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         tally = repo.round_tally(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
         scope_level = "city"
+        official_shares = _official_shares(areas, tally, survey_round.quotas or {})
         if scope_area_id is not None:
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
         in_scope = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()
@@ -80,6 +88,8 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         round_name_en=survey_round.name_en or survey_round.name_zh, targets=dict(survey_round.targets),
         questionnaire=questionnaire, areas=areas, tally=tally, scope_area_id=scope_area_id,
         scope_level=scope_level, exclusions=exclusions, cells=cells, tally_version=survey_round.tally_version,
+        official_sample_size=survey_round.official_sample_size,
+        official_shares={d: share for d, share in official_shares.items() if d in set(areas["id"])},
     )
     with _SNAPSHOTS_LOCK:
         _SNAPSHOTS[key] = ((survey_round.tally_version, area_state), snapshot)
@@ -87,6 +97,37 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         while len(_SNAPSHOTS) > _SNAPSHOTS_KEPT:
             _SNAPSHOTS.popitem(last=False)
     return snapshot
+
+
+def _official_shares(areas: pd.DataFrame, tally: pd.DataFrame, quotas: dict) -> dict:
+    """Each district's share of the official sample: its share of the round's district quotas when
+    the round has them, else its share of the round's respondents (read before any scope cut, so a
+    district office's forecast uses the same share as the city's)."""
+    districts = areas[areas["level"] == "district"]
+    by_code = {code: quota for code, quota in (quotas.get("districts") or {}).items() if quota}
+    if by_code:
+        counts = {int(i): float(by_code.get(code, 0)) for i, code in zip(districts["id"], districts["code"])}
+    else:
+        pooled = tally[tally["item"] == ""]
+        district_of = dict(zip(areas["id"], areas["district_id"]))
+        # People per community: the most respondents of any indicator (some skip a whole indicator).
+        people = pooled.groupby("community_id")["respondents"].max()
+        per_district = people.groupby(people.index.map(district_of)).sum()
+        counts = {int(i): float(per_district.get(i, 0)) for i in districts["id"]}
+    total = sum(counts.values())
+    return {i: c / total for i, c in counts.items()} if total > 0 else {}
+
+
+def forecast_for(snapshot: RoundSnapshot, results: RoundResults, top: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """达标概率 of the city (unscoped readers only) and each district in scope, and the weak items'
+    gains: (forecast, gains) as :func:`analysis.forecast.official_forecast` and
+    :func:`analysis.forecast.weak_item_gains` return them.  A scoped reader's "city" row is their
+    own area, not the city, so it is left out; streets and communities get no forecast."""
+    indicators = results.indicators
+    if snapshot.scope_area_id is not None:
+        indicators = indicators[indicators["level"] == "district"]
+    forecast = official_forecast(indicators, snapshot.official_sample_size, shares=snapshot.official_shares)
+    return forecast, weak_item_gains(forecast, weak_items(results.items, results.indicators), top=top)
 
 
 def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:

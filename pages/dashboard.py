@@ -7,6 +7,7 @@ from data.db import database_url
 from data.results import levels_below, results_for
 from ui import audit, auth, cached
 from ui.charts import rate_chart
+from ui.forecast import forecast_section
 from ui.i18n import lang, language_switch, t
 from ui.tables import indicator_table, item_table, verdict_badge
 
@@ -84,3 +85,6 @@ for tab, indicator in zip(tabs, present):
         items = results.items
         items = items[(items["level"] == level) & (items["area_id"] == area_id) & (items["indicator"] == indicator)]
         st.dataframe(item_table(items, snapshot.questionnaire, language), hide_index=True, width="stretch")
+
+# Below the tabs, so the tables above keep their places; one section of its own.
+forecast_section(snapshot, results, language)

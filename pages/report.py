@@ -7,7 +7,7 @@ import streamlit as st
 from analysis import METHODS
 from data import repository as repo
 from data.db import database_url, read_session
-from data.results import results_for
+from data.results import forecast_for, results_for
 from questionnaires.comment_themes import load_comment_themes
 from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
@@ -57,11 +57,12 @@ def question_text(code: str) -> str:
         return code
 
 
+forecast, gains = forecast_for(snapshot, results)
 comments = comments_export_frame(cached.comments(url, round_code, staff.area_id, snapshot.tally_version),
                                  snapshot.areas, snapshot.questionnaire, load_comment_themes(), language)
 excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text, method=method,
                           confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language,
-                          comments=comments)
+                          forecast=forecast, gains=gains, comments=comments)
 st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xlsx", key="report.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))

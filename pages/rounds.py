@@ -46,6 +46,8 @@ register_texts({
     "quota": ("配额", "Quota"),
     "save_settings": ("保存设置", "Save settings"),
     "extend_close": ("调整结束时间", "Move the closing time"),
+    "official_sample_size": ("正式测评预计访问人数（全市，用于估计达标概率）",
+                             "Interviews expected in the official evaluation (whole city; for the chance of meeting targets)"),
 })
 
 staff = auth.require_page("rounds")
@@ -112,6 +114,7 @@ with st.expander(t("create_round"), expanded=not rounds):
                                                    "satisfaction": 0.99})
         st.markdown(f"**{t('district_quotas')}**")
         district_quotas = quota_editor("rounds.create", {})
+        official_n = st.number_input(t("official_sample_size"), 1, 1_000_000, 600, 50, key="rounds.create.official")
         invitation_only = st.checkbox(t("requires_invitation"))
         create = st.form_submit_button(t("create"), type="primary")
     if create:
@@ -123,6 +126,7 @@ with st.expander(t("create_round"), expanded=not rounds):
                     status="draft", opens_at=datetime.combine(opens_on, time.min),
                     closes_at=datetime.combine(closes_on, time.max.replace(microsecond=0)),
                     quotas={"districts": district_quotas}, requires_invitation=invitation_only,
+                    official_sample_size=int(official_n),
                 )
                 accounts.record(session, staff.username, "round.create", code.strip(), targets=str(targets),
                                 quotas=str(district_quotas))
@@ -158,10 +162,13 @@ if chosen.status == "draft":
     with st.form("rounds.edit"):
         targets = targets_inputs("rounds.edit", chosen.targets)
         district_quotas = quota_editor("rounds.edit", chosen.quotas or {})
+        official_n = st.number_input(t("official_sample_size"), 1, 1_000_000, chosen.official_sample_size, 50,
+                                     key="rounds.edit.official")
         save = st.form_submit_button(t("save_settings"))
     if save:
         act(lambda session, r: repo.update_round_settings(
-            session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas}))
+            session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas},
+            official_sample_size=int(official_n)))
     if st.button(t("open_round"), type="primary"):
         act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"))
 elif chosen.status == "open":

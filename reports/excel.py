@@ -23,7 +23,19 @@ HEADERS = {
     "ci_low": ("置信区间下限", "CI low"), "ci_high": ("置信区间上限", "CI high"), "target": ("目标", "Target"),
     "verdict": ("判定", "Verdict"), "extra_needed": ("还需访问人数", "More interviews needed"),
     "deff": ("设计效应", "Design effect"), "item": ("题目", "Question"), "gap": ("与目标差距", "Gap to target"),
+    "pass_probability": ("达标概率", "Chance of meeting target"),
+    "official_n": ("正式测评访问人数（估计）", "Official interviews (assumed)"),
+    "probability_if_met": ("该题达标后的达标概率", "Chance if this item met the target"),
+    "gain": ("达标概率提高", "Gain in chance"),
 }
+FORECAST_NOTE = (
+    "达标概率：假如正式测评按表中人数访问，按本轮结果，正式测评自己算出的比率达到目标的可能性（贝塔-二项预测分布，"
+    "Jeffreys 先验；计入本轮样本误差和正式抽样的偶然性；假定调查同一人群、同样的题目）。",
+    "Chance of meeting target: if the official evaluation interviews the number of people shown, how likely its own "
+    "rate is to reach the target given this round's results (beta-binomial predictive distribution, Jeffreys prior; "
+    "counts this round's sampling error and the official sample's own chance; assumes the same population and "
+    "questions).",
+)
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -60,16 +72,49 @@ def item_frame(items: pd.DataFrame, question_text, level: str, lang: str = "zh")
     })
 
 
+def forecast_frame(forecast: pd.DataFrame, gains: pd.DataFrame | None, question_text, lang: str = "zh"
+                   ) -> pd.DataFrame:
+    """One row per area × indicator with its verdict and 达标概率, then one row per weak item with the
+    chance if that item alone met the target (see analysis.forecast)."""
+    name = "area_name_en" if lang == "en" else "area_name_zh"
+    h = {key: _pick(value, lang) for key, value in HEADERS.items()}
+    rows = forecast[forecast["target"].notna() & (forecast["official_n"] > 0)]
+    table = pd.DataFrame({
+        h["area"]: rows[name].to_numpy(),
+        h["indicator"]: [_pick(INDICATOR_NAMES.get(i, (i, i)), lang) for i in rows["indicator"]],
+        h["item"]: "", h["rate"]: rows["rate"].to_numpy(), h["target"]: rows["target"].to_numpy(),
+        h["verdict"]: [_pick(VERDICT_NAMES[v], lang) for v in rows["verdict"]],
+        h["official_n"]: rows["official_n"].to_numpy(), h["pass_probability"]: rows["pass_probability"].to_numpy(),
+        h["probability_if_met"]: float("nan"), h["gain"]: float("nan"),
+    })
+    if gains is None or gains.empty:
+        return table
+    names = dict(zip(rows["area_id"], rows[name]))
+    gains = gains[gains["area_id"].isin(names)]
+    items = pd.DataFrame({
+        h["area"]: gains["area_id"].map(names).to_numpy(),
+        h["indicator"]: [_pick(INDICATOR_NAMES.get(i, (i, i)), lang) for i in gains["indicator"]],
+        h["item"]: [question_text(code) for code in gains["item"]], h["rate"]: gains["item_rate"].to_numpy(),
+        h["target"]: float("nan"), h["verdict"]: "", h["official_n"]: float("nan"),
+        h["pass_probability"]: gains["pass_probability"].to_numpy(),
+        h["probability_if_met"]: gains["probability_if_met"].to_numpy(), h["gain"]: gains["gain"].to_numpy(),
+    })
+    return pd.concat([table, items], ignore_index=True)
+
+
 def round_report_xlsx(
     results: RoundResults, *, round_name: str, question_text, method: str, confidence: float,
     scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
     levels: tuple[str, ...] = ("city", "district", "street", "community"),
+    forecast: pd.DataFrame | None = None, gains: pd.DataFrame | None = None,
     comments: pd.DataFrame | None = None,
 ) -> bytes:
-    """The round's report workbook; ``comments`` (reports.comments.comments_export_frame) adds the
-    residents' suggestions as a sheet of their own."""
+    """The workbook; with ``forecast`` (and ``gains``) from ``data.results.forecast_for`` it gets a
+    sheet 达标概率 after the level sheets, and ``comments`` (reports.comments.comments_export_frame)
+    adds the residents' suggestions as a sheet of their own."""
     buffer = io.BytesIO()
-    percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap")}
+    percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap",
+                                                          "pass_probability", "probability_if_met", "gain")}
     verdict_header = _pick(HEADERS["verdict"], lang)
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
         book = writer.book
@@ -91,6 +136,8 @@ def round_report_xlsx(
         sheets = [("说明" if lang != "en" else "About", about)]
         sheets += [(_pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang))
                    for level in levels if (results.indicators["level"] == level).any()]
+        if forecast is not None and len(forecast):
+            sheets.append((_pick(HEADERS["pass_probability"], lang), forecast_frame(forecast, gains, question_text, lang)))
         item_level = "district" if (results.items["level"] == "district").any() else "city"
         sheets.append(("题目明细" if lang != "en" else "Items", item_frame(results.items, question_text, item_level, lang)))
         if comments is not None:
@@ -110,4 +157,6 @@ def round_report_xlsx(
                 for label, fill in fills.items():
                     sheet.conditional_format(1, column, len(frame), column, {
                         "type": "cell", "criteria": "==", "value": f'"{label}"', "format": fill})
+            if sheet_name == _pick(HEADERS["pass_probability"], lang):
+                sheet.write(len(frame) + 2, 0, _pick(FORECAST_NOTE, lang))
     return buffer.getvalue()

@@ -7,6 +7,8 @@ import pytest
 from analysis.proportion import proportion_ci
 from analysis.rates import add_indicator_rates
 from analysis.weighting import (
+    EmptyCellError,
+    population_weights,
     effective_sample_size,
     kish_deff,
     poststratification_weights,
@@ -400,3 +402,100 @@ def test_invalid_answers_are_rejected():
         weighted_ratio([2.0], [1.0], [1.0])
     with pytest.raises(ValueError, match="non-negative"):
         weighted_ratio([1.0, 0.0], [1.0, 1.0], [1.0, -1.0])
+
+
+# ----------------------------------------------------------------------------- weights on the population's scale
+
+
+def _issue_example():
+    """Issue 14's example: district 1 has 100 interviews and 90 % of the population, district 2 has 400
+    interviews and 10 %; the single item's true rate is 0.90 in district 1 and 0.99 in district 2."""
+    ages, sexes = ["18_39", "60_plus"], ["female", "male"]
+    sample_share = {("18_39", "female"): 0.2, ("18_39", "male"): 0.1, ("60_plus", "female"): 0.4,
+                    ("60_plus", "male"): 0.3}
+    # population = sample × age factor × sex factor: the ratio factorises, so raking on the two
+    # margins meets the cross-table exactly.
+    age_factor, sex_factor = {"18_39": 3.0, "60_plus": 1.0}, {"female": 1.0, "male": 1.2}
+    rows, people = [], []
+    for district, n, pop_total, rate in ((1, 100, 900_000, 0.90), (2, 400, 100_000, 0.99)):
+        raw = {c: sample_share[c] * age_factor[c[0]] * sex_factor[c[1]] for c in sample_share}
+        for (age, sex), share in sample_share.items():
+            count = n * share
+            rows.append({"district_id": district, "age_group": age, "sex": sex, "n": count,
+                         "positive": count * rate})
+            people.append({"district_id": district, "age_group": age, "sex": sex,
+                           "population": pop_total * raw[(age, sex)] / sum(raw.values())})
+    return pd.DataFrame(rows), pd.DataFrame(people)
+
+
+def _single_item_cells(sample, weights):
+    cells = sample.merge(weights[["district_id", "age_group", "sex", "weight"]], on=["district_id", "age_group", "sex"])
+    return cells.assign(respondents=cells["n"], valid=cells["n"], valid_sq=cells["n"],
+                        positive_sq=cells["positive"], valid_positive=cells["positive"])
+
+
+def test_city_rate_is_weighted_by_population_for_both_schemes():
+    sample, people = _issue_example()
+    truth = 0.9 * 0.90 + 0.1 * 0.99  # 0.909
+    for scheme in ("poststratification", "raking"):
+        weights = population_weights(sample, people, scheme=scheme)
+        # Each district's weights add up to its population.
+        totals = (weights["n"] * weights["weight"]).groupby(weights["district_id"]).sum()
+        np.testing.assert_allclose(totals.to_numpy(), [900_000, 100_000], rtol=1e-9)
+        city = weighted_rates_from_cell_sums(_single_item_cells(sample, weights), []).iloc[0]
+        assert city["rate"] == pytest.approx(truth, abs=1e-9), scheme
+        districts = weighted_rates_from_cell_sums(_single_item_cells(sample, weights), ["district_id"])
+        np.testing.assert_allclose(districts["rate"], [0.90, 0.99], rtol=1e-12)
+    # The old way: each district raked to mean weight 1 and pooled as it is weights the city by
+    # interviews, (100 × 0.90 + 400 × 0.99) / 500 = 0.972, the bug issue 14 reports.
+    relative = pd.concat([
+        part.assign(weight=raking_weights(part.reset_index(drop=True), {
+            "age_group": people[people["district_id"] == d].groupby("age_group")["population"].sum(),
+            "sex": people[people["district_id"] == d].groupby("sex")["population"].sum()}).to_numpy())
+        for d, part in sample.groupby("district_id")])
+    old = weighted_rates_from_cell_sums(_single_item_cells(sample, relative), []).iloc[0]
+    assert old["rate"] == pytest.approx(0.972, abs=1e-9)
+
+
+def test_raking_on_the_crossed_margin_equals_poststratification(people):
+    # Cells of the `people` fixture with a population whose ratio to the sample does NOT factorise:
+    # raking on the two margins differs from post-stratification, raking on the crossed margin does not.
+    sample = people.groupby(["district_id", "age_group", "sex"], as_index=False).size().rename(columns={"size": "n"})
+    rng = np.random.default_rng(8)
+    population = sample[["district_id", "age_group", "sex"]].assign(
+        population=rng.integers(5_000, 60_000, len(sample)).astype(float))
+    post = population_weights(sample, population, "poststratification")
+    crossed = population_weights(sample, population, "raking", margins=[("age_group", "sex")])
+    separate = population_weights(sample, population, "raking")
+    np.testing.assert_allclose(crossed["weight"], post["weight"], rtol=1e-7)
+    assert not np.allclose(separate["weight"], post["weight"], rtol=1e-3)
+    # Post-stratification weights are N_c / n_c: the population per interview of the cell.
+    np.testing.assert_allclose(post["weight"], population["population"] / sample["n"], rtol=1e-12)
+    # And the whole city from per-respondent rows agrees with the per-cell sums.
+    rows = people.merge(post[["district_id", "age_group", "sex", "weight"]].rename(columns={"weight": "w"}),
+                        on=["district_id", "age_group", "sex"]).drop(columns="weight").rename(columns={"w": "weight"})
+    city = weighted_rates_by_group(rows, [])
+    cells = weighted_rates_from_cell_sums(_cell_sums(rows, ["district_id", "age_group", "sex"]), [])
+    np.testing.assert_allclose(city["rate"], cells["rate"], rtol=1e-12)
+
+
+def test_empty_weighting_cell_names_the_district_and_the_remedy():
+    sample, people = _issue_example()
+    sample = sample[~((sample["district_id"] == 2) & (sample["age_group"] == "60_plus") & (sample["sex"] == "male"))]
+    with pytest.raises(EmptyCellError) as err:
+        population_weights(sample, people, "poststratification")
+    assert err.value.kind == "no_sample"
+    assert err.value.cells.to_dict("records") == [{"district_id": 2, "age_group": "60_plus", "sex": "male"}]
+    assert "请与相邻单元合并" in str(err.value) and "merge it with a neighbouring cell" in str(err.value)
+    # Raking still works with one empty cell: the margins are met through the other cells.
+    population_weights(sample, people, "raking")
+    # A whole empty age group cannot be raked either.
+    sample = sample[~((sample["district_id"] == 2) & (sample["age_group"] == "60_plus"))]
+    with pytest.raises(EmptyCellError) as err:
+        population_weights(sample, people, "raking")
+    assert err.value.cells.to_dict("records") == [{"district_id": 2, "age_group": "60_plus"}]
+    assert "请与相邻类别合并" in str(err.value)
+    # A district with respondents but no population at all.
+    with pytest.raises(EmptyCellError) as err:
+        population_weights(sample, people[people["district_id"] == 1], "poststratification")
+    assert err.value.kind == "no_population" and err.value.cells["district_id"].tolist() == [2]

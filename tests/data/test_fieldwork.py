@@ -106,6 +106,26 @@ def test_round_lifecycle_freezes_targets_and_never_reopens(city):
     assert actions.count("round.status") == 2 and "round.update" in actions
 
 
+def test_official_sample_size_is_a_frozen_round_setting(city):
+    engine, _ = city
+    with write_session(engine) as session:
+        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        draft = repo.create_round(session, "R3", "第三轮", version, DEFAULT_TARGETS, status="draft")
+        assert draft.official_sample_size == 600
+        for bad in (0, -5, 2.5, "600", True, 1_000_001):
+            with pytest.raises(ValueError, match="official sample size"):
+                repo.update_round_settings(session, "org", draft, official_sample_size=bad)
+        with pytest.raises(ValueError, match="正式测评样本量"):
+            repo.create_round(session, "R4", "第四轮", version, DEFAULT_TARGETS, official_sample_size=0)
+        repo.update_round_settings(session, "org", draft, official_sample_size=1200)
+        repo.change_round_status(session, "org", draft, "open")
+        with pytest.raises(ValueError, match="frozen"):
+            repo.update_round_settings(session, "org", draft, official_sample_size=800)
+    with read_session(engine) as session:
+        assert repo.round_by_code(session, "R3").official_sample_size == 1200
+        assert repo.round_by_code(session, "R4") is None
+
+
 def test_responses_outside_the_window_are_refused(city):
     engine, communities = city
     with write_session(engine) as session:

@@ -87,6 +87,34 @@ def run_cli(module: str, *args: str, url: str, password: str | None = None) -> s
                           text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
+def test_a_district_office_gets_the_same_forecast_as_the_city_sees_for_it(demo_engine):
+    from data.results import forecast_for
+
+    city = load_snapshot(demo_engine, "2026-R2")
+    city_forecast, _ = forecast_for(city, results_for(city))
+    district_id = int(city.areas.loc[city.areas["level"] == "district", "id"].iloc[0])
+    office = load_snapshot(demo_engine, "2026-R2", district_id)
+    office_forecast, office_gains = forecast_for(office, results_for(office))
+    # No other district's share, and no "city" row (for the office that row is its own district).
+    assert set(office.official_shares) == {district_id}
+    assert set(office_forecast["level"]) == {"district"} and set(office_forecast["area_id"]) == {district_id}
+    assert set(office_gains["area_id"]) <= {district_id}
+    mine = city_forecast[city_forecast["area_id"] == district_id].reset_index(drop=True)
+    pd.testing.assert_frame_equal(office_forecast[mine.columns].reset_index(drop=True), mine)
+    # Shares follow the respondents when the round has no quotas, and add up to the whole.
+    assert sum(city.official_shares.values()) == pytest.approx(1.0)
+    city_rows = city_forecast[city_forecast["level"] == "city"]
+    assert (city_rows["official_n"] == city.official_sample_size).all()
+    # With district quotas, the quotas set the shares; a district without one gets none.
+    from data.results import _official_shares
+
+    districts = city.areas[city.areas["level"] == "district"]
+    codes = districts["code"].tolist()
+    shares = _official_shares(city.areas, city.tally, {"districts": {codes[0]: 300, codes[1]: 100}})
+    ids = districts["id"].tolist()
+    assert shares[ids[0]] == 0.75 and shares[ids[1]] == 0.25 and shares[ids[2]] == 0.0
+
+
 def test_command_line_builds_the_database_and_prints_reports(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert run_cli("data", "upgrade", url=url).returncode == 0

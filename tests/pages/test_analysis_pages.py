@@ -63,3 +63,41 @@ def test_drilldown_marks_small_groups_and_offers_stabilised_rates(app, demo_url)
     assert any("样本过少" in v for v in tables[2]["判定"])  # demo communities have 12–14 respondents
     app.toggle(key="drilldown.stabilise").set_value(True).run()
     assert "稳定估计（非观测值）" in app.dataframe[2].value.columns
+
+
+def test_weighting_page_names_an_empty_cell_and_the_remedy(app, demo_url):
+    # A population cell the demo sample never reached: an age group nobody in the sample has.
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        areas = repo.areas_frame(session)
+    load_population(demo_url)
+    from sqlalchemy import text
+    with write_session(engine) as session:
+        district = areas[areas["level"] == "district"].iloc[0]
+        # Move every respondent of one cell out of the cell tally: the cell keeps its population only.
+        session.execute(text("DELETE FROM cell_tally WHERE district_id = :d AND age_group = '60_plus' AND sex = 'male'"),
+                        {"d": int(district["id"])})
+        session.execute(text("UPDATE survey_round SET tally_version = tally_version + 1"))
+    engine.dispose()
+    open_page(app, demo_url, "pages/weighting.py")
+    errors = " ".join(e.value for e in app.error)
+    assert district["name_zh"] in errors and "请合并单元" in errors and "Traceback" not in errors
+    # Raking cannot rescue this one (men over 60 carry half the male margin), and says so plainly.
+    app.radio(key="weighting.scheme").set_value("raking").run()
+    assert not app.exception and "未收敛" in app.error[0].value
+    assert app.error[0].value.startswith(f"无法加权：{district['name_zh']}:")
+
+
+def test_weighting_page_offers_strata_and_clusters(app, demo_url):
+    load_population(demo_url)
+    open_page(app, demo_url, "pages/weighting.py")
+    simple = app.dataframe[0].value
+    for design, clusters in (("strata_community", 45), ("strata_interviewer", None)):
+        app.radio(key="weighting.design").set_value(design).run()
+        assert not app.exception, app.exception
+        table = app.dataframe[0].value
+        assert len(table) == 24 and table["加权"].tolist() == simple["加权"].tolist()  # same weights, same rates
+        if clusters:  # communities minus districts, for the city rows
+            city = table[table["区域"] == "全市"]
+            assert (city["自由度"] == clusters - 5).all()
+    assert "自由度" not in simple.columns

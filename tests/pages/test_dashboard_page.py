@@ -65,3 +65,30 @@ def test_methods_page_explains_in_both_languages(app):
     assert "知晓率" in app.markdown[0].value and "Wilson" in app.markdown[0].value
     app.radio(key="lang_switch").set_value("en").run()
     assert "Clopper–Pearson" in app.markdown[0].value and "Awareness" in app.markdown[0].value
+
+
+def test_dashboard_forecasts_the_official_evaluation_beside_each_verdict(app, demo_url):
+    import math
+
+    from scipy import stats
+
+    from data.db import make_engine
+    from data.results import load_snapshot, results_for
+
+    open_dashboard(app)
+    forecast = next(element.value for element in app.dataframe if "达标概率" in element.value.columns)
+    assert len(forecast) == (1 + 5) * 4  # the city and five districts × four indicators
+    assert {"判定", "达标概率", "正式测评访问人数（估计）"} <= set(forecast.columns)
+    assert forecast["正式测评访问人数（估计）"].iloc[0] == 600  # the city: the round's default
+    assert any("达标概率：假如正式测评在全市访问 600 人" in c.value for c in app.caption)
+    # The city's awareness figure against scipy's beta-binomial from the round's effective counts.
+    engine = make_engine(demo_url)
+    snapshot = load_snapshot(engine, "2026-R2")
+    row = results_for(snapshot).indicators.query("level == 'city' and indicator == 'awareness'").iloc[0]
+    engine.dispose()
+    m = round(600 * row["n_eff"] / row["respondents"])
+    expected = stats.betabinom.sf(math.ceil(0.95 * m - 1e-9) - 1, m, 0.5 + row["rate"] * row["n_eff"],
+                                  0.5 + (1 - row["rate"]) * row["n_eff"])
+    shown = forecast[(forecast["区域"] == "全市") & (forecast["指标"] == "知晓率")]["达标概率"].iloc[0]
+    assert shown == (f"{expected:.0%}" if 0.005 < expected < 0.995 else f"{expected:.1%}")
+

@@ -42,13 +42,20 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
     assert app.title[0].value == "调查轮次"
     app.text_input[0].input("2026-R3")
     app.text_input[1].input("第三轮模拟测评")
+    app.number_input(key="rounds.create.official").set_value(900)
     next(b for b in app.button if b.label == "创建").click().run()
     assert not app.exception and not app.error
     engine = make_engine(demo_url)
     with read_session(engine) as session:
         created = repo.round_by_code(session, "2026-R3")
         assert created.status == "draft" and created.targets["satisfaction"] == 0.99
+        assert created.official_sample_size == 900
     app.selectbox(key="rounds.manage").set_value("2026-R3").run()
+    app.number_input(key="rounds.edit.official").set_value(1200)
+    next(b for b in app.button if b.label == "保存设置").click().run()
+    assert not app.exception and not app.error
+    with read_session(engine) as session:
+        assert repo.round_by_code(session, "2026-R3").official_sample_size == 1200
     next(b for b in app.button if b.label == "开放本轮").click().run()
     app.checkbox(key="rounds.confirm_close").check().run()
     next(b for b in app.button if b.label == "结束本轮").click().run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 import pyreadstat
 from openpyxl import load_workbook
 
@@ -56,6 +57,31 @@ def test_excel_report_sheets_headers_and_numbers(demo_url):
     assert districts["比率"].round(12).tolist() == ours["rate"].round(12).tolist()
     assert book["区县"]["F2"].number_format == "0.0%"
     engine.dispose()
+
+
+def test_excel_report_carries_the_forecast_of_the_official_evaluation(demo_url):
+    from data.results import forecast_for
+
+    engine = make_engine(demo_url)
+    snapshot = load_snapshot(engine, "2026-R2")
+    results = results_for(snapshot)
+    forecast, gains = forecast_for(snapshot, results)
+    data = round_report_xlsx(results, round_name="第二轮", question_text=lambda c: c, method="wilson",
+                             confidence=0.95, scope_name="全市", forecast=forecast, gains=gains)
+    engine.dispose()
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["说明", "全市", "区县", "街道", "社区", "达标概率", "题目明细"]
+    sheet = pd.read_excel(io.BytesIO(data), sheet_name="达标概率")
+    areas = sheet[sheet["题目"].isna() & sheet["达标概率"].notna()]
+    assert len(areas) == (1 + 5) * 4
+    city = areas[(areas["区域"] == "全市") & (areas["指标"] == "知晓率")].iloc[0]
+    ours = forecast[(forecast["level"] == "city") & (forecast["indicator"] == "awareness")].iloc[0]
+    assert city["达标概率"] == pytest.approx(ours["pass_probability"], rel=1e-12)
+    assert city["正式测评访问人数（估计）"] == 600 and city["判定"] in {"达标", "未达标", "待定"}
+    weak = sheet[sheet["题目"].notna() & sheet["达标概率提高"].notna()]
+    assert len(weak) == len(gains[gains["area_id"].isin(forecast["area_id"])]) and (weak["达标概率提高"] >= 0).all()
+    assert any("贝塔-二项" in str(v) for v in sheet["区域"])  # the note under the table
+    assert book["达标概率"]["H2"].number_format == "0.0%"
 
 
 def test_spss_file_has_chinese_value_labels(demo_url):
