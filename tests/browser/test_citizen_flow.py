@@ -312,7 +312,8 @@ def test_multiple_choice_label_says_each_thing_once_in_the_size_of_the_other_que
     for _ in range(10):
         k, _ = progress(page)
         wait_idle(page)
-        label = page.get_by_text("您是通过哪些渠道了解到")
+        label = page.locator('[data-testid="stForm"] [data-testid="stMarkdownContainer"]').filter(
+            has_text="您是通过哪些渠道了解到")
         if label.count():
             break
         answer_current_step(page)
