@@ -18,8 +18,9 @@ SAYS_MULTIPLE = ("多选", "all that apply", "choose all", "select all")
 
 
 def question_widget(question: Question, number: int, previous, key: str, lang: str, required_mark: str,
-                    multi_hint: str):
-    text = question.text(lang)
+                    multi_hint: str, text: str | None = None):
+    """`text` replaces the question's own text (e.g. with earlier answers piped in)."""
+    text = text if text is not None else question.text(lang)
     if question.type == "multiple_choice" and not any(word in text.lower() for word in SAYS_MULTIPLE):
         text = f"{text}{multi_hint}"
     label = f"**{number}. {text}** {required_mark}".rstrip()

@@ -328,7 +328,7 @@ def test_multiple_choice_label_says_each_thing_once_in_the_size_of_the_other_que
         const multi = [...document.querySelectorAll('[data-testid="stForm"] [data-testid="stMarkdownContainer"]')]
             .find(e => e.innerText.includes('您是通过哪些渠道'));
         const radio = document.querySelector('[data-testid="stForm"] [data-testid="stWidgetLabel"] p');
-        return [size(multi.querySelector('span, p')), radio ? size(radio) : null];
+        return [size(multi.querySelector('strong')), radio ? size(radio) : null];
     }""")
     if sizes[1] is not None:
         assert sizes[0] == sizes[1], sizes
