@@ -7,7 +7,7 @@ URL parameters (what a poster's QR code carries): ``community`` (community code)
 import streamlit as st
 
 from data.db import database_url
-from ui import cached
+from ui import cached, phone
 from ui import questionnaire_runner as runner
 from ui.i18n import lang, language_switch, t
 
@@ -68,6 +68,16 @@ else:
 # The community stays out of the state's identity: a citizen who corrects it keeps their answers.
 state = runner.questionnaire_state(STATE, survey_round.code)
 if runner.show_outcome(state, questionnaire):
+    if state["done"] == "stored":
+        phone.remember_answered(survey_round.code)  # so that a refresh says so (see ui/phone.py)
+    st.stop()
+# A phone that answered this round before (the marker holds nothing but the round): say so rather
+# than show a blank questionnaire; a family member may still answer on the same phone.
+if phone.answered_on_this_phone(survey_round.code) and not state.get("someone_else"):
+    st.success(t("already_answered_here"))
+    if st.button(t("answer_for_someone_else"), key=f"{STATE}.someone_else"):
+        state["someone_else"] = True
+        st.rerun()
     st.stop()
 runner.run_questionnaire(state, survey_round.code, questionnaire, community_id, channel="self",
                          invitation_token=invitation)

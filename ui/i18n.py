@@ -144,6 +144,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "excluded_note": ("组织者已排除 {n} 份问卷，不计入以上比率：{reasons}", "{n} responses were excluded by the organisers and are not in these rates: {reasons}"),
     "verdict_help": ("达标：置信区间下限不低于目标；未达标：上限低于目标；待定：区间跨过目标，需要更多样本。",
                      "Met: the interval's lower bound is at or above the target; not met: its upper bound is below; undecided: the interval straddles the target."),
+    # --- citizen ---
+    "submitted": ("提交成功！", "Submitted!"),
+    "already_answered_here": ("这部手机已经填写过本轮问卷，感谢您的参与！每人填写一次即可。",
+                              "This phone has already answered this round's questionnaire. Thank you! Once per person is enough."),
+    "answer_for_someone_else": ("家人或朋友用这部手机填写", "Someone else answers on this phone"),
 }
 
 

@@ -13,10 +13,17 @@ from questionnaires.model import Question
 CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
 
 
+# Words by which a label already says that several options may be chosen.
+SAYS_MULTIPLE = ("多选", "all that apply", "choose all", "select all")
+
+
 def question_widget(question: Question, number: int, previous, key: str, lang: str, required_mark: str,
                     multi_hint: str, text: str | None = None):
     """`text` replaces the question's own text (e.g. with earlier answers piped in)."""
-    label = f"**{number}. {text if text is not None else question.text(lang)}** {required_mark}".rstrip()
+    text = text if text is not None else question.text(lang)
+    if question.type == "multiple_choice" and not any(word in text.lower() for word in SAYS_MULTIPLE):
+        text = f"{text}{multi_hint}"
+    label = f"**{number}. {text}** {required_mark}".rstrip()
     help_text = (question.help or {}).get(lang) or (question.help or {}).get("zh")
     codes = [option.code for option in question.options]
     if question.type in CHOICE_TYPES:
@@ -24,7 +31,8 @@ def question_widget(question: Question, number: int, previous, key: str, lang: s
         return st.radio(label, codes, index=index, key=key, help=help_text,
                         format_func=lambda code: question.option_label(code, lang))
     if question.type == "multiple_choice":
-        st.markdown(f"{label} {multi_hint}", help=help_text)
+        # :small[] is the size of the other questions' widget labels (a plain paragraph is larger).
+        st.markdown(f":small[{label}]", help=help_text)
         chosen = set(previous or [])
         picked = [code for code in codes
                   if st.checkbox(question.option_label(code, lang), value=code in chosen, key=f"{key}:{code}")]

@@ -17,6 +17,7 @@ from data.db import read_session
 from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
 from questionnaires.paging import survey_steps
 from questionnaires.piping import pipe
+from ui import phone
 from ui.i18n import lang, t
 from ui.question_widgets import question_widget
 from ui.state import engine
@@ -48,16 +49,31 @@ def show_outcome(state: dict, questionnaire: Questionnaire) -> bool:
     done = state.get("done")
     if not done:
         return False
+    _scroll_on_move(state)
     if done == "ineligible":
         st.info(t("not_eligible"))
     elif done == "quota_full":
         st.warning(t("quota_cell_full"))
     else:
-        st.success(t("thanks_title"))
-        thanks = questionnaire.thanks or {}
-        if thanks:
-            st.write(thanks.get(lang()) or thanks.get("zh"))
+        # One thanks: the questionnaire's own words when it has them, under one "submitted".
+        thanks = (questionnaire.thanks or {}).get(lang()) or (questionnaire.thanks or {}).get("zh")
+        st.success(f"**{t('submitted')}**\n\n{thanks}" if thanks else t("thanks_title"))
     return True
+
+
+def _moved(state: dict) -> None:
+    """The citizen goes to another step (or to the end): the next run starts at the top of the page."""
+    state["moves"] = state.get("moves", 0) + 1
+
+
+def _scroll_on_move(state: dict, target: str | None = None) -> None:
+    if state.get("moves"):
+        phone.scroll_to(state["moves"], target)
+
+
+def question_key(code: str) -> str:
+    """The Streamlit key of a question's block, which the page can scroll to."""
+    return f"question_{code}"
 
 
 def run_questionnaire(
@@ -80,9 +96,17 @@ def run_questionnaire(
     step = steps[step_index]
     numbers = {q.code: n for n, q in enumerate((q for s in steps for q in s), start=1)}
 
-    st.markdown(TOUCH_FRIENDLY_CSS, unsafe_allow_html=True)
-    st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
+    st.html(TOUCH_FRIENDLY_CSS)  # a style only: st.markdown would fetch an HTML parser (190 kB)
     errors: dict = state["errors"]
+    # After a move the step opens at its top, or at its first question that needs an answer.
+    first_problem = next((q.code for q in step if q.code in errors), None)
+    _scroll_on_move(state, question_key(first_problem) if first_problem else None)
+    if step_index == 0 and questionnaire.intro:
+        st.info(questionnaire.intro.get(language) or questionnaire.intro.get("zh"))
+    st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
+    section = questionnaire_section(questionnaire, step[0].section)
+    if section is not None:
+        st.subheader(section.text(language), divider="gray")
     if errors:
         st.error(t("fix_errors", n=len(errors)))
 
@@ -91,13 +115,16 @@ def run_questionnaire(
         values = {}
         for question in step:
             mark = required_mark(question)
-            values[question.code] = question_widget(
-                question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
-                language, mark, t("select_all_that_apply"),
-                text=pipe(question.text(language), answers, questionnaire, language),
-            )
-            if question.code in errors:
-                st.error(errors[question.code])
+            # A question with a problem is framed together with its message, so the message cannot
+            # be read as belonging to the next question.
+            with st.container(key=question_key(question.code), border=question.code in errors):
+                values[question.code] = question_widget(
+                    question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
+                    language, mark, t("select_all_that_apply"),
+                    text=pipe(question.text(language), answers, questionnaire, language),
+                )
+                if question.code in errors:
+                    st.error(errors[question.code])
         last = step_index == len(steps) - 1
         # One button per row, the forward one first: on a phone it is the one under the thumb.
         go_on = st.form_submit_button(t("submit") if last else t("next"), type="primary", width="stretch")
@@ -111,6 +138,7 @@ def run_questionnaire(
                 answers[code] = value
     if go_back:
         state.update(step=max(step_index - 1, 0), errors={})
+        _moved(state)
         st.rerun()
     if not go_on:
         return
@@ -119,13 +147,16 @@ def run_questionnaire(
                 if code in step_codes}
     state["errors"] = problems
     if problems:
+        _moved(state)  # to the first question that needs an answer
         st.rerun()
     screened_out = repo.screened_out(questionnaire, answers)
     if channel == "interview" and not screened_out and _quota_full(round_code, questionnaire, community_id, answers):
         state["done"] = "quota_full"  # told at once, before the rest of the interview
+        _moved(state)
         st.rerun()
     if not last and not screened_out:
         state["step"] = step_index + 1
+        _moved(state)
         st.rerun()
     with read_session(engine()) as session:
         survey_round = repo.round_by_code(session, round_code)
@@ -143,6 +174,7 @@ def run_questionnaire(
         state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}
         if state["errors"]:  # back to the first answer that needs attention
             state["step"] = next(i for i, s in enumerate(steps) if any(q.code in state["errors"] for q in s))
+            _moved(state)
             st.rerun()
         st.error(t("submit_failed", reason="；".join(refused.messages.values())))
     else:
@@ -150,7 +182,12 @@ def run_questionnaire(
         # for the citizen is the same success.  "Already submitted" is for a response stored before
         # this page showed it (see show_outcome).
         state["done"] = "ineligible" if not result.eligible else "stored"
+        _moved(state)
         st.rerun()
+
+
+def questionnaire_section(questionnaire: Questionnaire, code: str | None):
+    return next((section for section in questionnaire.sections if section.code == code), None)
 
 
 def required_mark(question) -> str:

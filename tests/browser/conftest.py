@@ -142,7 +142,10 @@ def app_url(live_database_url, browser, tmp_path_factory) -> Iterator[str]:
     with _running_app(live_database_url, tmp_path_factory.mktemp("streamlit")) as base_url:
         context = browser.new_context()
         page = context.new_page()
-        open_page(page, base_url + "/")
+        # A fresh server's first run imports and caches everything: on a busy 2-core machine it can
+        # take longer than the 20 s the other waits allow, so this one waits as long as the start-up.
+        page.goto(base_url + "/", wait_until="domcontentloaded")
+        wait_idle(page, timeout=STARTUP_TIMEOUT * 1000)
         page.locator('[data-testid="stSidebarNav"], [data-testid="stNavSectionHeader"], h1').first.wait_for(
             timeout=STARTUP_TIMEOUT * 1000)
         context.close()

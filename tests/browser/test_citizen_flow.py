@@ -129,7 +129,7 @@ def test_citizen_fills_the_questionnaire_on_a_phone_and_is_counted_once(phone, a
 
     assert answer_all_steps(page, screenshot=artifacts / "phone_step.png") == n
     page.get_by_role("button", name="提交问卷").click()
-    page.get_by_text("提交成功，感谢您的参与！").wait_for()
+    page.get_by_text("提交成功！").wait_for()
     wait_idle(page)
     page.screenshot(path=str(artifacts / "phone_thanks.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -140,8 +140,20 @@ def test_citizen_fills_the_questionnaire_on_a_phone_and_is_counted_once(phone, a
         again.click()
         wait_idle(page)
 
+    # The thanks is said once (it used to be a success box and the questionnaire's own thanks).
+    assert page.locator('[data-testid="stMain"]').inner_text().count("感谢您的参与") == 1
+
+    # A refresh: the phone says it has answered this round (a cookie naming the round, nothing else),
+    # instead of a blank questionnaire; someone else may still answer on it.
     page.reload(wait_until="domcontentloaded")
     wait_idle(page)
+    page.get_by_text("这部手机已经填写过本轮问卷").wait_for()
+    wait_idle(page)
+    page.screenshot(path=str(artifacts / "phone_after_refresh.png"))
+    assert page.locator('[data-testid="stForm"]').count() == 0
+    markers = {c["name"]: c["value"] for c in page.context.cookies() if c["name"].startswith("survey_answered_")}
+    assert markers == {f"survey_answered_{ROUND}": "1"}
+    page.get_by_role("button", name="家人或朋友用这部手机填写").click()
     page.get_by_text(COMMUNITY_ZH).wait_for()  # a fresh questionnaire for the next resident
     assert progress(page)[0] == 1
 
@@ -165,7 +177,7 @@ def test_an_impatient_double_tap_on_submit_stores_one_response(phone, app_url, l
     assert page.get_by_role("button", name="提交问卷").count() == 0
     # Regression: the two taps' runs overlap; the second found the response stored and used to tell
     # the citizen "already submitted" instead of thanking them.
-    assert outcome.inner_text().strip() == "提交成功，感谢您的参与！"
+    assert outcome.inner_text().strip().startswith("提交成功！")
 
 
 def test_forged_community_in_the_link_gets_a_message_and_the_choosers(phone, app_url):
@@ -232,3 +244,93 @@ def test_enter_in_the_number_field_does_not_send_the_resident_back(phone, app_ur
     page.wait_for_timeout(500)
     wait_idle(page)
     assert progress(page)[0] >= 2, "Enter took the resident back to part 1"
+
+
+# --- the citizen's journey as issue 15 found it -----------------------------------------------------
+
+
+def main_scroll(page) -> float:
+    """How far the page is scrolled (Streamlit scrolls its main area, not the window)."""
+    return page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop")
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_each_step_opens_at_its_top_and_a_missing_answer_is_shown_where_it_is(phone, app_url, artifacts):
+    page = phone
+    open_page(page, f"{app_url}{SURVEY}community=CD0201")
+    # Part 1 opens with the questionnaire's intro (anonymous, about 3 minutes) and its section title.
+    page.get_by_text("问卷不记名，大约需要 3 分钟").wait_for()
+    page.get_by_role("heading", name="基本情况").wait_for()
+    page.screenshot(path=str(artifacts / "phone_part1.png"))
+    answer_current_step(page)
+    page.get_by_role("button", name="下一步").click()
+    wait_for_step(page, 2)
+    assert page.get_by_text("问卷不记名").count() == 0  # the intro belongs to part 1
+
+    # Part 2 is longer than the screen: the resident scrolls down to its buttons ...
+    answer_current_step(page)
+    form = page.locator('[data-testid="stForm"]')
+    form.locator('[data-testid="stRadio"]').last.locator('[role="radiogroup"] label').first.click()
+    page.get_by_role("button", name="下一步").scroll_into_view_if_needed()
+    assert main_scroll(page) > 100
+    page.get_by_role("button", name="下一步").click()
+    wait_for_step(page, 3)
+    # ... and part 3 opens at its top, with its progress bar and title in view.
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop < 5")
+    assert in_view(page, page.locator('[data-testid="stProgress"]'))
+    page.screenshot(path=str(artifacts / "phone_part3_top.png"))
+
+    # 下一步 at the bottom with the last question of the part unanswered: the page goes to that
+    # question, and its message is inside the question's own frame.
+    radios = page.locator('[data-testid="stForm"] [data-testid="stRadio"]')
+    for i in range(radios.count() - 1):
+        radios.nth(i).locator('[role="radiogroup"] label').first.click()
+    page.get_by_role("button", name="下一步").scroll_into_view_if_needed()
+    page.get_by_role("button", name="下一步").click()
+    message = page.locator('[data-testid="stForm"] [data-testid="stAlertContentError"]')
+    message.wait_for()
+    wait_idle(page)
+    assert message.count() == 1
+    unanswered = page.locator('[data-testid="stForm"] [class*="st-key-question_"]').filter(
+        has=page.locator('[data-testid="stAlertContentError"]'))
+    assert unanswered.count() == 1
+    assert unanswered.locator('[data-testid="stRadio"]').count() == 1  # one question in the frame
+    page.wait_for_function(
+        "() => { const r = document.querySelector('[data-testid=\"stForm\"] [data-testid=\"stAlertContentError\"]')"
+        ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }")
+    page.screenshot(path=str(artifacts / "phone_missing_answer.png"))
+    assert progress(page)[0] == 3
+
+
+def test_multiple_choice_label_says_each_thing_once_in_the_size_of_the_other_questions(phone, app_url, artifacts):
+    page = phone
+    open_page(page, f"{app_url}{SURVEY}community=CD0202")
+    for _ in range(10):
+        k, _ = progress(page)
+        wait_idle(page)
+        label = page.locator('[data-testid="stForm"] [data-testid="stMarkdownContainer"]').filter(
+            has_text="您是通过哪些渠道了解到")
+        if label.count():
+            break
+        answer_current_step(page)
+        page.get_by_role("button", name="下一步").click()
+        wait_for_step(page, k + 1)
+    label.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "phone_multiple_choice.png"))
+    text = label.inner_text()
+    assert text.count("可多选") == 1 and text.count("选答") == 1, text
+    sizes = page.evaluate("""() => {
+        const size = e => parseFloat(getComputedStyle(e).fontSize);
+        const multi = [...document.querySelectorAll('[data-testid="stForm"] [data-testid="stMarkdownContainer"]')]
+            .find(e => e.innerText.includes('您是通过哪些渠道'));
+        const radio = document.querySelector('[data-testid="stForm"] [data-testid="stWidgetLabel"] p');
+        return [size(multi.querySelector('strong')), radio ? size(radio) : null];
+    }""")
+    if sizes[1] is not None:
+        assert sizes[0] == sizes[1], sizes
+    else:
+        assert sizes[0] <= 14.5, sizes  # Streamlit's widget labels are 14 px

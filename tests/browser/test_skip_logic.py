@@ -87,7 +87,7 @@ def test_follow_up_question_is_asked_only_of_residents_who_know_the_campaign(
                 page.screenshot(path=str(artifacts / "phone_skip_logic_follow_up.png"), full_page=True)
             page.get_by_role("button", name="提交问卷").click()
             break
-    page.get_by_text("提交成功，感谢您的参与！").wait_for()
+    page.get_by_text("提交成功！").wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
 
     assert answered_aware

@@ -74,7 +74,7 @@ def test_interviewer_runs_two_interviews_in_a_row(app, demo_url):
     app.selectbox(key="interview.community").set_value(area_id(demo_url, "CD0102")).run()
     for seed in (1, 2):
         answer_everything(app, synthetic_answers(QUESTIONNAIRE, np.random.default_rng(seed), GOOD))
-        assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
+        assert [s.value for s in app.success] == ["**提交成功！**\n\n感谢您的参与！文明城市，你我共建，成果共享。"]  # one thanks
         next(b for b in app.button if b.label == "开始访问下一位").click().run()
     assert count(demo_url, channel="interview", interviewer="iv07") == before + 2
 

@@ -71,7 +71,7 @@ def test_citizen_answers_from_a_poster_link_and_is_counted_once(app, demo_url):
     answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(11), RATES)
     answer_everything(app, answers)
     assert not app.exception
-    assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
+    assert [s.value for s in app.success] == ["**提交成功！**\n\n感谢您的参与！文明城市，你我共建，成果共享。"]  # one thanks
     assert stored_responses(demo_url, "CD0101") == before + 1
     app.run()  # a rerun (e.g. a second tap) after submitting stores nothing more
     assert stored_responses(demo_url, "CD0101") == before + 1
@@ -174,3 +174,59 @@ def test_skip_logic_shows_the_follow_up_when_its_condition_holds(app):
     answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(22), RATES)
     answers["aware_campaign"] = "yes"
     assert "learn_channels" in questions_seen_while_answering(app, answers)
+
+
+# --- the citizen's journey as issue 15 found it -----------------------------------------------------
+
+
+def test_first_step_shows_the_intro_and_each_step_its_section_title(app):
+    app.query_params["community"] = "CD0101"
+    app.run()
+    assert not app.exception
+    assert [i.value for i in app.info] == [QUESTIONNAIRE.intro["zh"]]  # anonymity, about 3 minutes
+    assert "不记名" in app.info[0].value and "3 分钟" in app.info[0].value
+    assert [s.value for s in app.subheader] == ["基本情况"]
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(13), RATES)
+    seen_titles = []
+    for _ in range(30):
+        seen_titles += [s.value for s in app.subheader]
+        fill_current_step(app, answers)
+        if "提交问卷" in [b.label for b in app.button]:
+            break
+        click(app, "下一步")
+        assert not app.info or app.info[0].value != QUESTIONNAIRE.intro["zh"]  # the intro only once, on part 1
+    assert list(dict.fromkeys(seen_titles)) == [section.title["zh"] for section in QUESTIONNAIRE.sections]
+
+
+def test_multiple_choice_label_says_each_thing_once_at_the_size_of_the_others(app):
+    app.query_params["community"] = "CD0101"
+    app.run()
+    answers = synthetic_answers(QUESTIONNAIRE, np.random.default_rng(14), RATES)
+    answers["aware_campaign"] = "yes"  # the channels question follows
+    for _ in range(30):
+        if any(c.key.split(":")[1] == "learn_channels" for c in app.checkbox):
+            break
+        fill_current_step(app, answers)
+        click(app, "下一步")
+    label = next(m.value for m in app.markdown if "您是通过哪些渠道" in m.value)
+    assert label.count("可多选") == 1 and label.count("选答") == 1, label
+    assert label.startswith(":small["), label  # a plain paragraph would be larger than the radio labels
+
+
+def test_a_missing_answer_is_named_inside_its_own_question_block(app):
+    app.query_params["community"] = "CD0101"
+    app.run()
+    click(app, "下一步")  # part 1: answer it
+    fill_current_step(app, {"resident": "yes"})
+    click(app, "下一步")
+    assert app.session_state["survey"]["step"] == 1
+    fill_current_step(app, {"age_group": "30_39"})  # the sex question left unanswered
+    click(app, "下一步")
+    form = app.get("form")[0]
+    blocks = [block for block in form.children.values() if getattr(block, "type", None) == "flex_container"]
+    by_question = {}
+    for block in blocks:
+        keys = [w.key for w in block.get("radio") + block.get("number_input") if getattr(w, "key", None)]
+        by_question[keys[0].split(":")[1] if keys else None] = [e.value for e in block.get("error")]
+    assert by_question["sex"] == ["请回答此题"]
+    assert all(not messages for code, messages in by_question.items() if code != "sex"), by_question
