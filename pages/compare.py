@@ -60,7 +60,7 @@ if before_snapshot.questionnaire.to_dict() != after_snapshot.questionnaire.to_di
 before = results_for(before_snapshot).indicators
 after = results_for(after_snapshot).indicators
 change = compare_rounds(before[before["level"] == level], after[after["level"] == level])
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 labels = after.drop_duplicates("area_id").set_index("area_id")[name]
 st.dataframe(pd.DataFrame({
     t("area"): change["area_id"].map(labels), t("indicator"): [t(i) for i in change["indicator"]],

@@ -79,7 +79,7 @@ for tab, indicator in zip(tabs, present):
                            args=(staff.username, round_code, f"{indicator} {level} csv", len(table)))
 
         st.markdown(f"#### {t('items_title')}")
-        names = dict(zip(rows["area_id"], rows["area_name_en" if language == "en" else "area_name_zh"]))
+        names = dict(zip(rows["area_id"], rows["area_label_en" if language == "en" else "area_label_zh"]))
         area_id = st.selectbox(t("items_for_area"), list(names), format_func=names.get, key=f"items.{indicator}")
         items = results.items
         items = items[(items["level"] == level) & (items["area_id"] == area_id) & (items["indicator"] == indicator)]

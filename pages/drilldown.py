@@ -37,7 +37,7 @@ snapshot = cached.snapshot(url, round_code, staff.area_id)
 rows = results_for(snapshot).indicators
 rows = rows[rows["indicator"] == indicator]
 areas = snapshot.areas
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 
 
 def level_table(level_rows: pd.DataFrame, shrunk=None) -> pd.DataFrame:

@@ -46,7 +46,7 @@ confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1,
                                    format_func=lambda c: f"{c:.0%}")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
 results = results_for(snapshot, method, confidence)
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 indicators = [i for i in ("awareness", "support", "participation", "satisfaction")
               if i in set(results.indicators["indicator"])]
 

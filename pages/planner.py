@@ -58,7 +58,7 @@ rounds = cached.rounds(url)
 round_code = round_picker(rounds, "planner.round")
 results = results_for(cached.snapshot(url, round_code, staff.area_id))
 undecided = results.indicators[(results.indicators["verdict"] == "undecided") & (results.indicators["level"] != "city")]
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 st.dataframe(pd.DataFrame({
     t("level"): [t(f"level_{level}") for level in undecided["level"]], t("area"): undecided[name],
     t("indicator"): [t(i) for i in undecided["indicator"]], t("respondents"): undecided["respondents"],

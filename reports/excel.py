@@ -32,8 +32,8 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
 
 def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh") -> pd.DataFrame:
     rows = indicators[indicators["level"] == level]
-    name = "area_name_en" if lang == "en" else "area_name_zh"
-    parent = "parent_name_en" if lang == "en" else "parent_name_zh"
+    name = "area_label_en" if lang == "en" else "area_label_zh"
+    parent = "parent_label_en" if lang == "en" else "parent_label_zh"
     h = {key: _pick(value, lang) for key, value in HEADERS.items()}
     return pd.DataFrame({
         h["area"]: rows[name].to_numpy(), h["parent"]: rows[parent].to_numpy(),
@@ -48,7 +48,7 @@ def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh") -> p
 
 def item_frame(items: pd.DataFrame, question_text, level: str, lang: str = "zh") -> pd.DataFrame:
     rows = items[items["level"] == level]
-    name = "area_name_en" if lang == "en" else "area_name_zh"
+    name = "area_label_en" if lang == "en" else "area_label_zh"
     h = {key: _pick(value, lang) for key, value in HEADERS.items()}
     return pd.DataFrame({
         h["area"]: rows[name].to_numpy(),

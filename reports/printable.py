@@ -18,7 +18,7 @@ def _pct(value) -> str:
 def printable_report_html(results: RoundResults, *, round_name: str, scope_name: str, question_text,
                           method: str, confidence: float, lang: str = "zh", weak_items: int = 3) -> str:
     english = lang == "en"
-    name = "area_name_en" if english else "area_name_zh"
+    name = "area_label_en" if english else "area_label_zh"
     indicators = results.indicators
     order = list(dict.fromkeys(indicators["indicator"]))
 

@@ -18,7 +18,7 @@ def rate_chart(rows: pd.DataFrame, indicator: str, level: str, confidence: float
     """
     english = language == "en"
     rows = rows[rows["respondents"] > 0].sort_values("rate")
-    names = rows["area_name_en" if english else "area_name_zh"]
+    names = rows["area_label_en" if english else "area_label_zh"]
     verdict_names = {key: TEXTS[key][1 if english else 0] for key in VERDICT_COLOURS}
     figure = go.Figure()
     for verdict, colour in VERDICT_COLOURS.items():

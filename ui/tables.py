@@ -28,8 +28,8 @@ def _interval(low, high) -> str:
 
 
 def indicator_table(rows: pd.DataFrame, language: str) -> pd.DataFrame:
-    name = "area_name_en" if language == "en" else "area_name_zh"
-    parent = "parent_name_en" if language == "en" else "parent_name_zh"
+    name = "area_label_en" if language == "en" else "area_label_zh"
+    parent = "parent_label_en" if language == "en" else "parent_label_zh"
     verdicts = [
         _label(v, language) + (f" · {_label('too_small', language)}" if small and v != "no_data" else "")
         for v, small in zip(rows["verdict"], rows["too_small"])
