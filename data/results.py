@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from analysis import RoundResults, round_results
+from analysis.ranking import weak_items
 from analysis.rollup import CITY
 from data import repository as repo
 from data.area_labels import area_labels
@@ -147,3 +148,15 @@ def levels_below(scope_level: str) -> list[str]:
     """The area levels a reader with this scope can break results down by."""
     order = ["district", "street", "community"]
     return order if scope_level == "city" else order[order.index(scope_level):]
+
+
+def weak_items_for(snapshot: RoundSnapshot, level: str, method: str = "wilson", confidence: float = 0.95) -> pd.DataFrame:
+    """The items that cost their indicator something at ``level``, costliest first within each area;
+    computed once per snapshot like ``results_for`` (about 1.2 s a rerun of 深入分析 before)."""
+    key = ("weak_items", level, method, float(confidence))
+    if key not in snapshot.computed:
+        results = results_for(snapshot, method, confidence)
+        weak = weak_items(results.items[results.items["level"] == level],
+                          results.indicators[results.indicators["level"] == level])
+        snapshot.computed[key] = weak[weak["cost"] > 0].reset_index(drop=True)
+    return snapshot.computed[key]

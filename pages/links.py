@@ -77,7 +77,7 @@ st.image(qr_png(link), caption=link, width=220)
 st.download_button(t("download_qr"), qr_png(link, box_size=16), file_name=f"{round_code}_{one}.png", mime="image/png")
 
 chosen = st.multiselect(t("posters_for"), list(labels), default=list(labels)[:8], format_func=labels.get,
-                        key="links.posters")
+                        placeholder=t("choose_placeholder"), key="links.posters")
 if chosen:
     posters = [{"heading": t("poster_heading"), "subheading": names[code],
                 "link": survey_link(base, code, round_code), "note": t("poster_note")} for code in chosen]

@@ -182,9 +182,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "community": ("社区（村）", "Community"),
     "submitted_at": ("提交时间", "Submitted"),
     "duration": ("用时", "Time taken"),
-    "n_eff_help": ("有效样本量是加权后与之等价的简单随机样本人数；按区汇总时，同一受访者的多道指标题被合并计算，所以它可能与受访人数不同，加权越不均匀，它比受访人数越少。",
-                   "The effective sample size is the number of simple-random-sample respondents the weighted sample is worth; "
-                   "the more uneven the weights, the further it falls below the respondents."),
+    "n_eff_help": ("有效样本量按有效回答计（每位受访者回答本指标的多道题），再按同一人各题答案的相关和权重不均折算，所以可以多于受访人数；加权区间按它计算。",
+                   "The effective sample size counts answers (each respondent answers several items of an indicator), "
+                   "discounted for the correlation of one person's answers and for uneven weights, so it can exceed "
+                   "the respondents; weighted intervals use it."),
     "trend_by_area": ("各区域走势", "Trend by area"),
     "trend_areas": ("显示哪些区域", "Areas shown"),
     "audit_action_login": ("登录", "Log in"),
@@ -220,6 +221,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit_key_password": ("密码", "password"),
     "audit_key_closes_at": ("结束时间", "closes"),
     "audit_key_failures": ("连续失败次数", "failures in a row"),
+    "self_filled": ("（市民自填）", "(self-filled)"),
+    "status_draft": ("草稿", "Draft"),
+    "status_open": ("进行中", "Open"),
+    "status_closed": ("已结束", "Closed"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }
@@ -275,8 +280,10 @@ def language_switch() -> None:
     first call of every page, it also sends a visit that skipped the entry file through it.
     """
     from ui.entry import ensure_entry_run
+    from ui.notices import show_pending
 
     ensure_entry_run()
+    show_pending()
     st.radio(TEXTS["language"][0], options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang_switch",
              index=list(LANGUAGES).index(lang()), horizontal=True, label_visibility="collapsed",
              on_change=_switch_language)

@@ -98,7 +98,7 @@ def test_insights_page_ranks_finds_weak_items_and_breaks_down(app, demo_url):
     ranking, weak, by_age = (element.value for element in app.dataframe[:3])
     assert len(ranking) == 5 and ranking["名次"].iloc[0] == 1
     assert (weak["拖累（百分点）"].diff().dropna() <= 0).groupby(weak["区域"]).all().all() or len(weak) > 0
-    assert set(by_age["年龄段"]) == {"18_29", "30_39", "40_49", "50_59", "60_plus"}
+    assert set(by_age["年龄段"]) == {"18—29岁", "30—39岁", "40—49岁", "50—59岁", "60岁及以上"}  # words, not codes
 
 
 def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
