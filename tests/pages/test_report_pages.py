@@ -107,3 +107,28 @@ def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
     app.switch_page("pages/insights.py").run()
     assert not app.exception
     assert any("区（县）及以上" in i.value for i in app.info)
+
+
+def test_a_district_offices_reports_say_its_district_never_the_whole_city(demo_url):
+    """Issue 15 item 3: a district analyst's figures were labelled 全市 in the Excel and printable reports."""
+    from data.results import scope_name
+
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        district = next(a for a in repo.child_areas(session, None, "district") if a.code == "CD")
+    snapshot = load_snapshot(engine, "2026-R2", district.id)
+    results = results_for(snapshot)
+    assert scope_name(snapshot) == "城东区"
+    top = results.indicators[results.indicators["level"] == "city"]
+    assert set(top["area_label_zh"]) == {"城东区"}
+    data = round_report_xlsx(results, round_name="第二轮", question_text=lambda c: c, method="Wilson 得分区间",
+                             confidence=0.95, scope_name=scope_name(snapshot))
+    book = load_workbook(io.BytesIO(data))
+    assert "全市" not in book.sheetnames and book.sheetnames[1] == "城东区"
+    overview = pd.read_excel(io.BytesIO(data), sheet_name="城东区")
+    assert set(overview["区域"]) == {"城东区"}
+    page = printable_report_html(results, round_name="第二轮", scope_name=scope_name(snapshot),
+                                 question_text=lambda c: c, method="Wilson 得分区间", confidence=0.95)
+    assert "全市" not in page and "各街道（乡镇）情况" in page
+    assert all(street in page for street in ("东门街道", "南湖街道", "新华街道"))
+    engine.dispose()
