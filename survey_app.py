@@ -12,13 +12,15 @@ from ui import auth
 from ui.entry import mark_entry_run
 from ui.i18n import LANGUAGES, t
 
-st.set_page_config(page_title="文明城市创建问卷调查", page_icon=":material/location_city:", layout="centered")
+staff = auth.current_user()
+# Citizens read on phones (centred column); staff read wide tables and charts on office screens.
+st.set_page_config(page_title="文明城市创建问卷调查", page_icon=":material/location_city:",
+                   layout="wide" if staff else "centered")
 
 if "lang" not in st.session_state:
     requested = st.query_params.get("lang")
     st.session_state["lang"] = requested if requested in LANGUAGES else "zh"
 
-staff = auth.current_user()
 PAGE_FILES = {
     "survey": ("pages/survey.py", ":material/edit_note:"),
     "interview": ("pages/interview.py", ":material/record_voice_over:"),

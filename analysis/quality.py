@@ -48,7 +48,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -261,6 +261,27 @@ def _indicator_zh(ind: str) -> str:
     return INDICATOR_ZH.get(ind, ind)
 
 
+def _option_names(questions) -> dict[str, tuple[str, str]]:
+    """Option code → (zh, en) label, for reasons people read (``very_satisfied`` → 非常满意)."""
+    if questions is not None and not isinstance(questions, (pd.DataFrame, list, tuple)) and hasattr(questions, "questions"):
+        questions = questions.questions
+    names = {}
+    for question in (questions if isinstance(questions, (list, tuple)) else []):
+        for option in (_attr(question, "options", ()) or ()):
+            if hasattr(option, "text"):
+                names.setdefault(option.code, (option.text("zh"), option.text("en")))
+    return names
+
+
+def _area_name(area_id, area_names, english: bool = False) -> str:
+    """An area's name from ``area_names`` (id → (zh, en)), else its id."""
+    try:
+        pair = (area_names or {}).get(int(area_id))
+    except (TypeError, ValueError):
+        pair = None
+    return str(area_id) if pair is None else pair[1 if english else 0]
+
+
 def _has_interviewer(responses: pd.DataFrame) -> np.ndarray:
     s = responses["interviewer"]
     return (s.notna() & (s.astype(str).str.strip() != "")).to_numpy()
@@ -359,6 +380,7 @@ def straight_lining(responses: pd.DataFrame, questions, settings: QualitySetting
         eligible = eligible & _speeder_mask(responses, settings)[0]
     ids = _ids(responses)
     answers = responses["answers"].to_numpy()
+    option_names = _option_names(questions)
     out_ids, zh, en = [], [], []
     for i in np.flatnonzero(eligible):
         a = answers[i] if isinstance(answers[i], dict) else {}
@@ -370,8 +392,9 @@ def straight_lining(responses: pd.DataFrame, questions, settings: QualitySetting
                 n = len(vals)
                 speed_zh = "，且用时过短" if settings.straightline_only_when_speeder else ""
                 speed_en = ", and was a speeder" if settings.straightline_only_when_speeder else ""
-                zh.append(f"{n} 道量表题全部选择“{vals[0]}”{speed_zh}（单独出现只是弱信号：真实数据中全部满意很常见）")
-                en.append(f"chose '{vals[0]}' on all {n} scale items{speed_en} "
+                label_zh, label_en = option_names.get(vals[0], (vals[0], vals[0]))
+                zh.append(f"{n} 道量表题全部选择“{label_zh}”{speed_zh}（单独出现只是弱信号：真实数据中全部满意很常见）")
+                en.append(f"chose '{label_en}' on all {n} scale items{speed_en} "
                           f"(on its own a weak signal: all-satisfied answers are common in real data)")
                 break
     return _flags(out_ids, "straight_lining", zh, en)
@@ -466,7 +489,8 @@ def duplicate_answer_vectors(responses: pd.DataFrame, questions=None,
 # ----------------------------------------------------------------------------- rule 4
 
 
-def link_bursts(responses: pd.DataFrame, settings: QualitySettings = QualitySettings()) -> pd.DataFrame:
+def link_bursts(responses: pd.DataFrame, settings: QualitySettings = QualitySettings(),
+                area_names: Mapping[int, tuple[str, str]] | None = None) -> pd.DataFrame:
     """Rule 4: bursts of self-filled responses from one community's link.
 
     For self-filled responses (``channel == "self"``) of each community (and
@@ -512,9 +536,9 @@ def link_bursts(responses: pd.DataFrame, settings: QualitySettings = QualitySett
             first, last = times.iloc[a], times.iloc[b - 1]
             span = (last - first).total_seconds() / 60.0
             n = b - a
-            text_zh = (f"社区 {community} 的自填链接在 {first:%Y-%m-%d %H:%M}–{last:%H:%M}（{span:.1f} 分钟）内"
+            text_zh = (f"社区 {_area_name(community, area_names)} 的自填链接在 {first:%Y-%m-%d %H:%M}–{last:%H:%M}（{span:.1f} 分钟）内"
                        f"收到 {n} 份问卷，超过 {win} 分钟内 {settings.burst_count} 份的阈值")
-            text_en = (f"community {community}'s self-fill link received {n} responses between "
+            text_en = (f"community {_area_name(community, area_names, True)}'s self-fill link received {n} responses between "
                        f"{first:%Y-%m-%d %H:%M} and {last:%H:%M} ({span:.1f} min), more than "
                        f"{settings.burst_count} within {win} min")
             out_ids.extend(ids[a:b])
@@ -688,7 +712,8 @@ def _interviewer_tests(responses: pd.DataFrame, questions, settings: QualitySett
 
 
 def interviewer_effects(responses: pd.DataFrame, questions,
-                        settings: QualitySettings = QualitySettings()) -> pd.DataFrame:
+                        settings: QualitySettings = QualitySettings(),
+                        area_names: Mapping[int, tuple[str, str]] | None = None) -> pd.DataFrame:
     """Rule 5: interviewers whose rate on an indicator differs from the rest of their district.
 
     The unit is an interviewer within a district (an interviewer normally
@@ -720,10 +745,10 @@ def interviewer_effects(responses: pd.DataFrame, questions,
     for h in hits.itertuples(index=False):
         side_zh = "高于" if h.rate > h.district_rate else "低于"
         side_en = "above" if h.rate > h.district_rate else "below"
-        zh = (f"调查员 {h.interviewer} 的{_indicator_zh(h.indicator)} {_pct(h.rate)}，{side_zh}同区（{h.district_id}）"
+        zh = (f"调查员 {h.interviewer} 的{_indicator_zh(h.indicator)} {_pct(h.rate)}，{side_zh}同区（{_area_name(h.district_id, area_names)}）"
               f"其他调查员的 {_pct(h.district_rate)}（{h.interviews} 份问卷，BH 校正后 p = {_fmt_p(h.p_adjusted)}）")
         en = (f"interviewer {h.interviewer}: {h.indicator} rate {_pct(h.rate)}, {side_en} the "
-              f"{_pct(h.district_rate)} of the other interviewers in district {h.district_id} "
+              f"{_pct(h.district_rate)} of the other interviewers in district {_area_name(h.district_id, area_names, True)} "
               f"({h.interviews} responses, BH-adjusted p = {_fmt_p(h.p_adjusted)})")
         z_, e_ = reasons.setdefault((h.interviewer, h.district_id), ([], []))
         z_.append(zh)
@@ -824,7 +849,8 @@ def all_positive_interviewers(responses: pd.DataFrame, settings: QualitySettings
 
 
 def suspicious_areas(responses: pd.DataFrame, questions=None,
-                     settings: QualitySettings = QualitySettings()) -> pd.DataFrame:
+                     settings: QualitySettings = QualitySettings(),
+                     area_names: Mapping[int, tuple[str, str]] | None = None) -> pd.DataFrame:
     """Districts and communities at exactly 100 % on an indicator, for the organiser's attention.
 
     Not flags: a table with one row per level (``district`` / ``community``),
@@ -861,11 +887,11 @@ def suspicious_areas(responses: pd.DataFrame, questions=None,
                                                   out["respondents"].to_numpy(float))
     lvl_zh = {"district": "区县", "community": "社区"}
     out["reason_zh"] = [
-        f"{lvl_zh[r.level]} {r.area_id} 的{_indicator_zh(r.indicator)}为 100%（{r.respondents} 人、{r.valid:.0f} 个有效作答"
+        f"{lvl_zh[r.level]} {_area_name(r.area_id, area_names)} 的{_indicator_zh(r.indicator)}为 100%（{r.respondents} 人、{r.valid:.0f} 个有效作答"
         f"全部为正面），95% 区间下限 {_pct(r.ci_low)}，请核实"
         for r in out.itertuples()]
     out["reason_en"] = [
-        f"{r.level} {r.area_id}: {r.indicator} at 100 % ({r.respondents} respondents, all {r.valid:.0f} valid "
+        f"{r.level} {_area_name(r.area_id, area_names, True)}: {r.indicator} at 100 % ({r.respondents} respondents, all {r.valid:.0f} valid "
         f"answers positive; 95 % lower bound {_pct(r.ci_low)}), worth checking"
         for r in out.itertuples()]
     out["respondents"] = out["respondents"].astype(int)
@@ -878,8 +904,12 @@ RULES = ("speeders", "straight_lining", "duplicate_answer_vectors", "link_bursts
 
 def flag_responses(responses: pd.DataFrame, questions=None,
                    settings: QualitySettings = QualitySettings(),
-                   rules: Iterable[str] = RULES) -> pd.DataFrame:
+                   rules: Iterable[str] = RULES,
+                   area_names: Mapping[int, tuple[str, str]] | None = None) -> pd.DataFrame:
     """Run the quality rules and concatenate their flags.
+
+    ``area_names`` (area id → (zh, en) label) names districts and communities in the reasons;
+    without it they are shown by id.
 
     Returns a DataFrame with columns :data:`FLAG_COLUMNS`, in rule order and,
     within a rule, in response order. A response flagged by several rules
@@ -895,8 +925,8 @@ def flag_responses(responses: pd.DataFrame, questions=None,
         "speeders": lambda: speeders(responses, settings),
         "straight_lining": lambda: straight_lining(responses, questions, settings),
         "duplicate_answer_vectors": lambda: duplicate_answer_vectors(responses, questions, settings),
-        "link_bursts": lambda: link_bursts(responses, settings),
-        "interviewer_effects": lambda: interviewer_effects(responses, questions, settings),
+        "link_bursts": lambda: link_bursts(responses, settings, area_names),
+        "interviewer_effects": lambda: interviewer_effects(responses, questions, settings, area_names),
         "all_positive_interviewers": lambda: all_positive_interviewers(responses, settings),
     }
     parts = [f for f in (run[r]() for r in RULES if r in set(rules)) if not f.empty]

@@ -7,9 +7,10 @@ import streamlit as st
 from analysis.compare import compare_rounds
 from data.db import database_url
 from data.questionnaire_versions import comparable_items
-from data.results import levels_below, results_for
+from data.results import levels_below, results_for, scope_name
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
+from ui.charts import percent_axis
 from ui.pickers import round_names, round_picker
 
 language_switch()
@@ -48,8 +49,10 @@ before_code = round_picker(rounds, "compare.before", controls[0], label=t("round
 after_code = round_picker(rounds, "compare.after", controls[1], label=t("round_after"))
 before_snapshot = cached.snapshot(url, before_code, staff.area_id)
 after_snapshot = cached.snapshot(url, after_code, staff.area_id)
+# A scoped reader's top level is their own area (城东区), never 全市.
+top_name = scope_name(after_snapshot, language)
 level = controls[2].selectbox(t("level"), ["city", *levels_below(after_snapshot.scope_level)],
-                              format_func=lambda v: t(f"level_{v}"), key="compare.level")
+                              format_func=lambda v: top_name if v == "city" else t(f"level_{v}"), key="compare.level")
 
 if before_snapshot.questionnaire.to_dict() != after_snapshot.questionnaire.to_dict():
     items = comparable_items(before_snapshot.questionnaire, after_snapshot.questionnaire)
@@ -60,7 +63,7 @@ if before_snapshot.questionnaire.to_dict() != after_snapshot.questionnaire.to_di
 before = results_for(before_snapshot).indicators
 after = results_for(after_snapshot).indicators
 change = compare_rounds(before[before["level"] == level], after[after["level"] == level])
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 labels = after.drop_duplicates("area_id").set_index("area_id")[name]
 st.dataframe(pd.DataFrame({
     t("area"): change["area_id"].map(labels), t("indicator"): [t(i) for i in change["indicator"]],
@@ -71,22 +74,43 @@ st.dataframe(pd.DataFrame({
     t("significant"): [t(f"direction_{d}") for d in change["direction"]],
 }), hide_index=True, width="stretch")
 
-st.subheader(t("trend"))
-indicator = st.selectbox(t("indicator"), ["awareness", "support", "participation", "satisfaction"], format_func=t,
-                         key="compare.indicator")
+st.subheader(t("trend_by_area"))
+controls = st.columns([1, 3])
+indicator = controls[0].selectbox(t("indicator"), ["awareness", "support", "participation", "satisfaction"],
+                                  format_func=t, key="compare.indicator")
+# The reader's whole area (全市 or their own scope) first, then the areas of the chosen level.
+top = after[after["level"] == "city"].drop_duplicates("area_id")
+level_areas = after[after["level"] == level].drop_duplicates("area_id") if level != "city" else top.iloc[0:0]
+choices = dict(zip(top["area_id"], top[name])) | dict(zip(level_areas["area_id"], level_areas[name]))
+shown = controls[1].multiselect(t("trend_areas"), list(choices), default=list(choices)[:6], format_func=choices.get,
+                                placeholder=t("choose_placeholder"), key=f"compare.areas.{level}")
+by_round = {r.code: results_for(cached.snapshot(url, r.code, staff.area_id)).indicators for r in rounds}
 figure = go.Figure()
-for survey_round in rounds:
-    rows = results_for(cached.snapshot(url, survey_round.code, staff.area_id)).indicators
-    rows = rows[(rows["level"] == "city") & (rows["indicator"] == indicator)]
-    if rows.empty or rows["respondents"].iloc[0] == 0:
+lows, highs = [], []
+for area_id in shown:
+    points = []
+    for survey_round in rounds:
+        rows = by_round[survey_round.code]
+        rows = rows[(rows["area_id"] == area_id) & (rows["indicator"] == indicator) & (rows["respondents"] > 0)]
+        if area_id != 0:
+            rows = rows[rows["level"] == level]
+        if not rows.empty:
+            points.append((names[survey_round.code], rows.iloc[0]))
+    if not points:
         continue
-    row = rows.iloc[0]
+    lows += [p["ci_low"] for _, p in points]
+    highs += [p["ci_high"] for _, p in points]
     figure.add_trace(go.Scatter(
-        x=[names[survey_round.code]], y=[row["rate"]], mode="markers", showlegend=False, marker={"size": 11},
-        error_y={"type": "data", "symmetric": False, "array": [row["ci_high"] - row["rate"]],
-                 "arrayminus": [row["rate"] - row["ci_low"]]}))
+        x=[x for x, _ in points], y=[p["rate"] for _, p in points], mode="lines+markers", name=choices[area_id],
+        marker={"size": 9}, error_y={"type": "data", "symmetric": False,
+                                     "array": [p["ci_high"] - p["rate"] for _, p in points],
+                                     "arrayminus": [p["rate"] - p["ci_low"] for _, p in points]}))
 target = after_snapshot.targets.get(indicator)
 if target:
     figure.add_hline(y=target, line_dash="dash", annotation_text=f"{t('target')} {target:.0%}")
-figure.update_layout(yaxis_tickformat=".0%", height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    lows.append(target)
+    highs.append(target)
+axis = percent_axis(min(lows), max(highs)) if lows else {"tickformat": ".0%"}
+figure.update_layout(yaxis=axis, height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=True,
+                     legend={"orientation": "h", "y": -0.15}, xaxis={"type": "category"})
 st.plotly_chart(figure, width="stretch", key="compare.trend")

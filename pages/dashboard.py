@@ -6,10 +6,9 @@ from analysis import METHODS
 from data.db import database_url
 from data.results import levels_below, results_for
 from ui import audit, auth, cached
-from ui.charts import rate_chart
 from ui.forecast import forecast_section
 from ui.i18n import lang, language_switch, t
-from ui.tables import indicator_table, item_table, verdict_badge
+from ui.tables import coloured_verdicts, indicator_table, item_table, method_name, verdict_badge
 
 language_switch()
 
@@ -31,11 +30,12 @@ snapshot = cached.snapshot(url, round_code, staff.area_id)
 if staff.area_id is not None:
     scope = snapshot.areas[snapshot.areas["id"] == staff.area_id]
     st.caption(t("scope_note", area=scope["name_en" if language == "en" else "name_zh"].iloc[0]))
-level = controls[1].selectbox(t("level"), levels_below(snapshot.scope_level),
+levels = levels_below(snapshot.scope_level)
+# A district office opens on its streets (its own district alone would be one dot).
+level = controls[1].selectbox(t("level"), levels, index=1 if staff.area_id is not None and len(levels) > 1 else 0,
                               format_func=lambda value: t(f"level_{value}"), key="dashboard.level")
 method = controls[2].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="dashboard.method",
-                               format_func=lambda m: {"wilson": "Wilson", "clopper-pearson": "Clopper–Pearson",
-                                                      "jeffreys": "Jeffreys"}[m])
+                               format_func=lambda m: method_name(m, language))
 confidence = controls[3].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="dashboard.confidence",
                                    format_func=lambda c: f"{c:.0%}")
 
@@ -70,21 +70,23 @@ tabs = st.tabs([t(indicator) for indicator in present])
 for tab, indicator in zip(tabs, present):
     with tab:
         rows = indicators[(indicators["level"] == level) & (indicators["indicator"] == indicator)]
-        st.plotly_chart(rate_chart(rows, indicator, level, confidence, language), width="stretch",
-                        key=f"chart.{indicator}")
+        figure = cached.rate_figure(url, round_code, snapshot.tally_version, staff.area_id, level, indicator, method,
+                                    confidence, language)
+        st.plotly_chart(figure, width="stretch", key=f"chart.{indicator}")
         table = indicator_table(rows, language)
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(**coloured_verdicts(table, language), hide_index=True, width="stretch")
         st.download_button(t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"{round_code}_{indicator}_{level}.csv", mime="text/csv",
                            key=f"download.{indicator}", on_click=audit.export,
                            args=(staff.username, round_code, f"{indicator} {level} csv", len(table)))
 
         st.markdown(f"#### {t('items_title')}")
-        names = dict(zip(rows["area_id"], rows["area_name_en" if language == "en" else "area_name_zh"]))
+        names = dict(zip(rows["area_id"], rows["area_label_en" if language == "en" else "area_label_zh"]))
         area_id = st.selectbox(t("items_for_area"), list(names), format_func=names.get, key=f"items.{indicator}")
         items = results.items
         items = items[(items["level"] == level) & (items["area_id"] == area_id) & (items["indicator"] == indicator)]
-        st.dataframe(item_table(items, snapshot.questionnaire, language), hide_index=True, width="stretch")
+        st.dataframe(**coloured_verdicts(item_table(items, snapshot.questionnaire, language), language),
+                     hide_index=True, width="stretch")
 
 # Below the tabs, so the tables above keep their places; one section of its own.
 forecast_section(snapshot, results, language)

@@ -9,6 +9,7 @@ from data.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
+from ui.tables import coloured_verdicts
 
 language_switch()
 
@@ -37,7 +38,7 @@ snapshot = cached.snapshot(url, round_code, staff.area_id)
 rows = results_for(snapshot).indicators
 rows = rows[rows["indicator"] == indicator]
 areas = snapshot.areas
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 
 
 def level_table(level_rows: pd.DataFrame, shrunk=None) -> pd.DataFrame:
@@ -56,7 +57,7 @@ def level_table(level_rows: pd.DataFrame, shrunk=None) -> pd.DataFrame:
 districts = rows[rows["level"] == "district"]
 if not districts.empty:
     st.subheader(t("drill_district"))
-    st.dataframe(level_table(districts), hide_index=True, width="stretch")
+    st.dataframe(**coloured_verdicts(level_table(districts), language), hide_index=True, width="stretch")
 district_ids = areas.loc[areas["level"] == "district", "id"].tolist()
 if district_ids:
     district_names = dict(zip(districts["area_id"], districts[name]))
@@ -68,7 +69,7 @@ else:
 streets = rows[(rows["level"] == "street") & rows["area_id"].isin(street_ids)]
 if not streets.empty:
     st.subheader(t("drill_street"))
-    st.dataframe(level_table(streets), hide_index=True, width="stretch")
+    st.dataframe(**coloured_verdicts(level_table(streets), language), hide_index=True, width="stretch")
     street_names = dict(zip(streets["area_id"], streets[name]))
     street_id = st.selectbox(t("drill_street"), list(street_names), format_func=street_names.get, key="drilldown.street")
 else:
@@ -89,4 +90,4 @@ if stabilise and not communities.empty:
             (communities["rate"] * communities["n_eff"]).fillna(0).to_numpy(), communities["n_eff"].fillna(0).to_numpy(),
             float(p["rate"] * p["n_eff"]), float(p["n_eff"]))
         shrunk = result["rate_shrunk"].to_numpy()
-st.dataframe(level_table(communities, shrunk), hide_index=True, width="stretch")
+st.dataframe(**coloured_verdicts(level_table(communities, shrunk), language), hide_index=True, width="stretch")

@@ -11,6 +11,7 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
+from ui.tables import demographic_names
 
 language_switch()
 
@@ -39,6 +40,9 @@ rounds = cached.rounds(url)
 round_code = round_picker(rounds, "fieldwork.round")
 survey_round = next(r for r in rounds if r.code == round_code)
 st.caption(t("refresh_note"))
+questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
+age_names = demographic_names(questionnaire, "age_group", language)
+sex_names = demographic_names(questionnaire, "sex", language)
 
 areas = cached.areas(url)
 scope_level = None
@@ -88,7 +92,9 @@ def progress() -> None:
         cell_quotas = survey_round.quotas.get("cells") or {}
         cells["quota"] = [cell_quotas.get(f"{c}|{a}|{s}") for c, a, s in zip(cells["code"], cells["age_group"], cells["sex"])]
         st.dataframe(pd.DataFrame({
-            t("area"): cells[name_column], t("age_group"): cells["age_group"], t("sex"): cells["sex"],
+            t("area"): cells[name_column],
+            t("age_group"): cells["age_group"].map(lambda c: age_names.get(c, c or "—")),
+            t("sex"): cells["sex"].map(lambda c: sex_names.get(c, c or "—")),
             t("completes"): cells["completes"], t("quota"): cells["quota"],
         }), hide_index=True, width="stretch")
     with tabs[2]:

@@ -1,18 +1,18 @@
 """Analysts: red and black lists, weak items (短板), and breakdowns by age group and sex."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from analysis import METHODS
 from analysis.comments import item_mentions
-from analysis.ranking import breakdown, red_black_list, weak_items
+from analysis.ranking import breakdown, red_black_list
 from data.db import database_url
-from data.results import levels_below, results_for
+from data.results import levels_below, results_for, weak_items_for
+from questionnaires.comment_themes import load_comment_themes
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
-from questionnaires.comment_themes import load_comment_themes
+from ui.tables import coloured_verdicts, demographic_names, method_name
 
 language_switch()
 
@@ -48,12 +48,13 @@ st.title(t("page_insights"))
 rounds = cached.rounds(url)
 controls = st.columns(3)
 round_code = round_picker(rounds, "insights.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="insights.method")
+method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="insights.method",
+                               format_func=lambda m: method_name(m, language))
 confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="insights.confidence",
                                    format_func=lambda c: f"{c:.0%}")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
 results = results_for(snapshot, method, confidence)
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 indicators = [i for i in ("awareness", "support", "participation", "satisfaction")
               if i in set(results.indicators["indicator"])]
 
@@ -65,20 +66,18 @@ with ranking_tab:
                                  key="insights.level")
     indicator = columns[1].selectbox(t("indicator"), indicators, format_func=t, key="insights.indicator")
     ranked = red_black_list(results.indicators, level, indicator)
-    st.dataframe(pd.DataFrame({
+    st.dataframe(**coloured_verdicts(pd.DataFrame({
         t("rank"): ranked["rank"], t("area"): ranked[name], t("respondents"): ranked["respondents"],
         t("rate"): [f"{r:.1%}" if pd.notna(r) else "—" for r in ranked["rate"]],
         t("verdict"): [t(v) for v in ranked["verdict"]],
         "": [t(f"list_{x}") if x else "" for x in ranked["list"]],
-    }), hide_index=True, width="stretch")
+    }), language), hide_index=True, width="stretch")
 
 with weak_tab:
     st.caption(t("weak_help"))
     level = st.selectbox(t("level"), levels_below(snapshot.scope_level), format_func=lambda v: t(f"level_{v}"),
                          key="insights.weak_level")
-    weak = weak_items(results.items[results.items["level"] == level],
-                      results.indicators[results.indicators["level"] == level])
-    weak = weak[weak["cost"] > 0]
+    weak = weak_items_for(snapshot, level, method, confidence)
     comments = cached.comments(url, round_code, staff.area_id, snapshot.tally_version)
     mentions = item_mentions(comments, load_comment_themes(), level).set_index(["area_id", "item"])
     said = [mentions.loc[key] if key in mentions.index else None for key in zip(weak["area_id"], weak["item"])]
@@ -109,16 +108,17 @@ with breakdown_tab:
         st.info(t("no_cells"))
     else:
         by = st.multiselect(t("breakdown_by"), ["age_group", "sex"], default=["age_group"], format_func=t,
-                            key="insights.by")
+                            placeholder=t("choose_placeholder"), key="insights.by")
         if by:
             table = breakdown(snapshot.cells, by, method, confidence)
-            table = table[table["indicator"].isin(indicators)]
+            table = table[table["indicator"].isin(indicators)].copy()
+            for column in by:
+                names = demographic_names(snapshot.questionnaire, column, language)
+                table[column] = table[column].map(lambda c, names=names: names.get(c, c or "—"))
             label = table[by].astype(str).agg(" · ".join, axis=1)
-            figure = px.scatter(table.assign(group=label, indicator_name=[t(i) for i in table["indicator"]]),
-                                x="rate", y="group", color="indicator_name",
-                                error_x=table["ci_high"] - table["rate"], error_x_minus=table["rate"] - table["ci_low"],
-                                labels={"rate": t("rate"), "group": "", "indicator_name": t("indicator")})
-            figure.update_layout(xaxis_tickformat=".0%", height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+            points = table.assign(group=label, indicator_name=[t(i) for i in table["indicator"]])
+            figure = cached.breakdown_figure(
+                points[["group", "indicator_name", "rate", "ci_low", "ci_high"]].reset_index(drop=True), t("rate"))
             st.plotly_chart(figure, width="stretch", key="insights.breakdown_chart")
             st.dataframe(pd.DataFrame({
                 **{t(column): table[column] for column in by}, t("indicator"): [t(i) for i in table["indicator"]],

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from data import repository as repo
+from data.area_labels import area_labels
 from data.db import database_url, read_session
 from data.results import restrict_to_area
 from ui import auth, cached
@@ -49,7 +50,8 @@ if staff.area_id is not None:
     areas, _, _ = restrict_to_area(areas, pd.DataFrame({"community_id": []}), staff.area_id)
 communities = areas[areas["level"] == "community"]
 name_column = "name_en" if language == "en" else "name_zh"
-labels = dict(zip(communities["id"], communities["code"] + " " + communities[name_column]))
+names = area_labels(areas, language)
+labels = {i: f"{names[i]}（{code}）" for i, code in zip(communities["id"], communities["code"])}
 community_id = st.selectbox(t("interview_community"), list(labels), format_func=labels.get, index=None,
                             placeholder=t("choose_placeholder"), key="interview.community")
 if community_id is None:

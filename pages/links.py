@@ -10,9 +10,10 @@ from data.db import database_url, write_session
 from data.results import restrict_to_area
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.posters import poster_sheet_html, public_base_url, qr_png, survey_link
+from data.area_labels import label_column
+from ui.posters import poster_sheet_html, public_base_url, public_url_is_set, qr_png, survey_link
 from ui.state import engine
-from ui.pickers import round_picker
+from ui.pickers import round_names, round_picker
 
 language_switch()
 
@@ -47,31 +48,38 @@ if not rounds:
     st.info(t("no_rounds"))
     st.stop()
 round_code = round_picker(rounds, "links.round")
+names_of_rounds = round_names(rounds)
 survey_round = next(r for r in rounds if r.code == round_code)
 
 areas = cached.areas(url)
 if staff.area_id is not None:
     areas, _, _ = restrict_to_area(areas, pd.DataFrame({"community_id": []}), staff.area_id)
 communities = areas[areas["level"] == "community"]
-name_column = "name_en" if language == "en" else "name_zh"
+names = dict(zip(communities["code"], label_column(communities["id"], areas, language)))
 base = public_base_url()
+if not public_url_is_set():
+    st.warning(t("public_url_unset", url=base))
+open_rounds = [r for r in rounds if r.status == "open"]
+if len(open_rounds) > 1:
+    # A poster names its round, so printed codes keep going to the round they were made for.
+    st.info(t("links_round_note", round=names_of_rounds[round_code]))
 table = pd.DataFrame({
-    "code": communities["code"], t("area"): communities[name_column],
+    t("area_code"): communities["code"], t("area"): list(names.values()),
     t("link"): [survey_link(base, code, round_code) for code in communities["code"]],
 })
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={t("link"): st.column_config.LinkColumn()})
 
-labels = dict(zip(communities["code"], communities["code"] + " " + communities[name_column]))
+labels = {code: f"{name}（{code}）" for code, name in names.items()}
 one = st.selectbox(t("area"), list(labels), format_func=labels.get, key="links.one")
 link = survey_link(base, one, round_code)
 st.image(qr_png(link), caption=link, width=220)
 st.download_button(t("download_qr"), qr_png(link, box_size=16), file_name=f"{round_code}_{one}.png", mime="image/png")
 
 chosen = st.multiselect(t("posters_for"), list(labels), default=list(labels)[:8], format_func=labels.get,
-                        key="links.posters")
+                        placeholder=t("choose_placeholder"), key="links.posters")
 if chosen:
-    posters = [{"heading": t("poster_heading"), "subheading": labels[code].split(" ", 1)[1],
+    posters = [{"heading": t("poster_heading"), "subheading": names[code],
                 "link": survey_link(base, code, round_code), "note": t("poster_note")} for code in chosen]
     st.download_button(t("download_posters"), poster_sheet_html(posters, t("poster_heading")).encode("utf-8"),
                        file_name=f"{round_code}_posters.html", mime="text/html")
@@ -90,7 +98,7 @@ if survey_round.requires_invitation:
         csv = io.StringIO()
         pd.DataFrame({"token": tokens, "link": links}).to_csv(csv, index=False)
         st.session_state["links.generated"] = (csv.getvalue().encode("utf-8-sig"), poster_sheet_html(
-            [{"heading": t("poster_heading"), "subheading": labels[community].split(" ", 1)[1], "link": link,
+            [{"heading": t("poster_heading"), "subheading": names[community], "link": link,
               "note": t("poster_note")} for link in links], t("invitations")).encode("utf-8"))
     generated = st.session_state.get("links.generated")
     if generated:

@@ -9,6 +9,7 @@ from data.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
+from ui.tables import method_name
 
 language_switch()
 
@@ -39,7 +40,8 @@ with st.form("planner"):
     target = columns[1].number_input(t("target"), 50.0, 99.9, 99.0, 0.5, format="%.1f")
     confidence = columns[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, format_func=lambda c: f"{c:.0%}")
     columns = st.columns(4)
-    method = columns[0].selectbox(t("method"), [m for m in METHODS if m != "wald"])
+    method = columns[0].selectbox(t("method"), [m for m in METHODS if m != "wald"],
+                                  format_func=lambda m: method_name(m, language))
     deff = columns[1].number_input(t("deff"), 1.0, 10.0, 1.0, 0.1)
     sided = columns[2].selectbox(t("sidedness"), ["two", "one"], format_func=lambda s: t(f"{s}_sided"))
     power = columns[3].number_input(t("power"), 0.0, 99.0, value=None, step=5.0)
@@ -58,7 +60,7 @@ rounds = cached.rounds(url)
 round_code = round_picker(rounds, "planner.round")
 results = results_for(cached.snapshot(url, round_code, staff.area_id))
 undecided = results.indicators[(results.indicators["verdict"] == "undecided") & (results.indicators["level"] != "city")]
-name = "area_name_en" if language == "en" else "area_name_zh"
+name = "area_label_en" if language == "en" else "area_label_zh"
 st.dataframe(pd.DataFrame({
     t("level"): [t(f"level_{level}") for level in undecided["level"]], t("area"): undecided[name],
     t("indicator"): [t(i) for i in undecided["indicator"]], t("respondents"): undecided["respondents"],

@@ -3,14 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from analysis.quality import flag_responses, interviewer_summary, suspicious_areas
 from data import repository as repo
-from data.db import database_url, read_session, write_session
+from data.db import database_url, write_session
+from data.area_labels import area_labels
 from data.results import restrict_to_area
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
+from ui.notices import confirm
 from ui.state import engine
 from ui.pickers import round_picker
+from ui.tables import percent
 
 language_switch()
 
@@ -27,8 +29,13 @@ register_texts({
     "status": ("状态", "Status"),
     "status_included": ("计入", "Included"),
     "status_excluded": ("已排除", "Excluded"),
-    "choose_responses": ("选择问卷（可多选）", "Choose responses"),
-    "exclusion_reason": ("排除原因（必填）", "Reason for excluding (required)"),
+    "exclusion_reason": ("原因（排除时必填）", "Reason (required to exclude)"),
+    "reason_needed": ("排除问卷需要填写原因。", "Excluding needs a reason."),
+    "interviewer_rate": ("{indicator}", "{indicator}"),
+    "district_rate": ("{indicator}（本区其他调查员）", "{indicator} (rest of district)"),
+    "p_adjusted": ("{indicator} 校正后 p 值", "{indicator} adjusted p"),
+    "all_positive": ("全部 100%", "All 100 %"),
+    "interviews": ("问卷数", "Interviews"),
     "exclude": ("排除所选问卷", "Exclude selected"),
     "include": ("恢复计入所选问卷", "Include selected again"),
     "changed": ("已更新 {n} 份问卷，所有比率随之更新。", "{n} responses changed; every rate follows."),
@@ -46,25 +53,25 @@ register_texts({
 
 staff = auth.require_page("quality")
 language = lang()
+english = language == "en"
 url = database_url()
 st.title(t("page_quality"))
 st.caption(t("quality_help"))
 
 rounds = cached.rounds(url)
+if not rounds:
+    st.info(t("no_rounds"))
+    st.stop()
 round_code = round_picker(rounds, "quality.round")
-survey_round = next(r for r in rounds if r.code == round_code)
-questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
 
-with read_session(engine()) as session:
-    responses = repo.round_responses(session, survey_round.id)
-    excluded = repo.exclusion_summary(session, survey_round.id)
+checks = cached.quality_checks(url, round_code, cached.tally_version(url, round_code), staff.area_id)
+responses, flags, excluded = checks.responses, checks.flags, checks.excluded
+areas = cached.areas(url)
 if staff.area_id is not None:
-    scope_areas, _, _ = restrict_to_area(cached.areas(url), pd.DataFrame({"community_id": []}), staff.area_id)
-    responses = responses[responses["community_id"].isin(scope_areas["id"])]
-eligible = responses[responses["eligible"]]
-flags = flag_responses(eligible, questionnaire)
+    areas, _, _ = restrict_to_area(areas, pd.DataFrame({"community_id": []}), staff.area_id)
+labels = area_labels(areas, "en" if english else "zh")
 
-reason_column = "reason_en" if language == "en" else "reason_zh"
+reason_column = "reason_en" if english else "reason_zh"
 if flags.empty:
     st.success(t("no_flags"))
 else:
@@ -72,31 +79,40 @@ else:
     columns = st.columns(min(len(counts), 6))
     for column, (rule, count) in zip(columns, counts.items()):
         column.metric(t(f"rule_{rule}"), count)
-    table = flags.merge(responses[["id", "interviewer", "community_id", "status", "exclusion_reason"]],
-                        left_on="response_id", right_on="id", how="left")
+    # One row per flagged response, its rules and reasons together, so ticking a row picks one response.
+    by_response = flags.assign(rule_name=[t(f"rule_{r}") for r in flags["rule"]]).groupby(
+        "response_id", sort=False).agg(rules=("rule_name", "、".join), reasons=(reason_column, "；".join)).reset_index()
+    table = by_response.merge(responses[["id", "interviewer", "community_id", "submitted_at", "status"]],
+                              left_on="response_id", right_on="id", how="left")
     st.subheader(t("flagged"))
-    st.dataframe(pd.DataFrame({
-        "id": table["response_id"], t("rule"): [t(f"rule_{r}") for r in table["rule"]],
-        t("reason"): table[reason_column], t("interviewer"): table["interviewer"],
+    st.caption(t("choose_rows_hint"))
+    version = st.session_state.setdefault("quality.table_version", 0)
+    picked = st.dataframe(pd.DataFrame({
+        t("community"): [labels.get(i, "") for i in table["community_id"]],
+        t("interviewer"): table["interviewer"].fillna(t("self_filled")).replace("", t("self_filled")),
+        t("submitted_at"): pd.to_datetime(table["submitted_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        t("rule"): table["rules"], t("reason"): table["reasons"],
         t("status"): [t(f"status_{s}") for s in table["status"]],
-    }), hide_index=True, width="stretch")
-
-    flagged_ids = list(dict.fromkeys(table["response_id"]))
-    with st.form("quality.decide"):
-        chosen = st.multiselect(t("choose_responses"), flagged_ids, key="quality.chosen")
+    }), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+        key=f"quality.table.{version}")
+    chosen = [table["response_id"].iloc[row] for row in picked.selection.rows]
+    with st.form("quality.decide", clear_on_submit=True):
+        st.write(t("chosen_count", n=len(chosen)))
         reason = st.text_input(t("exclusion_reason"), max_chars=200)
         decide = st.columns(2)
         exclude = decide[0].form_submit_button(t("exclude"), type="primary")
         include = decide[1].form_submit_button(t("include"))
     if exclude or include:
-        try:
+        if not chosen:
+            st.error(t("choose_some"))
+        elif exclude and not reason.strip():
+            st.error(t("reason_needed"))
+        else:
             with write_session(engine()) as session:
                 changed = repo.set_response_status(session, staff.username, chosen,
                                                    "excluded" if exclude else "included", reason)
-        except ValueError as problem:
-            st.error(str(problem))
-        else:
-            st.success(t("changed", n=changed))
+            confirm(t("toast_excluded" if exclude else "toast_included", n=changed))
+            st.session_state["quality.table_version"] = version + 1  # a fresh table: nothing ticked
             st.rerun()
 
 if not excluded.empty:
@@ -104,8 +120,27 @@ if not excluded.empty:
     st.dataframe(excluded.rename(columns={"reason": t("reason"), "responses": t("respondents")}), hide_index=True)
 
 st.subheader(t("interviewers"))
-summary = interviewer_summary(eligible[eligible["status"] == "included"], questionnaire)
-st.dataframe(summary, hide_index=True, width="stretch")
+summary = checks.interviewers
+readable = pd.DataFrame({
+    t("interviewer"): summary["interviewer"], t("area"): [labels.get(i, "") for i in summary["district_id"]],
+    t("interviews"): summary["interviews"],
+})
+for indicator in ("awareness", "support", "participation", "satisfaction"):
+    if f"{indicator}_rate" not in summary:
+        continue
+    name = t(indicator)
+    readable[t("interviewer_rate", indicator=name)] = summary[f"{indicator}_rate"].map(percent)
+    readable[t("district_rate", indicator=name)] = summary[f"{indicator}_district_rate"].map(percent)
+    readable[t("p_adjusted", indicator=name)] = summary[f"{indicator}_p_adjusted"].map(
+        lambda p: "—" if pd.isna(p) else f"{p:.3f}")
+readable[t("all_positive")] = [t("yes") if v else t("no") for v in summary["all_positive"]]
+st.dataframe(readable, hide_index=True, width="stretch")
+
 st.subheader(t("suspicious"))
-st.dataframe(suspicious_areas(eligible[eligible["status"] == "included"], questionnaire), hide_index=True,
-             width="stretch")
+suspicious = checks.suspicious
+st.dataframe(pd.DataFrame({
+    t("level"): [t(f"level_{level}") for level in suspicious["level"]],
+    t("area"): [labels.get(i, "") for i in suspicious["area_id"]],
+    t("indicator"): [t(i) for i in suspicious["indicator"]], t("respondents"): suspicious["respondents"],
+    t("ci_low"): suspicious["ci_low"].map(percent), t("reason"): suspicious[reason_column],
+}), hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ import streamlit as st
 from analysis import METHODS
 from data import repository as repo
 from data.db import database_url, read_session
-from data.results import forecast_for, results_for
+from data.results import forecast_for, results_for, scope_name as scope_name_of
 from questionnaires.comment_themes import load_comment_themes
 from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
@@ -17,6 +17,7 @@ from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_names, round_picker
+from ui.tables import method_name
 
 language_switch()
 
@@ -41,13 +42,13 @@ rounds = cached.rounds(url)
 names = round_names(rounds)
 controls = st.columns(3)
 round_code = round_picker(rounds, "report.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="report.method")
+method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="report.method",
+                               format_func=lambda m: method_name(m, language))
 confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="report.confidence",
                                    format_func=lambda c: f"{c:.0%}")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
 results = results_for(snapshot, method, confidence)
-scope = snapshot.areas[snapshot.areas["id"] == staff.area_id]
-scope_name = t("whole_city") if scope.empty else scope["name_en" if language == "en" else "name_zh"].iloc[0]
+scope = scope_name_of(snapshot, language)
 
 
 def question_text(code: str) -> str:
@@ -60,13 +61,15 @@ def question_text(code: str) -> str:
 forecast, gains = forecast_for(snapshot, results)
 comments = comments_export_frame(cached.comments(url, round_code, staff.area_id, snapshot.tally_version),
                                  snapshot.areas, snapshot.questionnaire, load_comment_themes(), language)
-excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text, method=method,
-                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language,
-                          forecast=forecast, gains=gains, comments=comments)
+excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text,
+                          method=method_name(method, language), confidence=confidence, scope_name=scope,
+                          exclusions=snapshot.exclusions, lang=language, forecast=forecast, gains=gains,
+                          comments=comments)
 st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xlsx", key="report.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
-csv = indicator_frame(results.indicators, "district" if staff.area_id is None else snapshot.scope_level, language)
+csv = indicator_frame(results.indicators, "district" if staff.area_id is None else snapshot.scope_level, language,
+                      percent_text=True)
 st.download_button(t("csv_table"), csv.to_csv(index=False).encode("utf-8-sig"), file_name=f"{round_code}.csv",
                    mime="text/csv", key="report.csv",
                    on_click=audit.export, args=(staff.username, round_code, "csv", len(csv)))
@@ -85,8 +88,9 @@ if st.toggle(t("spss_file"), key="report.spss"):
                        file_name=f"{round_code}.sav", mime="application/octet-stream", key="report.sav",
                        on_click=audit.export, args=(staff.username, round_code, "spss", len(responses)))
 
-page = printable_report_html(results, round_name=names[round_code], scope_name=scope_name,
-                             question_text=question_text, method=method, confidence=confidence, lang=language)
+page = printable_report_html(results, round_name=names[round_code], scope_name=scope,
+                             question_text=question_text, method=method_name(method, language),
+                             confidence=confidence, lang=language)
 st.download_button(t("printable"), page.encode("utf-8"), file_name=f"{round_code}_report.html", mime="text/html",
                    key="report.html", on_click=audit.export, args=(staff.username, round_code, "printable", 1))
 with st.expander(t("preview")):

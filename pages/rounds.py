@@ -13,6 +13,7 @@ from questionnaires import INDICATORS
 from sqlalchemy import select
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
+from ui.notices import confirm
 from ui.state import engine
 
 language_switch()
@@ -99,7 +100,7 @@ def quota_editor(prefix: str, current: dict) -> dict:
 
 
 with st.expander(t("create_round"), expanded=not rounds):
-    with st.form("rounds.create"):
+    with st.form("rounds.create", clear_on_submit=True):
         code = st.text_input(t("round_code"), max_chars=40, placeholder="2026-R3")
         name_zh = st.text_input(t("round_name_zh"), max_chars=100, placeholder="第三轮模拟测评")
         name_en = st.text_input(t("round_name_en"), max_chars=100)
@@ -134,7 +135,9 @@ with st.expander(t("create_round"), expanded=not rounds):
             st.error(str(problem))
         else:
             cached.rounds.clear()
-            st.success(t("created"))
+            confirm(t("toast_round_created", name=name_zh.strip() or code.strip()))
+            # The manage picker moves to the new round (set before the picker is drawn on the rerun).
+            st.session_state["rounds.manage"] = code.strip()
             st.rerun()
 
 if not rounds:
@@ -142,12 +145,16 @@ if not rounds:
 
 st.subheader(t("manage_round"))
 names = {r.code: f"{r.name_en if language == 'en' else r.name_zh}（{r.code}，{status_label[r.status]}）" for r in rounds}
-chosen_code = st.selectbox(t("round"), list(names), index=len(rounds) - 1, format_func=names.get,
-                           key="rounds.manage")
+if st.session_state.get("rounds.manage") not in names:
+    st.session_state["rounds.manage"] = rounds[-1].code  # the newest round first
+chosen_code = st.selectbox(t("round"), list(names), format_func=names.get, key="rounds.manage")
 chosen = next(r for r in rounds if r.code == chosen_code)
 
 
-def act(change):
+round_label = chosen.name_en if language == "en" else chosen.name_zh
+
+
+def act(change, done: str):
     try:
         with write_session(engine()) as session:
             change(session, repo.round_by_code(session, chosen.code))
@@ -155,6 +162,7 @@ def act(change):
         st.error(str(problem))
     else:
         cached.rounds.clear()
+        confirm(t(done, name=round_label))
         st.rerun()
 
 
@@ -168,15 +176,23 @@ if chosen.status == "draft":
     if save:
         act(lambda session, r: repo.update_round_settings(
             session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas},
-            official_sample_size=int(official_n)))
-    if st.button(t("open_round"), type="primary"):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"))
+            official_sample_size=int(official_n)),
+            "toast_round_saved")
+    already_open = [r for r in rounds if r.status == "open"]
+    confirmed = True
+    if already_open:
+        other = already_open[-1]
+        st.warning(t("second_round_warning", other=other.name_en if language == "en" else other.name_zh))
+        confirmed = st.checkbox(t("confirm_second_round"), key="rounds.confirm_second")
+    if st.button(t("open_round"), type="primary", disabled=not confirmed):
+        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"), "toast_round_opened")
 elif chosen.status == "open":
     st.info(t("frozen_note"))
     new_close = st.date_input(t("extend_close"), value=(chosen.closes_at or datetime.now()).date(), key="rounds.close_on")
     if st.button(t("save_settings")):
         act(lambda session, r: repo.update_round_settings(
-            session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0))))
-    confirm = st.checkbox(t("confirm_close"), key="rounds.confirm_close")
-    if st.button(t("close_round"), disabled=not confirm):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed"))
+            session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0))),
+            "toast_round_saved")
+    close_confirmed = st.checkbox(t("confirm_close"), key="rounds.confirm_close")
+    if st.button(t("close_round"), disabled=not close_confirmed):
+        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed"), "toast_round_closed")

@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from data import accounts
+from data.area_labels import area_labels
 from data.db import database_url, read_session, write_session
 from data.models import ROLES
 from ui import auth, cached
 from ui.i18n import lang, language_switch, t
+from ui.notices import confirm
 from ui.state import engine
 
 language_switch()
@@ -18,7 +20,8 @@ st.title(t("page_users"))
 
 areas = cached.areas(database_url())
 scopes = areas[areas["level"].isin(["district", "street"])]
-scope_names = {None: t("whole_city"), **dict(zip(scopes["id"], scopes["name_en" if language == "en" else "name_zh"]))}
+labels = area_labels(areas, language)
+scope_names = {None: t("whole_city"), **{i: labels[i] for i in scopes["id"]}}
 
 with read_session(engine()) as session:
     users = [(u.id, u.username, u.display_name, u.role, u.area_id, u.active, u.last_login_at)
@@ -49,7 +52,7 @@ with st.expander(t("new_user"), expanded=len(users) <= 1):
         except ValueError as problem:
             st.error(str(problem))
         else:
-            st.success(t("saved"))
+            confirm(t("toast_user_created", name=username))
             st.rerun()
 
 if users:
@@ -72,5 +75,5 @@ if users:
             except ValueError as problem:
                 st.error(str(problem))
             else:
-                st.success(t("saved"))
+                confirm(t("toast_user_saved", name=names[user_id]))
                 st.rerun()

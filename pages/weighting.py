@@ -18,6 +18,7 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
+from ui.tables import coloured_verdicts, method_name
 
 language_switch()
 
@@ -73,7 +74,8 @@ st.caption(t("weighting_help"))
 rounds = cached.rounds(url)
 controls = st.columns(3)
 round_code = round_picker(rounds, "weighting.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="weighting.method")
+method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="weighting.method",
+                               format_func=lambda m: method_name(m, language))
 confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="weighting.confidence",
                                    format_func=lambda c: f"{c:.0%}")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
@@ -168,12 +170,13 @@ table = pd.concat(tables, ignore_index=True)
 table = table[table["indicator"].isin(indicators)]
 table["target"] = table["indicator"].map(lambda i: snapshot.targets.get(i))
 table["verdict"] = verdicts(table["ci_low"], table["ci_high"], table["target"].astype(float))
-st.dataframe(pd.DataFrame({
+st.dataframe(**coloured_verdicts(pd.DataFrame({
     t("area"): table["area"], t("indicator"): [t(i) for i in table["indicator"]],
     t("respondents"): table["respondents"], t("unweighted"): [f"{r:.1%}" for r in table["rate_plain"]],
     t("weighted"): [f"{r:.1%}" for r in table["rate"]],
     t("ci"): [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
-    t("deff"): table["deff"].round(2), t("n_eff"): table["n_eff"].round(0),
+    t("deff"): table["deff"].round(2), t("n_eff"): table["n_eff"].round(0).astype(int),
     t("verdict"): [t(v) for v in table["verdict"]],
     **({t("df"): table["df"].astype("Int64")} if "df" in table else {}),
-}), hide_index=True, width="stretch")
+}), language), hide_index=True, width="stretch")
+st.caption(t("n_eff_help"))

@@ -42,12 +42,18 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
-def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh") -> pd.DataFrame:
+def _percent_text(values) -> list[str]:
+    return ["" if pd.isna(v) else f"{v:.1%}" for v in values]
+
+
+def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh", percent_text: bool = False) -> pd.DataFrame:
+    """One level's indicator rows with headers in ``lang``; ``percent_text`` writes rates as
+    "97.3%" (CSV for people) instead of numbers (Excel formats those itself; JSON keeps them whole)."""
     rows = indicators[indicators["level"] == level]
-    name = "area_name_en" if lang == "en" else "area_name_zh"
-    parent = "parent_name_en" if lang == "en" else "parent_name_zh"
+    name = "area_label_en" if lang == "en" else "area_label_zh"
+    parent = "parent_label_en" if lang == "en" else "parent_label_zh"
     h = {key: _pick(value, lang) for key, value in HEADERS.items()}
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         h["area"]: rows[name].to_numpy(), h["parent"]: rows[parent].to_numpy(),
         h["indicator"]: [_pick(INDICATOR_NAMES.get(i, (i, i)), lang) for i in rows["indicator"]],
         h["respondents"]: rows["respondents"].to_numpy(), h["valid"]: rows["valid"].to_numpy(),
@@ -56,11 +62,16 @@ def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh") -> p
         h["verdict"]: [_pick(VERDICT_NAMES[v], lang) for v in rows["verdict"]],
         h["extra_needed"]: rows["extra_needed"].to_numpy(), h["deff"]: rows["deff"].to_numpy(),
     })
+    if percent_text:
+        for key in ("rate", "ci_low", "ci_high", "target"):
+            frame[h[key]] = _percent_text(frame[h[key]])
+        frame[h["deff"]] = ["" if pd.isna(v) else f"{v:.2f}" for v in frame[h["deff"]]]
+    return frame
 
 
 def item_frame(items: pd.DataFrame, question_text, level: str, lang: str = "zh") -> pd.DataFrame:
     rows = items[items["level"] == level]
-    name = "area_name_en" if lang == "en" else "area_name_zh"
+    name = "area_label_en" if lang == "en" else "area_label_zh"
     h = {key: _pick(value, lang) for key, value in HEADERS.items()}
     return pd.DataFrame({
         h["area"]: rows[name].to_numpy(),
@@ -134,7 +145,9 @@ def round_report_xlsx(
             ],
         })
         sheets = [("说明" if lang != "en" else "About", about)]
-        sheets += [(_pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang))
+        # A scoped reader's top row is their own area (城东区), never 全市.
+        sheets += [((scope_name or _pick(LEVEL_NAMES[level], lang))[:31] if level == "city" else
+                    _pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang))
                    for level in levels if (results.indicators["level"] == level).any()]
         if forecast is not None and len(forecast):
             sheets.append((_pick(HEADERS["pass_probability"], lang), forecast_frame(forecast, gains, question_text, lang)))

@@ -18,7 +18,7 @@ def _pct(value) -> str:
 def printable_report_html(results: RoundResults, *, round_name: str, scope_name: str, question_text,
                           method: str, confidence: float, lang: str = "zh", weak_items: int = 3) -> str:
     english = lang == "en"
-    name = "area_name_en" if english else "area_name_zh"
+    name = "area_label_en" if english else "area_label_zh"
     indicators = results.indicators
     order = list(dict.fromkeys(indicators["indicator"]))
 
@@ -41,16 +41,21 @@ def printable_report_html(results: RoundResults, *, round_name: str, scope_name:
         area_word, n_word = ("Area", "Respondents") if english else ("区域", "受访人数")
         return f"<table><tr><th>{area_word}</th><th>{n_word}</th>{head}</tr>{''.join(body)}</table>"
 
-    items = results.items[(results.items["level"] == "district") & results.items["gap"].notna()]
+    # The level under the reader's scope: districts for the city, streets for a district office.
+    detail = next((level for level in ("district", "street", "community")
+                   if indicators.loc[indicators["level"] == level, "area_id"].nunique() > 1), "district")
+    items = results.items[(results.items["level"] == detail) & results.items["gap"].notna()]
     weak = []
     for _, group in items.groupby("area_id", sort=False):
         worst = group.sort_values("gap").head(weak_items)
         entries = "".join(f"<li>{html.escape(question_text(r.item))}：{_pct(r.rate)}"
                           f"（{'target' if english else '目标'} {_pct(r.target)}）</li>" for r in worst.itertuples())
         weak.append(f"<h3>{html.escape(str(group.iloc[0][name]))}</h3><ul>{entries}</ul>")
-    titles = (("Civilized-city survey report", "Overview", "Districts", "Weakest items by district",
+    level_en = {"district": "district", "street": "street", "community": "community"}[detail]
+    level_zh = {"district": "区（县）", "street": "街道（乡镇）", "community": "社区（村）"}[detail]
+    titles = (("Civilized-city survey report", "Overview", f"By {level_en}", f"Weakest items by {level_en}",
                "Interval method", "confidence", "Generated")
-              if english else ("文明城市创建问卷调查报告", "总体情况", "各区（县）情况", "各区（县）短板题目",
+              if english else ("文明城市创建问卷调查报告", "总体情况", f"各{level_zh}情况", f"各{level_zh}短板题目",
                                "区间方法", "置信水平", "生成时间"))
     return f"""<!doctype html><html lang="{'en' if english else 'zh-CN'}"><head><meta charset="utf-8">
 <title>{html.escape(titles[0])} · {html.escape(round_name)}</title>
@@ -65,6 +70,6 @@ th {{ background: #b71c1c; color: white; }} td:first-child {{ text-align: left; 
 <p>{html.escape(round_name)} · {html.escape(scope_name)} · {titles[4]} {html.escape(method)}，{titles[5]} {confidence:.0%} ·
 {titles[6]} {datetime.now():%Y-%m-%d %H:%M}</p>
 <h2>{titles[1]}</h2>{level_table("city")}
-<h2>{titles[2]}</h2>{level_table("district")}
+<h2>{titles[2]}</h2>{level_table(detail)}
 <h2>{titles[3]}</h2>{''.join(weak)}
 </body></html>"""

@@ -68,6 +68,79 @@ def snapshot(db_url: str, round_code: str, scope_area_id: int | None) -> RoundSn
     return load_snapshot(engine(), round_code, scope_area_id)
 
 
+# --- Page parts that cost seconds to build and change only with the round's tallies -------------
+# Measured by bench/page_profile.py (docs/performance.md): building the dashboard's four plotly
+# figures was about two thirds of its rerun, plotly express most of 深入分析's, and the quality
+# rules (run twice for the interviewer tests) most of 数据质量's.  Each is keyed by the round's
+# tally version, which every submission, import and exclusion raises in the same transaction, so
+# what is shown is never older than the data.
+
+
+def tally_version(db_url: str, round_code: str) -> int:
+    with read_session(engine()) as session:
+        survey_round = repo.round_by_code(session, round_code)
+        return 0 if survey_round is None else int(survey_round.tally_version)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def rate_figure(db_url: str, round_code: str, version: int, scope_area_id: int | None, level: str, indicator: str,
+                method: str, confidence: float, language: str):
+    """The dashboard's chart of one indicator (shared read-only by every session: never modified)."""
+    from data.results import results_for
+    from ui.charts import rate_chart
+
+    indicators = results_for(snapshot(db_url, round_code, scope_area_id), method, confidence).indicators
+    rows = indicators[(indicators["level"] == level) & (indicators["indicator"] == indicator)]
+    return rate_chart(rows, indicator, level, confidence, language)
+
+
+@dataclass(frozen=True)
+class QualityChecks:
+    responses: pd.DataFrame  # id, interviewer, community_id, submitted_at, status, eligible
+    flags: pd.DataFrame
+    interviewers: pd.DataFrame
+    suspicious: pd.DataFrame
+    excluded: pd.DataFrame
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def quality_checks(db_url: str, round_code: str, version: int, scope_area_id: int | None) -> QualityChecks:
+    """The data-quality rules on the round's responses (within the scope), areas named in both
+    languages.  ``version`` (the round's tally version) is part of the key only."""
+    from analysis.quality import flag_responses, interviewer_summary, suspicious_areas
+    from data.area_labels import area_labels
+    from data.results import restrict_to_area
+
+    with read_session(engine()) as session:
+        survey_round = repo.round_by_code(session, round_code)
+        responses = repo.round_responses(session, survey_round.id)
+        excluded = repo.exclusion_summary(session, survey_round.id)
+        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+    tree = areas(db_url)
+    if scope_area_id is not None:
+        tree, _, _ = restrict_to_area(tree, pd.DataFrame({"community_id": []}), scope_area_id)
+        responses = responses[responses["community_id"].isin(tree["id"])]
+    zh, en = area_labels(tree, "zh"), area_labels(tree, "en")
+    names = {i: (zh[i], en.get(i, zh[i])) for i in zh}
+    eligible = responses[responses["eligible"]]
+    included = eligible[eligible["status"] == "included"]
+    return QualityChecks(
+        responses=responses[["id", "interviewer", "community_id", "submitted_at", "status", "eligible"]],
+        flags=flag_responses(eligible, questionnaire, area_names=names),
+        interviewers=interviewer_summary(included, questionnaire),
+        suspicious=suspicious_areas(included, questionnaire, area_names=names),
+        excluded=excluded,
+    )
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def breakdown_figure(table: pd.DataFrame, rate_title: str):
+    """深入分析's age × sex chart, keyed by its (small) table's content."""
+    from ui.charts import breakdown_chart
+
+    return breakdown_chart(table, rate_title)
+
+
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def comments(db_url: str, round_code: str, scope_area_id: int | None, tally_version: int) -> pd.DataFrame:
     """The round's suggestions in the reader's scope, with their area ids and their terms cut once.

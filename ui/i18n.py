@@ -5,7 +5,11 @@ Questionnaire texts are not here: they live, bilingual, in the questionnaire fil
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -149,6 +153,86 @@ TEXTS: dict[str, tuple[str, str]] = {
     "already_answered_here": ("这部手机已经填写过本轮问卷，感谢您的参与！每人填写一次即可。",
                               "This phone has already answered this round's questionnaire. Thank you! Once per person is enough."),
     "answer_for_someone_else": ("家人或朋友用这部手机填写", "Someone else answers on this phone"),
+    # --- journeys ---
+    # Used by several pages, so defined here rather than by the page that happens to run first.
+    "completes": ("已完成", "Completes"),
+    "quota": ("配额", "Quota"),
+    "area_code": ("编号", "Code"),
+    "public_url_unset": ("尚未设置 SURVEY_PUBLIC_URL：下面的链接和二维码指向 {url}，市民的手机打不开。请在部署时设置市民访问的网址后再打印海报。",
+                         "SURVEY_PUBLIC_URL is not set: these links and QR codes point to {url}, which citizens' phones "
+                         "cannot reach. Set the public address before printing posters."),
+    "links_round_note": ("同时有多个轮次在进行：这里的链接和二维码都指向“{round}”。",
+                         "Several rounds are open: these links and QR codes go to “{round}”."),
+    "method_wilson": ("Wilson 得分区间", "Wilson score"),
+    "method_clopper-pearson": ("Clopper–Pearson 精确区间", "Clopper–Pearson (exact)"),
+    "method_jeffreys": ("Jeffreys 区间", "Jeffreys"),
+    "method_wald": ("Wald 区间", "Wald"),
+    "toast_saved": ("已保存。", "Saved."),
+    "toast_round_created": ("已创建轮次“{name}”（草稿）。", "Round “{name}” created as a draft."),
+    "toast_round_opened": ("轮次“{name}”已开放。", "Round “{name}” is open."),
+    "toast_round_closed": ("轮次“{name}”已结束。", "Round “{name}” is closed."),
+    "toast_round_saved": ("轮次“{name}”的设置已保存。", "The settings of round “{name}” are saved."),
+    "toast_user_created": ("已创建用户 {name}。", "User {name} created."),
+    "toast_user_saved": ("用户 {name} 的修改已保存。", "Changes to user {name} saved."),
+    "toast_excluded": ("已排除 {n} 份问卷，所有比率随之更新。", "{n} responses excluded; every rate follows."),
+    "toast_included": ("已恢复计入 {n} 份问卷，所有比率随之更新。", "{n} responses included again; every rate follows."),
+    "second_round_warning": ("已有轮次“{other}”正在进行。再开放本轮后两轮同时进行，没有指定轮次的链接和二维码会进入较新的轮次。",
+                             "Round “{other}” is already open. With this one open too, links and QR codes that name no "
+                             "round go to the newer round."),
+    "confirm_second_round": ("我已了解，仍然开放本轮", "I understand; open this round anyway"),
+    "audit_download": ("下载日志（CSV）", "Download the log (CSV)"),
+    "choose_rows_hint": ("在表格左侧勾选要处理的问卷（可多选），填写原因后排除或恢复。",
+                         "Tick the responses to act on at the left of the table, give a reason, then exclude or include them."),
+    "chosen_count": ("已选 {n} 份问卷", "{n} responses chosen"),
+    "choose_some": ("请先在表格中勾选问卷。", "Tick some responses in the table first."),
+    "community": ("社区（村）", "Community"),
+    "submitted_at": ("提交时间", "Submitted"),
+    "duration": ("用时", "Time taken"),
+    "n_eff_help": ("有效样本量按有效回答计（每位受访者回答本指标的多道题），再按同一人各题答案的相关和权重不均折算，所以可以多于受访人数；加权区间按它计算。",
+                   "The effective sample size counts answers (each respondent answers several items of an indicator), "
+                   "discounted for the correlation of one person's answers and for uneven weights, so it can exceed "
+                   "the respondents; weighted intervals use it."),
+    "trend_by_area": ("各区域走势", "Trend by area"),
+    "trend_areas": ("显示哪些区域", "Areas shown"),
+    "audit_action_login": ("登录", "Log in"),
+    "audit_action_logout": ("退出登录", "Log out"),
+    "audit_action_login.failed": ("登录失败", "Failed login"),
+    "audit_action_user.create": ("新建用户", "User created"),
+    "audit_action_user.update": ("修改用户", "User changed"),
+    "audit_action_round.create": ("新建轮次", "Round created"),
+    "audit_action_round.status": ("轮次状态变更", "Round status changed"),
+    "audit_action_round.update": ("修改轮次设置", "Round settings changed"),
+    "audit_action_response.exclude": ("排除问卷", "Responses excluded"),
+    "audit_action_response.include": ("恢复计入问卷", "Responses included"),
+    "audit_action_import.paper": ("导入纸质问卷", "Paper forms imported"),
+    "audit_action_import.population": ("导入人口数据", "Population imported"),
+    "audit_action_questionnaire.version": ("保存问卷版本", "Questionnaire version saved"),
+    "audit_action_invitation.create": ("生成邀请码", "Invitations created"),
+    "audit_action_export": ("导出", "Export"),
+    "audit_key_role": ("角色", "role"),
+    "audit_key_area_id": ("数据范围", "scope"),
+    "audit_key_reason": ("原因", "reason"),
+    "audit_key_wait_seconds": ("等待秒数", "wait (s)"),
+    "audit_key_count": ("数量", "count"),
+    "audit_key_rows": ("行数", "rows"),
+    "audit_key_rejected": ("被拒行数", "rejected rows"),
+    "audit_key_what": ("内容", "what"),
+    "audit_key_version": ("版本", "version"),
+    "audit_key_before": ("原状态", "before"),
+    "audit_key_after": ("新状态", "after"),
+    "audit_key_targets": ("目标", "targets"),
+    "audit_key_quotas": ("配额", "quotas"),
+    "audit_key_responses": ("问卷数", "responses"),
+    "audit_key_active": ("启用", "active"),
+    "audit_key_password": ("密码", "password"),
+    "audit_key_closes_at": ("结束时间", "closes"),
+    "audit_key_failures": ("连续失败次数", "failures in a row"),
+    "self_filled": ("（市民自填）", "(self-filled)"),
+    "status_draft": ("草稿", "Draft"),
+    "status_open": ("进行中", "Open"),
+    "status_closed": ("已结束", "Closed"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
 }
 
 
@@ -165,10 +249,29 @@ def lang() -> str:
     return value if value in LANGUAGES else "zh"
 
 
+_reported_missing: set[str] = set()
+
+
 def t(key: str, **values) -> str:
-    zh, en = TEXTS[key]
-    text = en if lang() == "en" else zh
-    return text.format(**values) if values else text
+    """The text of ``key`` in the user's language.
+
+    Never raises: a page must not die of a missing or mistyped text (a key registered only by
+    another page once did exactly that on a fresh server).  A missing key logs once and shows the
+    key itself, which the browser suite and tests/ui/test_i18n.py catch."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        if key not in _reported_missing:
+            _reported_missing.add(key)
+            logger.error("text key %r is missing from ui/i18n.py TEXTS", key)
+        return key
+    text = pair[1] if lang() == "en" else pair[0]
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        logger.error("text key %r does not take the values %s", key, sorted(values))
+        return text
 
 
 def _switch_language() -> None:
@@ -183,8 +286,10 @@ def language_switch() -> None:
     first call of every page, it also sends a visit that skipped the entry file through it.
     """
     from ui.entry import ensure_entry_run
+    from ui.notices import show_pending
 
     ensure_entry_run()
+    show_pending()
     st.radio(TEXTS["language"][0], options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang_switch",
              index=list(LANGUAGES).index(lang()), horizontal=True, label_visibility="collapsed",
              on_change=_switch_language)

@@ -17,6 +17,11 @@ def public_base_url() -> str:
     return os.environ.get("SURVEY_PUBLIC_URL", "http://localhost:8501").rstrip("/")
 
 
+def public_url_is_set() -> bool:
+    """False while links would point at the development default, which no citizen can reach."""
+    return bool(os.environ.get("SURVEY_PUBLIC_URL", "").strip())
+
+
 def survey_link(base_url: str, community_code: str, round_code: str | None = None, token: str | None = None) -> str:
     params = {"community": community_code}
     if round_code:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
 from questionnaires import Questionnaire
 from ui.i18n import TEXTS
@@ -15,12 +16,38 @@ def _label(key: str, language: str) -> str:
     return en if language == "en" else zh
 
 
+VERDICT_PILLS = {"met": "#2e7d32", "not_met": "#c62828", "undecided": "#ef6c00", "no_data": "#9e9e9e",
+                 "no_target": "#1565c0"}
+
+
+def coloured_verdicts(table: pd.DataFrame, language: str, column: str | None = None) -> dict:
+    """``st.dataframe`` arguments showing the verdict column as coloured pills (green met, red not
+    met, orange undecided): ``st.dataframe(**coloured_verdicts(table, language), ...)``.
+
+    A column setting, not a pandas Styler: styling cell by cell cost about 0.35 s a table in
+    Streamlit's marshalling (bench/page_profile.py), most of the dashboard's rerun."""
+    column = column or _label("verdict", language)
+    if column not in table.columns or table.empty:
+        return {"data": table}
+    colours = {_label(v, language): colour for v, colour in VERDICT_PILLS.items()}
+    shown = list(dict.fromkeys(str(v) for v in table[column]))
+    options = [v for v in shown if v]
+    palette = [colours.get(v.split(" · ")[0], "#757575") for v in options]
+    data = table.assign(**{column: [[str(v)] if v else [] for v in table[column]]})
+    return {"data": data, "column_config": {
+        column: st.column_config.MultiselectColumn(column, options=options, color=palette)}}
+
+
 def verdict_badge(verdict: str, language: str) -> str:
     return f":{VERDICT_COLOURS.get(verdict, 'gray')}-badge[{_label(verdict, language)}]"
 
 
-def _percent(value) -> str:
+def percent(value) -> str:
+    """A rate as people read it: a percentage to one decimal (full precision stays in JSON)."""
     return "—" if pd.isna(value) else f"{value:.1%}"
+
+
+_percent = percent
 
 
 def _interval(low, high) -> str:
@@ -28,8 +55,8 @@ def _interval(low, high) -> str:
 
 
 def indicator_table(rows: pd.DataFrame, language: str) -> pd.DataFrame:
-    name = "area_name_en" if language == "en" else "area_name_zh"
-    parent = "parent_name_en" if language == "en" else "parent_name_zh"
+    name = "area_label_en" if language == "en" else "area_label_zh"
+    parent = "parent_label_en" if language == "en" else "parent_label_zh"
     verdicts = [
         _label(v, language) + (f" · {_label('too_small', language)}" if small and v != "no_data" else "")
         for v, small in zip(rows["verdict"], rows["too_small"])
@@ -65,3 +92,17 @@ def item_table(items: pd.DataFrame, questionnaire: Questionnaire, language: str)
         _label("gap", language): ["—" if pd.isna(g) else f"{g:+.1%}" for g in items["gap"]],
         _label("verdict", language): [_label(v, language) for v in items["verdict"]],
     })
+
+
+def demographic_names(questionnaire: Questionnaire, kind: str, language: str) -> dict[str, str]:
+    """Age-group or sex code → its label in the questionnaire (18_29 → 18–29 岁)."""
+    question = questionnaire.demographic_question(kind)
+    if question is None:
+        return {}
+    return {option.code: option.text(language) for option in question.options}
+
+
+def method_name(method: str, language: str) -> str:
+    """An interval method as people read it (wilson → Wilson 得分区间)."""
+    key = f"method_{method}"
+    return _label(key, language) if key in TEXTS else method

@@ -400,3 +400,28 @@ def test_flag_responses_empty_and_combined():
     assert by_rule["interviewer_effects"] == {f"B-{j}" for j in range(60)}
     with pytest.raises(ValueError):
         flag_responses(df, QUESTIONS, rules=["nope"])
+
+
+# ----------------------------------------------------------------------------- readable reasons
+
+
+def test_reasons_name_options_and_areas_in_words_not_codes():
+    """Issue 15 item 9: reasons showed option codes (very_satisfied) and area ids."""
+    from questionnaires import load_default
+
+    questionnaire = load_default()
+    scale = [q for q in questionnaire.questions if q.type == "satisfaction"]
+    option = scale[0].options[0]
+    answers = {q.code: option.code for q in scale}
+    df = _frame([{"id": "s", "answers": answers, "submitted_at": T0 + pd.Timedelta(minutes=7)}])
+    flags = straight_lining(df, questionnaire)
+    assert flags["response_id"].tolist() == ["s"]
+    assert f"“{option.text('zh')}”" in flags["reason_zh"].iat[0] and option.code not in flags["reason_zh"].iat[0]
+    assert option.text("en") in flags["reason_en"].iat[0]
+
+    rows = [{"id": f"b{i}", "community_id": 7, "submitted_at": T0 + pd.Timedelta(seconds=10 * i)} for i in range(30)]
+    bursts = link_bursts(_frame(rows), area_names={7: ("城东区 › 东门街道 › 和平社区", "Heping, Dongmen, Chengdong")})
+    assert not bursts.empty
+    assert bursts["reason_zh"].str.contains("城东区 › 东门街道 › 和平社区").all()
+    assert bursts["reason_en"].str.contains("Heping, Dongmen, Chengdong").all()
+    assert not link_bursts(_frame(rows))["reason_zh"].str.contains("和平社区").any()  # no names: ids as before

@@ -40,7 +40,7 @@ def test_interviewer_logs_in_interviews_one_person_and_starts_the_next(tablet, a
     chooser = page.locator('[data-testid="stSelectbox"]').filter(has_text="访问地点（社区）")
     chooser.click()
     page.keyboard.type("BJ0101")  # the list is long: type to search, as on a tablet
-    page.get_by_role("option", name="BJ0101 东门街道幸福社区").click()
+    page.get_by_role("option", name="滨江区 › 东门街道 › 幸福社区（BJ0101）").click()
     page.get_by_text("第 1 / ").first.wait_for()
     wait_idle(page)
 

@@ -50,12 +50,18 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
         created = repo.round_by_code(session, "2026-R3")
         assert created.status == "draft" and created.targets["satisfaction"] == 0.99
         assert created.official_sample_size == 900
-    app.selectbox(key="rounds.manage").set_value("2026-R3").run()
+    # The picker has moved to the new round, and the save was confirmed.
+    assert app.selectbox(key="rounds.manage").value == "2026-R3"
+    assert any("已创建轮次" in toast.value for toast in app.toast)
     app.number_input(key="rounds.edit.official").set_value(1200)
     next(b for b in app.button if b.label == "保存设置").click().run()
     assert not app.exception and not app.error
     with read_session(engine) as session:
         assert repo.round_by_code(session, "2026-R3").official_sample_size == 1200
+    # 2026-R2 is still open: opening a second round is refused until the organiser confirms.
+    assert any("已有轮次" in w.value for w in app.warning)
+    assert next(b for b in app.button if b.label == "开放本轮").disabled
+    app.checkbox(key="rounds.confirm_second").check().run()
     next(b for b in app.button if b.label == "开放本轮").click().run()
     app.checkbox(key="rounds.confirm_close").check().run()
     next(b for b in app.button if b.label == "结束本轮").click().run()
@@ -123,8 +129,15 @@ def test_excluding_in_the_quality_page_changes_the_dashboard(app, demo_url):
                                  questionnaire=QUESTIONNAIRE, community_id=community, answers=answers)
     open_as(app, demo_url, "org", "organiser", "pages/quality.py")
     flagged = app.dataframe[0].value
-    assert set(ids) <= set(flagged["id"])
-    app.multiselect(key="quality.chosen").set_value(ids)
+    assert "id" not in flagged.columns and "社区（村）" in flagged.columns  # readable rows, no raw ids
+    # The two new forms are the latest submissions; tick their rows as the organiser would.
+    newest = flagged["提交时间"].max()
+    rows = [i for i, (area, at) in enumerate(zip(flagged["社区（村）"], flagged["提交时间"]))
+            if at == newest and area.startswith("高新区") and "幸福社区" in area]
+    assert len(rows) == 2, flagged.head()
+    app.session_state["quality.table.0"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    app.run()
+    assert any("已选 2 份问卷" in m.value for m in app.markdown)
     app.text_input[0].input("重复答卷")
     next(b for b in app.button if b.label == "排除所选问卷").click().run()
     assert not app.exception

@@ -124,7 +124,7 @@ def test_insights_page_ranks_finds_weak_items_and_breaks_down(app, demo_url):
     ranking, weak, by_age = (element.value for element in app.dataframe[:3])
     assert len(ranking) == 5 and ranking["名次"].iloc[0] == 1
     assert (weak["拖累（百分点）"].diff().dropna() <= 0).groupby(weak["区域"]).all().all() or len(weak) > 0
-    assert set(by_age["年龄段"]) == {"18_29", "30_39", "40_49", "50_59", "60_plus"}
+    assert set(by_age["年龄段"]) == {"18—29岁", "30—39岁", "40—49岁", "50—59岁", "60岁及以上"}  # words, not codes
 
 
 def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
@@ -134,6 +134,29 @@ def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
     assert not app.exception
     assert any("区（县）及以上" in i.value for i in app.info)
 
+
+def test_a_district_offices_reports_say_its_district_never_the_whole_city(demo_url):
+    """Issue 15 item 3: a district analyst's figures were labelled 全市 in the Excel and printable reports."""
+    from data.results import scope_name
+
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        district = next(a for a in repo.child_areas(session, None, "district") if a.code == "CD")
+    snapshot = load_snapshot(engine, "2026-R2", district.id)
+    results = results_for(snapshot)
+    assert scope_name(snapshot) == "城东区"
+    top = results.indicators[results.indicators["level"] == "city"]
+    assert set(top["area_label_zh"]) == {"城东区"}
+    data = round_report_xlsx(results, round_name="第二轮", question_text=lambda c: c, method="Wilson 得分区间",
+                             confidence=0.95, scope_name=scope_name(snapshot))
+    book = load_workbook(io.BytesIO(data))
+    assert "全市" not in book.sheetnames and book.sheetnames[1] == "城东区"
+    overview = pd.read_excel(io.BytesIO(data), sheet_name="城东区")
+    assert set(overview["区域"]) == {"城东区"}
+    page = printable_report_html(results, round_name="第二轮", scope_name=scope_name(snapshot),
+                                 question_text=lambda c: c, method="Wilson 得分区间", confidence=0.95)
+    assert "全市" not in page and "各街道（乡镇）情况" in page
+    assert all(street in page for street in ("东门街道", "南湖街道", "新华街道"))
 
 def test_excel_report_carries_the_suggestions_sheet_and_never_a_formula(demo_url):
     from data.comments import round_comments

@@ -120,8 +120,12 @@ def test_district_analyst_sees_only_their_district(staff_app, demo_url):
     log_in(staff_app, "cx_office")
     try_page(staff_app, "pages/dashboard.py")
     assert staff_app.selectbox(key="dashboard.level").options == ["区（县）", "街道（乡镇）", "社区（村）"]
-    district_table = staff_app.dataframe[0].value
-    assert list(district_table["区域"]) == ["城西区"]
+    # A district office opens on its streets, named without the district every row would repeat.
+    assert staff_app.selectbox(key="dashboard.level").value == "street"
+    assert list(staff_app.dataframe[0].value["区域"]) == ["东门街道", "南湖街道", "新华街道"]
+    assert "城西区" in [s.value for s in staff_app.subheader]  # the scope, never 全市
+    staff_app.selectbox(key="dashboard.level").set_value("district").run()
+    assert list(staff_app.dataframe[0].value["区域"]) == ["城西区"]
     staff_app.selectbox(key="dashboard.level").set_value("community").run()
     assert staff_app.dataframe[0].value["区域"].str.startswith(("东门", "南湖", "新华")).all()
     assert len(staff_app.dataframe[0].value) == 9

@@ -1,0 +1,301 @@
+"""Every page of every role's menu, opened in a real browser on a freshly started server: once on
+the demo city (SQLite), once on an empty database, once on the demo city in PostgreSQL.
+
+Each role logs in once (one browser context per role) and clicks through its own navigation.
+After each click the walk waits until the script run has finished, then fails the page on:
+
+- an exception or traceback in the page, or one in the server's log;
+- a text key missing from ui/i18n.py (the server logs it: see ``ui.i18n.t``);
+- codes where words belong (tests/browser/page_checks.py: ``18_29``, ``wilson``, ``None`` …);
+- an area label or tick label repeated within one table, chart axis or chart trace.
+
+Every page's screenshot is kept under tests/artifacts/every_page/<database>/<role>/ and each
+page's time from the click to the end of its run goes to tests/artifacts/page_timings.csv
+(measured, never asserted: see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from data import accounts
+from data.db import make_engine, read_session, upgrade_database, write_session
+from data.demo import load_demo
+from data.models import Area
+from questionnaires import load_default
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, _running_app
+from tests.browser.page_checks import raw_codes, repeated, repeated_rows
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "walk password 1"
+# role name in this walk → (account role, area scope code, language)
+ROLES = {
+    "citizen": (None, None, "zh"),
+    "interviewer": ("interviewer", None, "zh"),
+    "analyst": ("analyst", None, "zh"),
+    "district_analyst": ("analyst", "CD", "zh"),
+    "organiser": ("organiser", None, "zh"),
+    "admin": ("admin", None, "zh"),
+    "admin_en": ("admin", None, "en"),
+}
+DATABASES = ("sqlite-demo", "sqlite-empty", "postgresql-demo")
+RUN_TIMEOUT = 120_000  # ms; the shared 2-core machine can be very slow, the check is not about speed
+TIMINGS = ARTIFACTS / "page_timings.csv"
+QUESTIONNAIRE_CODES = {code for q in load_default().questions
+                       for code in [q.code, *(o.code for o in q.options)] if len(code) >= 3}
+# Values people type that the walk's own accounts put on screen.
+OWN_WORDS = {f"walk_{role}" for role in ROLES} | {"walk", "admin", load_default().code}
+
+
+def _prepare(kind: str, tmp_path_factory, request) -> str:
+    if kind.startswith("postgresql"):
+        from tests.conftest import _reset_postgres
+
+        url = request.getfixturevalue("postgres_server_url")
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp(kind) / 'survey.sqlite3'}"
+    engine = make_engine(url)
+    upgrade_database(engine)
+    if kind.endswith("demo"):
+        load_demo(engine, per_community=(4, 4))
+    with write_session(engine) as session:
+        for role, (account_role, scope, _) in ROLES.items():
+            if account_role is None:
+                continue
+            area_id = session.scalar(select(Area.id).where(Area.code == scope)) if scope else None
+            if scope and area_id is None:
+                continue  # the empty database has no district to scope to
+            accounts.create_user(session, None, f"walk_{role}", PASSWORD, account_role, area_id=area_id)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def walk_server(request, chromium_path, tmp_path_factory):
+    """A fresh server per database, opened once at its root (see conftest.app_url why)."""
+    kind = request.param
+    url = _prepare(kind, tmp_path_factory, request)
+    log_dir = tmp_path_factory.mktemp(f"walk-{kind}")
+    with _running_app(url, log_dir) as base_url:
+        yield {"kind": kind, "base": base_url, "log": log_dir / "streamlit.log", "url": url}
+
+
+@pytest.fixture(scope="module")
+def walk_browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+# ------------------------------------------------------------------------------------ waiting
+
+_WATCH_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__walkRuns = 0;
+    if (window.__walkObserver) window.__walkObserver.disconnect();
+    window.__walkObserver = new MutationObserver(records => {
+        for (const r of records) {
+            if (r.oldValue === 'running' || app.getAttribute('data-test-script-state') === 'running') window.__walkRuns++;
+        }
+    });
+    window.__walkObserver.observe(app, {attributes: true, attributeOldValue: true,
+                                        attributeFilter: ['data-test-script-state']});
+}"""
+_RUN_FINISHED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app && app.getAttribute('data-test-script-state');
+    return window.__walkRuns > 0 && !['initial', 'running', 'rerunRequested'].includes(state);
+}"""
+
+
+def _wait_until_idle(page) -> None:
+    page.wait_for_function(
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && !['initial', 'running', 'rerunRequested'].includes(
+                       app.getAttribute('data-test-script-state')); }""", timeout=RUN_TIMEOUT)
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator('[data-testid="stApp"]').wait_for(state="attached")
+    _wait_until_idle(page)
+
+
+def _click_and_time(page, link) -> float:
+    """Seconds from the click until the run it started has finished."""
+    page.evaluate(_WATCH_RUNS)
+    started = time.perf_counter()
+    link.click()
+    page.wait_for_function(_RUN_FINISHED, timeout=RUN_TIMEOUT, polling=50)
+    return time.perf_counter() - started
+
+
+def _wait_for_charts(page) -> None:
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    for index in range(charts.count()):
+        try:
+            charts.nth(index).locator(".main-svg").first.wait_for(timeout=30_000)
+        except Exception:  # a chart that never draws shows up in the screenshot and the checks
+            pass
+
+
+# ------------------------------------------------------------------------------------ reading
+
+_CHART_FACTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
+    xticks: [...gd.querySelectorAll('.xtick text')].map(e => e.textContent),
+    yticks: [...gd.querySelectorAll('.ytick text')].map(e => e.textContent),
+    texts: [...gd.querySelectorAll('text')].map(e => e.textContent),
+    traces: (gd.data || []).map(t => ({
+        name: t.name || '',
+        x: Array.isArray(t.x) && typeof t.x[0] === 'string' ? t.x : [],
+        y: Array.isArray(t.y) && typeof t.y[0] === 'string' ? t.y : [],
+    })),
+}))"""
+_TABLES = """() => [...document.querySelectorAll('[data-testid="stDataFrame"] table, [data-testid="stTable"] table')].map(t => ({
+    header: [...t.querySelectorAll('thead th')].map(e => e.innerText.trim()),
+    rows: [...t.querySelectorAll('tbody tr')].map(r => [...r.querySelectorAll('td, th')].map(e => e.innerText.trim())),
+}))"""
+
+
+def _problems_of_page(page, language: str, log_text: str) -> list[str]:
+    problems = []
+    if page.locator('[data-testid="stException"]').count():
+        problems.append("exception shown: " + page.locator('[data-testid="stException"]').first.inner_text()[:300])
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    # The whole window: dialogs ("Page not found") and the sidebar live outside the main block.
+    everything = page.locator("body").inner_text()
+    if "Traceback" in main or 'File "/' in main:
+        problems.append("traceback in the page")
+    if "Traceback (most recent call last)" in log_text:
+        problems.append("traceback in the server log: " + log_text.split("Traceback (most recent call last)")[1][:400])
+    for line in log_text.splitlines():
+        if "is missing from ui/i18n.py TEXTS" in line or "does not take the values" in line:
+            problems.append("text key: " + line.strip()[-160:])
+    charts = page.evaluate(_CHART_FACTS)
+    tables = page.evaluate(_TABLES)
+    texts = [everything] + [" ".join(c["texts"]) for c in charts] + [
+        " ".join(table["header"]) + " " + " ".join(" ".join(row) for row in table["rows"]) for table in tables]
+    # Material icons are ligatures: their names (edit_note, account_tree) are text nobody sees.
+    icons = set(page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stIconMaterial"], [data-testid="stSidebarCollapseButton"] span, span.material-symbols-rounded')]
+        .map(e => e.textContent.trim())"""))
+    codes = raw_codes("\n".join(texts), chinese=language == "zh", codes=QUESTIONNAIRE_CODES,
+                      allowed=OWN_WORDS | icons)
+    if codes:
+        problems.append(f"codes where words belong: {sorted(set(codes))[:20]}")
+    for number, chart in enumerate(charts, 1):
+        for axis in ("xticks", "yticks"):
+            if repeated(chart[axis]):
+                problems.append(f"chart {number}: repeated {axis[0]} ticks {repeated(chart[axis])} of {chart[axis]}")
+        for trace in chart["traces"]:
+            for axis in ("x", "y"):
+                if repeated(trace[axis]):
+                    problems.append(f"chart {number}, trace {trace['name']!r}: repeated {axis} labels "
+                                    f"{repeated(trace[axis])[:5]}")
+    for number, table in enumerate(tables, 1):
+        twice = repeated_rows(table["header"], table["rows"])
+        if twice:
+            problems.append(f"table {number}: rows for the same area twice {twice[:5]}")
+    return problems
+
+
+# ------------------------------------------------------------------------------------ the walk
+
+
+def _log_since(log: Path, offset: int) -> tuple[str, int]:
+    data = log.read_bytes()
+    return data[offset:].decode("utf-8", errors="replace"), len(data)
+
+
+def _record_timings(rows: list[dict]) -> None:
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    new = not TIMINGS.exists()
+    with open(TIMINGS, "a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["measured_at", "database", "role", "page", "seconds"])
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def _log_in(page, base: str, username: str) -> None:
+    _open(page, f"{base}/account")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("已登录").wait_for(timeout=RUN_TIMEOUT)
+    _wait_until_idle(page)
+
+
+def _switch_to_english(page) -> None:
+    page.evaluate(_WATCH_RUNS)
+    page.locator('[data-testid="stRadio"] label', has_text="English").first.click()
+    page.wait_for_function(_RUN_FINISHED, timeout=RUN_TIMEOUT, polling=50)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_the_role_works_and_reads_well(walk_server, walk_browser, role):
+    account_role, scope, language = ROLES[role]
+    if scope and walk_server["kind"].endswith("empty"):
+        pytest.skip("the empty database has no district to scope an analyst to")
+    kind, base = walk_server["kind"], walk_server["base"]
+    shots = ARTIFACTS / "every_page" / kind / role
+    shots.mkdir(parents=True, exist_ok=True)
+    phone = role == "citizen"
+    context = walk_browser.new_context(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1366, "height": 900},
+        locale="zh-CN", is_mobile=phone, has_touch=phone)
+    context.set_default_timeout(RUN_TIMEOUT)
+    page = context.new_page()
+    try:
+        _open(page, base + "/")  # the root once, so the server uses the entry's navigation
+        page.locator("h1").first.wait_for()
+        _wait_until_idle(page)
+        if account_role:
+            _log_in(page, base, f"walk_{role}")
+        if language == "en":
+            _switch_to_english(page)
+        _, offset = _log_since(walk_server["log"], 0)
+        if phone:
+            # The sidebar is folded away on a phone: a citizen follows the links instead.
+            targets = [("survey", "/"), ("methods", "/methods"), ("account", "/account")]
+        else:
+            links = page.locator('[data-testid="stSidebarNav"] a')
+            paths = links.evaluate_all("els => els.map(e => new URL(e.href).pathname)")
+            targets = [(path.strip("/").rsplit("/", 1)[-1] or "landing", index) for index, path in enumerate(paths)]
+        assert targets, "the role has no pages in its menu"
+        problems, timings = {}, []
+        for number, (name, index) in enumerate(targets, 1):
+            if isinstance(index, str):
+                started = time.perf_counter()
+                _open(page, base + index)
+                seconds = time.perf_counter() - started
+            else:
+                seconds = _click_and_time(page, page.locator('[data-testid="stSidebarNav"] a').nth(index))
+            _wait_for_charts(page)
+            log_text, offset = _log_since(walk_server["log"], offset)
+            found = _problems_of_page(page, language, log_text)
+            # Streamlit scrolls inside its own container, so a "full page" shot is one screen: a tall
+            # window for the picture shows the whole page (no rerun: only the layout changes).
+            size = page.viewport_size
+            page.set_viewport_size({"width": size["width"], "height": 2400})
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(shots / f"{number:02d}_{name}.png"))
+            page.set_viewport_size(size)
+            timings.append({"measured_at": time.strftime("%Y-%m-%d %H:%M"), "database": kind, "role": role,
+                            "page": name, "seconds": f"{seconds:.2f}"})
+            if found:
+                problems[name] = found
+        _record_timings(timings)
+        assert not problems, "\n".join(f"{name}: {p}" for name, found in problems.items() for p in found)
+    finally:
+        context.close()
