@@ -143,6 +143,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "excluded_note": ("组织者已排除 {n} 份问卷，不计入以上比率：{reasons}", "{n} responses were excluded by the organisers and are not in these rates: {reasons}"),
     "verdict_help": ("达标：置信区间下限不低于目标；未达标：上限低于目标；待定：区间跨过目标，需要更多样本。",
                      "Met: the interval's lower bound is at or above the target; not met: its upper bound is below; undecided: the interval straddles the target."),
+    # --- auth ---
+    "sidebar_scope": ("范围：{scope}", "Scope: {scope}"),
 }
 
 
