@@ -63,7 +63,7 @@ def test_login_lands_on_the_first_page_and_survives_reload_and_new_tab_until_log
     assert not page.url.endswith("/account"), page.url  # the role's first page is the app's root
     wait_idle(page)
     who_is_logged_in(page, "已登录：sess_ana（分析员）").wait_for()
-    who_is_logged_in(page, "范围：全市").wait_for()
+    # (The scope line under it is checked in tests/pages/test_roles.py.)
 
     cookie = wait_for_session_cookie(page.context)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1

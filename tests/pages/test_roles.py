@@ -154,12 +154,3 @@ def test_admin_creates_a_scoped_user_and_it_is_audited(staff_app, demo_url):
     assert "new_analyst" in list(created["target"])
     engine.dispose()
 
-
-def test_the_sidebar_names_the_logged_in_user_and_their_scope(staff_app, demo_url):
-    # (Landing on the role's first page is a st.switch_page from the entry, which AppTest does not
-    # follow; tests/browser/test_staff_session.py checks it in the browser.)
-    create_staff(demo_url, "cx_org", "organiser", area_code="CX")
-    log_in(staff_app, "cx_org")
-    assert not staff_app.exception
-    sidebar = [m.value for m in staff_app.sidebar.markdown] + [c.value for c in staff_app.sidebar.caption]
-    assert "已登录：cx_org（组织者）" in sidebar and "范围：城西区" in sidebar, sidebar
