@@ -1,6 +1,7 @@
 """The Streamlit entry: page set-up, the language switch and the navigation, nothing else.
 
-    streamlit run survey_app.py
+    streamlit run serve.py        # with the routes that keep staff logged in (serve.py)
+    streamlit run survey_app.py   # without them
 
 Which pages a visitor sees is decided here, from their role (ui.auth.PAGES_BY_ROLE).  A page left
 out of the navigation cannot be opened by URL; staff pages also check the role themselves.
@@ -21,6 +22,7 @@ if "lang" not in st.session_state:
     requested = st.query_params.get("lang")
     st.session_state["lang"] = requested if requested in LANGUAGES else "zh"
 
+auth.sidebar(staff)  # who is logged in, their scope; the session cookie's images
 PAGE_FILES = {
     "survey": ("pages/survey.py", ":material/edit_note:"),
     "interview": ("pages/interview.py", ":material/record_voice_over:"),
@@ -53,4 +55,5 @@ pages = [
 ]
 page = st.navigation(pages)
 mark_entry_run()
+auth.land_after_login(pages)
 page.run()

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         password = os.environ.get("SURVEY_PASSWORD") or getpass.getpass("密码 / password: ")
         with write_session(engine) as session:
-            outcome = accounts.authenticate(session, args.user, password)
+            outcome = accounts.authenticate(session, args.user, password, source="command line")
         if outcome.staff is None or outcome.staff.role not in ("admin", "organiser", "analyst"):
             print("登录失败或无权导出 / login failed or not allowed to export", file=sys.stderr)
             return 3

@@ -213,6 +213,38 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class StaffSession(Base):
+    """A staff member's login, shared by the tabs of one browser through a cookie.
+
+    Only a keyed hash of the cookie's token is stored (as for invitations): a copy of the database
+    opens no session.  ``handoff_hash`` is the one-time code that moves a fresh token into the
+    browser's HttpOnly cookie (ui/session_routes.py); it is cleared when used."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginThrottle(Base):
+    """Recent failed logins of one source (client address) or one user-name bucket.
+
+    The key is a keyed hash: of the address, or of the typed name cut to 20 bits, so a password
+    typed into the user-name field is never stored in a form that gives it back, while known and
+    unknown names are throttled by the same rule."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """Who did what, when: logins, user and round changes, imports, exports, exclusions."""
 

@@ -25,14 +25,12 @@ if not auth.has_any_user():
             st.stop()
         try:
             with write_session(engine()) as session:
-                # Re-checked inside the transaction: two people racing through set-up make one admin.
-                if accounts.has_users(session):
-                    st.rerun()
-                accounts.create_user(session, None, username, password, "admin")
+                created = accounts.create_first_admin(session, username, password)
         except ValueError as problem:
             st.error(str(problem))
             st.stop()
-        auth.login(username, password)
+        if created is not None:  # else someone else set up first: this page now asks for a login
+            auth.login(username, password)
         st.rerun()
     st.stop()
 
@@ -60,7 +58,7 @@ if submitted:
     outcome = auth.login(username, password)
     if outcome.staff is not None:
         st.rerun()
-    elif outcome.refused == "locked":
+    elif outcome.refused == "throttled":
         st.error(t("login_locked", seconds=outcome.wait_seconds))
     elif outcome.refused == "inactive":
         st.error(t("login_inactive"))

@@ -57,6 +57,9 @@ districts = areas[areas["level"] == "district"] if staff.area_id is None else \
 
 @st.fragment(run_every="15s")
 def progress() -> None:
+    # A timed rerun runs only this function: check the account again, or a disabled account's
+    # open tab would go on showing live figures.
+    auth.still_allowed("fieldwork")
     # Read straight from the database (not cached): this is the live view.
     in_scope = set(districts["id"])
     # A street or community office counts only its own communities, also against its district's quota.

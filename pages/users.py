@@ -70,8 +70,10 @@ if users:
         if save:
             try:
                 with write_session(engine()) as session:
+                    # The user's other sessions end; an admin changing themselves stays logged in here.
                     accounts.update_user(session, admin.username, user_id, role=role, area_id=scope, active=active,
-                                         password=password or None)
+                                         password=password or None,
+                                         keep_session=auth.current_session_id() if user_id == admin.id else None)
             except ValueError as problem:
                 st.error(str(problem))
             else:

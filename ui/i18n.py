@@ -233,6 +233,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_closed": ("已结束", "Closed"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
+    # --- auth ---
+    "sidebar_scope": ("范围：{scope}", "Scope: {scope}"),
 }
 
 

@@ -95,12 +95,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def _running_app(database_url: str, log_dir: Path) -> Iterator[str]:
-    """``streamlit run survey_app.py`` on the database; yields its base URL, stops it afterwards."""
+    """``streamlit run serve.py`` (the app and its routes) on the database; yields its base URL, stops it afterwards."""
     port = _free_port()
     log_path = log_dir / "streamlit.log"
     env = dict(os.environ, DATABASE_URL=database_url, SURVEY_DEMO="0", PYTHONUNBUFFERED="1")
     command = [
-        sys.executable, "-m", "streamlit", "run", "survey_app.py",
+        sys.executable, "-m", "streamlit", "run", "serve.py",  # the app with its cookie routes
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
         # Others may edit the source while the tests run: never offer or do a rerun on file changes.

@@ -157,3 +157,4 @@ def test_admin_creates_a_scoped_user_and_it_is_audited(staff_app, demo_url):
     assert user.role == "analyst" and user.area_id is not None
     assert "new_analyst" in list(created["target"])
     engine.dispose()
+
