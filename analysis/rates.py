@@ -84,9 +84,24 @@ class VerdictRule:
         name = METHOD_NAMES[self.method]
         if language == "en":
             side = "one-sided" if self.sided == "one" else "two-sided"
-            return f"{name}, {side} {self.confidence:.0%}"
+            return f"{name}, {side} {_percent_text(self.confidence)}"
         side = "单侧" if self.sided == "one" else "双侧"
-        return f"{name}，{side} {self.confidence:.0%}"
+        return f"{name}，{side} {_percent_text(self.confidence)}"
+
+    def explain(self, language: str = "zh") -> str:
+        """The rule in plain words, for pages, exports and reports."""
+        bound, alpha = _percent_text(1.0 - self.alpha), _percent_text(self.alpha)
+        if language == "en":
+            return (f"Verdict rule of the round: {self.describe('en')}. Met: the one-sided {bound} lower "
+                    f"confidence bound is at or above the target; not met: the one-sided {bound} upper bound is "
+                    f"below it; otherwise undecided. An area exactly at its target is called met at most "
+                    f"{alpha} of the time.")
+        return (f"本轮判定规则：{self.describe('zh')}。达标：单侧 {bound} 置信下限不低于目标；未达标：单侧 {bound} "
+                f"置信上限低于目标；否则待定。真实比率恰好等于目标的区域，被误判为达标的机会不超过 {alpha}。")
+
+
+def _percent_text(value: float) -> str:
+    return f"{round(100.0 * value, 2):g}%"
 
 
 METHOD_NAMES = {"wilson": "Wilson", "clopper-pearson": "Clopper–Pearson", "jeffreys": "Jeffreys", "wald": "Wald"}

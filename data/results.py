@@ -12,6 +12,8 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from analysis import RoundResults, round_results
+from analysis.rates import DEFAULT_RULE, VerdictRule
+from analysis.rollup import round_correlations
 from data import repository as repo
 from data.db import read_session
 from data.models import Area
@@ -35,6 +37,10 @@ class RoundSnapshot:
     # or community gets none (they would reveal the rest of the district).
     cells: pd.DataFrame | None = None
     tally_version: int = 0
+    # The round's verdict rule, and each indicator's within-respondent correlation estimated from the
+    # whole round before any cut to a scope, so that neither depends on who looks.
+    rule: VerdictRule = DEFAULT_RULE
+    correlations: dict = field(default_factory=dict)
     # Results already computed from this snapshot, by (method, confidence).  Shared read-only.
     computed: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -65,6 +71,8 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         areas = repo.areas_frame(session)
         tally = repo.round_tally(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        rule = repo.round_rule(survey_round)
+        correlations = round_correlations(tally)
         scope_level = "city"
         if scope_area_id is not None:
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
@@ -80,6 +88,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         round_name_en=survey_round.name_en or survey_round.name_zh, targets=dict(survey_round.targets),
         questionnaire=questionnaire, areas=areas, tally=tally, scope_area_id=scope_area_id,
         scope_level=scope_level, exclusions=exclusions, cells=cells, tally_version=survey_round.tally_version,
+        rule=rule, correlations=correlations,
     )
     with _SNAPSHOTS_LOCK:
         _SNAPSHOTS[key] = ((survey_round.tally_version, area_state), snapshot)
@@ -105,13 +114,28 @@ def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> 
     return inside.reset_index(drop=True), tally[tally["community_id"].isin(inside["id"])].reset_index(drop=True), level
 
 
-def results_for(snapshot: RoundSnapshot, method: str = "wilson", confidence: float = 0.95) -> RoundResults:
-    """All levels × indicators × items with intervals and verdicts, computed once per snapshot."""
+def results_for(snapshot: RoundSnapshot, method: str | None = None, confidence: float | None = None) -> RoundResults:
+    """All levels × indicators × items with intervals and verdicts, computed once per snapshot.
+
+    Without ``method`` and ``confidence`` these are the official results: the round's verdict rule,
+    whose bounds are the ends of the two-sided interval at ``rule.interval_confidence``.  A
+    ``method`` or ``confidence`` given is an exploration (two-sided interval at ``confidence``) and
+    must be labelled so wherever it is shown; reports and exports never use one.
+    """
+    if method is None and confidence is None:
+        method, confidence = snapshot.rule.method, snapshot.rule.interval_confidence
+    method = method or snapshot.rule.method
+    confidence = snapshot.rule.interval_confidence if confidence is None else confidence
     key = (method, float(confidence))
     if key not in snapshot.computed:
         snapshot.computed[key] = round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method,
-                                               confidence=confidence)
+                                               confidence=confidence, correlations=snapshot.correlations)
     return snapshot.computed[key]
+
+
+def official_results(snapshot: RoundSnapshot) -> RoundResults:
+    """The round's results under its own verdict rule: what reports, exports and the dashboard show."""
+    return results_for(snapshot)
 
 
 def levels_below(scope_level: str) -> list[str]:

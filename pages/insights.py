@@ -4,13 +4,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from analysis import METHODS
 from analysis.ranking import breakdown, red_black_list, weak_items
 from data.db import database_url
 from data.results import levels_below, results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
+from ui.verdict_rule import rule_controls
 
 language_switch()
 
@@ -39,12 +39,10 @@ language = lang()
 url = database_url()
 st.title(t("page_insights"))
 rounds = cached.rounds(url)
-controls = st.columns(3)
-round_code = round_picker(rounds, "insights.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="insights.method")
-confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="insights.confidence",
-                                   format_func=lambda c: f"{c:.0%}")
+round_code = round_picker(rounds, "insights.round")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
+rule, exploring = rule_controls(snapshot.rule, "insights")
+method, confidence = rule.method, rule.interval_confidence
 results = results_for(snapshot, method, confidence)
 name = "area_name_en" if language == "en" else "area_name_zh"
 indicators = [i for i in ("awareness", "support", "participation", "satisfaction")
@@ -92,7 +90,7 @@ with breakdown_tab:
         by = st.multiselect(t("breakdown_by"), ["age_group", "sex"], default=["age_group"], format_func=t,
                             key="insights.by")
         if by:
-            table = breakdown(snapshot.cells, by, method, confidence)
+            table = breakdown(snapshot.cells, by, method, confidence, correlations=snapshot.correlations)
             table = table[table["indicator"].isin(indicators)]
             label = table[by].astype(str).agg(" · ".join, axis=1)
             figure = px.scatter(table.assign(group=label, indicator_name=[t(i) for i in table["indicator"]]),

@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 
 from analysis import RoundResults
+from analysis.rates import VerdictRule
 
 LEVEL_NAMES = {"city": ("全市", "City"), "district": ("区县", "Districts"), "street": ("街道", "Streets"),
                "community": ("社区", "Communities")}
@@ -23,6 +24,7 @@ HEADERS = {
     "ci_low": ("置信区间下限", "CI low"), "ci_high": ("置信区间上限", "CI high"), "target": ("目标", "Target"),
     "verdict": ("判定", "Verdict"), "extra_needed": ("还需访问人数", "More interviews needed"),
     "deff": ("设计效应", "Design effect"), "item": ("题目", "Question"), "gap": ("与目标差距", "Gap to target"),
+    "rule": ("判定规则", "Verdict rule"),
 }
 
 
@@ -30,7 +32,10 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
-def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh") -> pd.DataFrame:
+def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh",
+                    rule: VerdictRule | None = None) -> pd.DataFrame:
+    """One level's indicator rows with headers in ``lang``; with ``rule``, a last column names it,
+    so that a table read on its own still says how its verdicts were reached."""
     rows = indicators[indicators["level"] == level]
     name = "area_name_en" if lang == "en" else "area_name_zh"
     parent = "parent_name_en" if lang == "en" else "parent_name_zh"
@@ -43,6 +48,7 @@ def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh") -> p
         h["ci_high"]: rows["ci_high"].to_numpy(), h["target"]: rows["target"].to_numpy(),
         h["verdict"]: [_pick(VERDICT_NAMES[v], lang) for v in rows["verdict"]],
         h["extra_needed"]: rows["extra_needed"].to_numpy(), h["deff"]: rows["deff"].to_numpy(),
+        **({} if rule is None else {h["rule"]: rule.describe(lang)}),
     })
 
 
@@ -61,10 +67,12 @@ def item_frame(items: pd.DataFrame, question_text, level: str, lang: str = "zh")
 
 
 def round_report_xlsx(
-    results: RoundResults, *, round_name: str, question_text, method: str, confidence: float,
-    scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
-    levels: tuple[str, ...] = ("city", "district", "street", "community"),
+    results: RoundResults, *, round_name: str, question_text, method: str | None = None,
+    confidence: float | None = None, scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
+    levels: tuple[str, ...] = ("city", "district", "street", "community"), rule: VerdictRule | None = None,
 ) -> bytes:
+    """The workbook; ``rule`` is the round's verdict rule the results were computed with (named on the
+    About sheet and on every level sheet), ``method``/``confidence`` the interval's, when no rule is given."""
     buffer = io.BytesIO()
     percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap")}
     verdict_header = _pick(HEADERS["verdict"], lang)
@@ -75,18 +83,26 @@ def round_report_xlsx(
                                   "text_wrap": True, "valign": "vcenter"})
         fills = {_pick(VERDICT_NAMES[v], lang): book.add_format({"bg_color": colour}) for v, colour in VERDICT_FILL.items()}
 
+        if rule is not None:
+            method_text, level_text = rule.explain(lang), f"{rule.interval_confidence:.0%}"
+        else:
+            method_text, level_text = method, f"{confidence:.0%}"
         about = pd.DataFrame({
-            ("项目" if lang != "en" else "Item"): (["调查轮次", "数据范围", "区间方法", "置信水平", "生成时间", "已排除问卷"]
-                                                 if lang != "en" else ["Round", "Scope", "Interval method",
-                                                                       "Confidence", "Generated", "Excluded responses"]),
+            ("项目" if lang != "en" else "Item"): (["调查轮次", "数据范围", "判定规则" if rule else "区间方法",
+                                                  "区间的双侧置信水平" if rule else "置信水平", "生成时间", "已排除问卷"]
+                                                 if lang != "en" else ["Round", "Scope",
+                                                                       "Verdict rule" if rule else "Interval method",
+                                                                       "Two-sided level of the intervals" if rule
+                                                                       else "Confidence", "Generated",
+                                                                       "Excluded responses"]),
             ("内容" if lang != "en" else "Value"): [
-                round_name, scope_name, method, f"{confidence:.0%}", datetime.now().strftime("%Y-%m-%d %H:%M"),
+                round_name, scope_name, method_text, level_text, datetime.now().strftime("%Y-%m-%d %H:%M"),
                 "" if exclusions is None or exclusions.empty else
                 "；".join(f"{r.reason}（{r.responses}）" for r in exclusions.itertuples()),
             ],
         })
         sheets = [("说明" if lang != "en" else "About", about)]
-        sheets += [(_pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang))
+        sheets += [(_pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang, rule))
                    for level in levels if (results.indicators["level"] == level).any()]
         item_level = "district" if (results.items["level"] == "district").any() else "city"
         sheets.append(("题目明细" if lang != "en" else "Items", item_frame(results.items, question_text, item_level, lang)))

@@ -13,9 +13,11 @@ from questionnaires import Questionnaire
 CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
 
 
-def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh") -> bytes:
+def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh",
+                  rule=None) -> bytes:
     """One row per response; choice answers as numbered codes with value labels in ``lang``,
-    multiple choice as one 0/1 variable per option, numbers as numbers, text as text."""
+    multiple choice as one 0/1 variable per option, numbers as numbers, text as text.  ``rule`` (the
+    round's VerdictRule) goes into the file label, so an analysis redone in SPSS knows the official rule."""
     english = lang == "en"
     names = dict(zip(areas["id"], areas["name_en" if english else "name_zh"]))
     codes = dict(zip(areas["id"], areas["code"]))
@@ -64,7 +66,8 @@ def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: 
     os.close(handle)
     try:
         pyreadstat.write_sav(data, path, column_labels=[labels[c] for c in data.columns],
-                             variable_value_labels=value_labels)
+                             variable_value_labels=value_labels,
+                             file_label=None if rule is None else rule.describe(lang))
         with open(path, "rb") as saved:
             return saved.read()
     finally:

@@ -38,7 +38,9 @@ def test_dashboard_levels_methods_and_rounds_change_the_numbers(app):
     district_rates = app.dataframe[0].value["比率"].tolist()
     app.selectbox(key="dashboard.level").set_value("community").run()
     assert len(app.dataframe[0].value) == 45
-    app.selectbox(key="dashboard.method").set_value("clopper-pearson").run()
+    app.toggle(key="dashboard.explore").set_value(True).run()
+    app.selectbox(key="dashboard.method").set_value("wilson").run()
+    app.toggle(key="dashboard.explore").set_value(False).run()
     app.selectbox(key="dashboard.round").set_value("2026-R1").run()
     assert not app.exception
     app.selectbox(key="dashboard.level").set_value("district").run()

@@ -33,13 +33,29 @@ def test_planner_page_gives_the_published_zero_failure_answer(app, demo_url):
     create_staff(demo_url, "ana", "analyst")
     log_in(app, "ana")
     app.switch_page("pages/planner.py").run()
+    # The form starts from the round's rule (one-sided 95 % Clopper-Pearson): nothing else to pick.
+    assert app.selectbox(key="planner.2026-R2.method").value == "clopper-pearson"
+    assert app.selectbox(key="planner.2026-R2.sided").value == "one"
     app.number_input[0].set_value(100.0)
     app.number_input[1].set_value(99.0)
-    app.selectbox[1].set_value("clopper-pearson")
-    app.selectbox[2].set_value("one")
     next(b for b in app.button if b.label == "样本量规划").click().run()
     assert not app.exception
     assert app.metric[0].value == "299"
+    assert not app.warning  # the form's rule is the round's
+
+
+def test_planner_undecided_table_follows_the_form(app, demo_url):
+    create_staff(demo_url, "ana", "analyst")
+    log_in(app, "ana")
+    app.switch_page("pages/planner.py").run()
+    official = len(app.dataframe[0].value)
+    app.selectbox(key="planner.2026-R2.sided").set_value("two")
+    app.selectbox(key="planner.2026-R2.confidence").set_value(0.99)
+    next(b for b in app.button if b.label == "样本量规划").click().run()
+    assert not app.exception
+    # A stricter rule (two-sided 99 %) leaves more areas undecided, and the page says it is not the round's rule.
+    assert len(app.dataframe[0].value) > official
+    assert any("不同于本轮判定规则" in w.value for w in app.warning)
 
 
 def test_excel_report_sheets_headers_and_numbers(demo_url):
