@@ -67,3 +67,19 @@ def test_methods_page_explains_in_both_languages(app):
     assert "知晓率" in app.markdown[0].value and "Wilson" in app.markdown[0].value
     app.radio(key="lang_switch").set_value("en").run()
     assert "Clopper–Pearson" in app.markdown[0].value and "Awareness" in app.markdown[0].value
+
+
+def test_dashboard_states_the_rounds_rule_and_labels_exploration(app):
+    open_dashboard(app)
+    assert any("本轮判定规则：Clopper–Pearson，单侧 95%" in c.value for c in app.caption)
+    official = app.dataframe[0].value.copy()
+    assert len(app.get("download_button")) == 4 and not app.warning
+    app.toggle(key="dashboard.explore").set_value(True).run()
+    app.selectbox(key="dashboard.sided").set_value("two").run()
+    app.selectbox(key="dashboard.confidence").set_value(0.99).run()
+    assert not app.exception
+    assert any("探索模式" in w.value and "不是本轮的正式判定" in w.value for w in app.warning)
+    assert len(app.get("download_button")) == 0  # nothing explored leaves the page
+    assert not app.dataframe[0].value["置信区间"].equals(official["置信区间"])
+    app.toggle(key="dashboard.explore").set_value(False).run()
+    pd.testing.assert_frame_equal(app.dataframe[0].value, official)

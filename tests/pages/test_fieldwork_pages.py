@@ -42,12 +42,14 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
     assert app.title[0].value == "调查轮次"
     app.text_input[0].input("2026-R3")
     app.text_input[1].input("第三轮模拟测评")
+    app.selectbox(key="rounds.create.rule_method").set_value("wilson")
     next(b for b in app.button if b.label == "创建").click().run()
     assert not app.exception and not app.error
     engine = make_engine(demo_url)
     with read_session(engine) as session:
         created = repo.round_by_code(session, "2026-R3")
         assert created.status == "draft" and created.targets["satisfaction"] == 0.99
+        assert (created.verdict_method, created.verdict_confidence, created.verdict_sided) == ("wilson", 0.95, "one")
     app.selectbox(key="rounds.manage").set_value("2026-R3").run()
     next(b for b in app.button if b.label == "开放本轮").click().run()
     app.checkbox(key="rounds.confirm_close").check().run()
