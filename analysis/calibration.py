@@ -186,9 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     missed = misses(results, rule, args.runs)
     goal = 100 * (rule.alpha + 0.005)
     if missed:
-        print(f"\nfalse 'met' above {goal:.1f} % in {len(missed)} cell(s):")
+        # A cell at a true 5 % exceeds 5.5 % in one run of 3,000 about 1 time in 5 by chance alone: rerun
+        # the flagged cells with five times the runs on fresh draws before calling them misses.
+        print(f"\nfalse 'met' above {goal:.1f} % in {len(missed)} cell(s); rerun with {5 * args.runs} fresh runs:")
         for r in missed:
-            print(f"  m={r.items} ρ={r.rho:g} n={r.respondents} p={r.rate:g}: {100 * r.false_met:.1f} %")
+            (again,) = calibrate(5 * args.runs, args.seed + 1, rule, methods=(rule.method,), items=(r.items,),
+                                 correlations=(r.rho,), respondents=(r.respondents,), rates=(r.rate,),
+                                 prior_weight=args.prior_weight)
+            se = 100 * np.sqrt(again.false_met * (1 - again.false_met) / (5 * args.runs))
+            print(f"  m={r.items} ρ={r.rho:g} n={r.respondents} p={r.rate:g}: {100 * r.false_met:.1f} %, "
+                  f"rerun {100 * again.false_met:.2f} % ± {se:.2f}")
     else:
         print(f"\nfalse 'met' at most {goal:.1f} % in every cell for {rule.method}")
     print(f"({time.perf_counter() - started:.0f} s)")
