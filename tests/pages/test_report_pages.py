@@ -14,6 +14,8 @@ from data.results import load_snapshot, results_for
 from reports.excel import round_report_xlsx
 from reports.printable import printable_report_html
 from reports.spss import responses_sav
+from analysis.rates import DEFAULT_RULE
+from reports.excel import indicator_frame
 from tests.pages.conftest import create_staff, log_in
 
 
@@ -81,7 +83,7 @@ def test_spss_file_has_chinese_value_labels(demo_url):
         responses = repo.round_responses(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
         areas = repo.areas_frame(session)
-    data = responses_sav(responses, questionnaire, areas)
+    data = responses_sav(responses, questionnaire, areas, rule=DEFAULT_RULE)
     import tempfile, os
     handle, name = tempfile.mkstemp(suffix=".sav")
     os.write(handle, data)
@@ -89,6 +91,7 @@ def test_spss_file_has_chinese_value_labels(demo_url):
     frame, meta = pyreadstat.read_sav(name)
     os.remove(name)
     assert len(frame) == len(responses)
+    assert meta.file_label == "Clopper–Pearson，单侧 95%"  # the official rule travels with the data
     assert meta.variable_value_labels["sat_traffic_order"][1.0] == "满意"
     assert "交通" in meta.column_names_to_labels["sat_traffic_order"]
     satisfied = sum(a.get("sat_traffic_order") == "very_satisfied" for a in responses["answers"])
@@ -123,3 +126,21 @@ def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
     app.switch_page("pages/insights.py").run()
     assert not app.exception
     assert any("区（县）及以上" in i.value for i in app.info)
+
+
+def test_every_export_names_the_rounds_rule(demo_url):
+    engine = make_engine(demo_url)
+    snapshot = load_snapshot(engine, "2026-R2")
+    results = results_for(snapshot)
+    data = round_report_xlsx(results, round_name="第二轮", question_text=lambda c: c, scope_name="全市",
+                             rule=snapshot.rule)
+    about = pd.read_excel(io.BytesIO(data), sheet_name="说明").set_index("项目")["内容"]
+    assert about["判定规则"] == snapshot.rule.explain("zh") and about["区间的双侧置信水平"] == "90%"
+    districts = pd.read_excel(io.BytesIO(data), sheet_name="区县")
+    assert set(districts["判定规则"]) == {"Clopper–Pearson，单侧 95%"}
+    csv = indicator_frame(results.indicators, "district", "en", snapshot.rule)
+    assert set(csv["Verdict rule"]) == {"Clopper–Pearson, one-sided 95%"}
+    page = printable_report_html(results, round_name="第二轮", scope_name="全市", question_text=lambda c: c,
+                                 rule=snapshot.rule)
+    assert "单侧 95% 置信下限不低于目标" in page
+    engine.dispose()
