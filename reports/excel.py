@@ -70,9 +70,12 @@ def round_report_xlsx(
     results: RoundResults, *, round_name: str, question_text, method: str | None = None,
     confidence: float | None = None, scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
     levels: tuple[str, ...] = ("city", "district", "street", "community"), rule: VerdictRule | None = None,
+    comments: pd.DataFrame | None = None,
 ) -> bytes:
-    """The workbook; ``rule`` is the round's verdict rule the results were computed with (named on the
-    About sheet and on every level sheet), ``method``/``confidence`` the interval's, when no rule is given."""
+    """The round's report workbook; ``rule`` is the round's verdict rule the results were computed with
+    (named on the About sheet and on every level sheet), ``method``/``confidence`` the interval's when no
+    rule is given; ``comments`` (reports.comments.comments_export_frame) adds the residents' suggestions
+    as a sheet of their own."""
     buffer = io.BytesIO()
     percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap")}
     verdict_header = _pick(HEADERS["verdict"], lang)
@@ -106,6 +109,8 @@ def round_report_xlsx(
                    for level in levels if (results.indicators["level"] == level).any()]
         item_level = "district" if (results.items["level"] == "district").any() else "city"
         sheets.append(("题目明细" if lang != "en" else "Items", item_frame(results.items, question_text, item_level, lang)))
+        if comments is not None:
+            sheets.append(("居民意见" if lang != "en" else "Suggestions", comments))
 
         for sheet_name, frame in sheets:
             frame.to_excel(writer, sheet_name=sheet_name, index=False)
