@@ -1,7 +1,12 @@
 """Print a round's rates table without a browser.
 
-    python -m analysis report --round 2026-R2 [--level district] [--items] [--method wilson]
-                              [--confidence 0.95] [--format csv|json] [--user NAME]
+    python -m analysis report --round 2026-R2 [--level district] [--items] [--format csv|json] [--user NAME]
+                              [--explore-method wilson] [--explore-confidence 0.95] [--explore-sided one]
+
+Verdicts follow the round's own verdict rule (method, level, sidedness, set on the round and frozen
+when it opens); every row names it in the column ``verdict_rule``.  The --explore-* options compute
+an exploration instead: the rows then say ``mode = exploration`` and the rule used, never passing for
+the official verdicts.
 
 Once staff accounts exist, --user is required: the password is read from SURVEY_PASSWORD or asked
 for, the report is cut to the user's area scope, and the export is written to the audit log.
@@ -17,7 +22,8 @@ import getpass
 import os
 import sys
 
-from analysis import LEVELS, METHODS
+from analysis import LEVELS
+from analysis.rates import VerdictRule
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--round", required=True, dest="round_code", help="round code, e.g. 2026-R2")
     report.add_argument("--level", choices=LEVELS, default="district")
     report.add_argument("--items", action="store_true", help="item rates instead of indicator rates")
-    report.add_argument("--method", choices=METHODS, default="wilson")
-    report.add_argument("--confidence", type=float, default=0.95)
+    explore = ("clopper-pearson", "wilson", "jeffreys")
+    report.add_argument("--explore-method", choices=explore, help="explore another interval method (not official)")
+    report.add_argument("--explore-confidence", type=float, help="explore another confidence level (not official)")
+    report.add_argument("--explore-sided", choices=("one", "two"), help="explore the other sidedness (not official)")
     report.add_argument("--format", choices=("csv", "json"), default="csv")
     report.add_argument("--output", help="file to write (default: standard output)")
     report.add_argument("--user", help="staff user name (required once accounts exist)")
@@ -60,9 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     except LookupError as error:
         print(error, file=sys.stderr)
         return 2
-    results = results_for(snapshot, args.method, args.confidence)
+    exploring = any(v is not None for v in (args.explore_method, args.explore_confidence, args.explore_sided))
+    rule = snapshot.rule
+    if exploring:
+        try:
+            rule = VerdictRule(args.explore_method or rule.method, args.explore_confidence or rule.confidence,
+                               args.explore_sided or rule.sided)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+    results = results_for(snapshot, rule.method, rule.interval_confidence)
     table = results.items if args.items else results.indicators
-    table = table[table["level"] == args.level]
+    table = table[table["level"] == args.level].assign(
+        mode="exploration" if exploring else "official", verdict_rule=rule.describe("en"))
     if args.format == "json":
         text = table.to_json(orient="records", force_ascii=False, indent=1)
     else:
@@ -70,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     if staff is not None:
         with write_session(engine) as session:
             accounts.record(session, staff.username, "export.cli", args.round_code, level=args.level,
-                            items=args.items, rows=len(table))
+                            items=args.items, rows=len(table), rule=rule.describe("en"),
+                            mode="exploration" if exploring else "official")
     if args.output:
         encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
         with open(args.output, "w", encoding=encoding, newline="") as handle:

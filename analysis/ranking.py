@@ -50,14 +50,21 @@ def red_black_list(indicators: pd.DataFrame, level: str, indicator: str, min_res
 
 
 def breakdown(cell_tally: pd.DataFrame, by: list[str], method: str = "wilson", confidence: float = 0.95,
-              district_ids=None) -> pd.DataFrame:
+              district_ids=None, correlations: dict | None = None) -> pd.DataFrame:
     """Indicator rates by age group and/or sex (respondent as unit), from the cell tally.
 
     ``cell_tally`` has district_id, age_group, sex, indicator, item and the six sums; only the
     indicators' pooled rows (item == '') are used.  ``district_ids`` limits it to some districts.
+    ``correlations`` (indicator → within-respondent correlation, the round's) is used for each
+    indicator's effective sample size; without it each indicator's is estimated from these rows.
     """
     rows = cell_tally[cell_tally["item"] == ""]
     if district_ids is not None:
         rows = rows[rows["district_id"].isin(list(district_ids))]
     grouped = rows.groupby([*by, "indicator"], as_index=False)[SUMS].sum()
-    return add_indicator_rates(grouped, method=method, confidence=confidence)
+    parts = [add_indicator_rates(part, method=method, confidence=confidence,
+                                 rho=None if correlations is None else correlations.get(indicator, 1.0))
+             for indicator, part in grouped.groupby("indicator", sort=False)]
+    if not parts:
+        return add_indicator_rates(grouped, method=method, confidence=confidence)
+    return pd.concat(parts).sort_index()

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .proportion import proportion_ci
-from .rates import VERDICTS, _indicator_stats, _ratio, _verdict_codes, extra_interviews_needed
+from .rates import (VERDICTS, _indicator_stats, _ratio, _verdict_codes, extra_interviews_needed,
+                    within_respondent_correlation)
 
-__all__ = ["LEVELS", "SUMS", "RoundResults", "roll_up", "round_results"]
+__all__ = ["LEVELS", "SUMS", "RoundResults", "roll_up", "round_correlations", "round_results"]
 
 LEVELS = ("city", "district", "street", "community")
 SUMS = ("respondents", "valid", "positive", "valid_sq", "positive_sq", "valid_positive")
@@ -255,9 +256,25 @@ def _targets_series(targets: Mapping[str, float | None] | None) -> pd.Series:
     return pd.Series(dict(targets or {}), dtype=float)
 
 
-def _indicator_results(rolled: _Rolled, rows, target, method, confidence, min_respondents):
+def round_correlations(tally: pd.DataFrame) -> dict[str, float]:
+    """Within-respondent correlation of each indicator, from the pooled rows of every community.
+
+    One value per round and indicator, shared by every area: an area's effective sample size then
+    depends only on its respondents and answers, so a better area never gets a worse verdict.
+    Residuals are taken within communities (:func:`~analysis.rates.within_respondent_correlation`).
+    """
+    pooled = _clean(tally)
+    pooled = pooled[pooled["item"] == ""]
+    out = {}
+    for indicator, rows in pooled.groupby("indicator", sort=False):
+        out[str(indicator)] = within_respondent_correlation(
+            *(rows[col].to_numpy(dtype=float, na_value=0.0) for col in SUMS))
+    return out
+
+
+def _indicator_results(rolled: _Rolled, rows, target, method, confidence, min_respondents, rho):
     sums = {col: rolled.sums[col][rows] for col in SUMS}
-    rate, se, deff, n_eff = _indicator_stats(*(sums[col] for col in SUMS))
+    rate, se, deff, n_eff = _indicator_stats(*(sums[col] for col in SUMS), rho=rho)
     low, high = proportion_ci(rate * n_eff, n_eff, method, confidence)
     codes = _verdict_codes(low, high, target)
     extra = np.where(codes <= 1, 0.0, np.nan)  # met, not_met
@@ -294,7 +311,7 @@ def _item_results(rolled: _Rolled, rows, target, method, confidence):
 
 def round_results(tally: pd.DataFrame, areas: pd.DataFrame, targets: Mapping[str, float | None] | None,
                   method: str = "wilson", confidence: float = 0.95, levels: Sequence[str] = LEVELS,
-                  min_respondents: int = 30) -> RoundResults:
+                  min_respondents: int = 30, correlations: Mapping[str, float] | None = None) -> RoundResults:
     """Indicator and item results with intervals and verdicts at every level.
 
     Parameters
@@ -313,6 +330,10 @@ def round_results(tally: pd.DataFrame, areas: pd.DataFrame, targets: Mapping[str
         Levels to report, a subset of :data:`LEVELS`; output follows this order.
     min_respondents : int
         Indicator rows with fewer respondents are flagged ``too_small``.
+    correlations : mapping of str to float, optional
+        Within-respondent correlation per indicator (:func:`round_correlations`
+        of the whole round, so that a reader's area scope never changes it);
+        None estimates it from ``tally``. An indicator missing from it gets 1.
 
     Returns
     -------
@@ -341,7 +362,12 @@ def round_results(tally: pd.DataFrame, areas: pd.DataFrame, targets: Mapping[str
     target = key_target.to_numpy(dtype=float)[rolled.key_pos]
     is_item = (rolled.keys["item"].to_numpy(dtype=object) != "")[rolled.key_pos]
     ind_rows, item_rows = np.flatnonzero(~is_item), np.flatnonzero(is_item)
+    if correlations is None:
+        correlations = round_correlations(tally)
+    key_rho = pd.Series(dict(correlations), dtype=float).reindex(
+        rolled.keys["indicator"].to_numpy(dtype=object)).fillna(1.0).to_numpy()
+    rho = key_rho[rolled.key_pos[ind_rows]]
     return RoundResults(
-        indicators=_indicator_results(rolled, ind_rows, target[ind_rows], method, confidence, min_respondents),
+        indicators=_indicator_results(rolled, ind_rows, target[ind_rows], method, confidence, min_respondents, rho),
         items=_item_results(rolled, item_rows, target[item_rows], method, confidence),
     )

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .proportion import _as_float, _check_confidence, _check_method, proportion_ci
+from .rates import weighted_n_eff, within_respondent_correlation
 
 __all__ = [
     "CELL_SUMS",
@@ -576,25 +577,19 @@ class WeightedRate(NamedTuple):
     respondents: int
 
 
-def _weighted_stats(respondents, valid, sw_x, sw_y, resid_ss, kish_sw, kish_sw2):
+def _weighted_stats(respondents, valid, sw_x, sw_y, resid_ss, kish_sw, kish_sw2, rho=1.0):
     """Rate, se, deff and n_eff of the weighted ratio from group sums.
 
     ``resid_ss`` is ``Σ w²(y - r x)²``; ``kish_sw`` and ``kish_sw2`` are
-    ``Σ w`` and ``Σ w²`` over the respondents with ``x > 0``.
+    ``Σ w`` and ``Σ w²`` over the respondents with ``x > 0``; ``rho`` the
+    within-respondent correlation (:func:`analysis.rates.weighted_n_eff`).
     """
     n = np.asarray(respondents, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(sw_x > 0, sw_y / np.where(sw_x > 0, sw_x, 1.0), np.nan)
         v = np.where(n >= 2, n / (n - 1.0) * np.maximum(resid_ss, 0.0) / (sw_x * sw_x), np.nan)
-        # Never claim more information than Σx independent unweighted answers:
-        # a chance-small variance would otherwise give a far too narrow interval.
-        n_eff = np.minimum(r * (1.0 - r) / v, valid)
         kish = kish_sw * kish_sw / kish_sw2
-    # With r in {0, 1} (or one respondent) v is 0 (or undefined) and says
-    # nothing about precision; count each respondent once, discounted for
-    # unequal weights by Kish's factor - the conservative choice.
-    degenerate = ~((r > 0) & (r < 1) & (n >= 2))
-    n_eff = np.where(degenerate, kish, n_eff)
+    n_eff = weighted_n_eff(n, valid, kish, rho)
     n_eff = np.where(sw_x > 0, n_eff, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = np.where(n_eff > 0, valid / np.where(n_eff > 0, n_eff, 1.0), np.nan)
@@ -608,7 +603,7 @@ def _check_answers(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> None:
         raise ValueError("需满足 0 <= positive <= valid / answers must satisfy 0 <= positive <= valid")
 
 
-def weighted_ratio(y, x, w) -> WeightedRate:
+def weighted_ratio(y, x, w, rho: float | None = None) -> WeightedRate:
     """Weighted rate ``Σwy / Σwx`` with its linearised (Taylor) variance.
 
     Parameters
@@ -621,6 +616,9 @@ def weighted_ratio(y, x, w) -> WeightedRate:
         did not answer and are left out.
     w : array_like
         Weight per respondent (any scale).
+    rho : float, optional
+        Within-respondent correlation of the answers; None estimates it from
+        these respondents (:func:`analysis.rates.within_respondent_correlation`).
 
     Returns
     -------
@@ -639,12 +637,11 @@ def weighted_ratio(y, x, w) -> WeightedRate:
 
     the Taylor linearisation of a ratio (Cochran 1977, section 6.4; Wolter
     2007, chapter 6). For a single item (``x_i = 1``) this is the usual
-    variance of a weighted proportion. ``se = sqrt(v)``; the effective sample
-    size is ``n_eff = r(1-r)/v``, capped at ``Σx``, and ``deff = Σx / n_eff``
-    (``= v / (r(1-r)/Σx)`` when the cap does not bind). When ``r`` is 0 or 1,
-    ``v = 0`` carries no information, so ``n_eff`` is Kish's effective sample
-    size of the weights over the respondents (:func:`effective_sample_size`)
-    and ``deff = Σx / n_eff``. Intervals should be
+    variance of a weighted proportion. ``se = sqrt(v)``. The effective sample
+    size does not come from ``v`` (0 at a rate of 1, jumping with the first
+    negative answer) but from Kish's design effects of weighting and of
+    answers clustered in respondents, :func:`analysis.rates.weighted_n_eff`;
+    ``deff = Σx / n_eff``. Intervals should be
     ``proportion_ci(r n_eff, n_eff)`` (Korn & Graubard 1998), not
     ``proportion_ci(Σwy, Σwx)``, which treats weights as counts.
 
@@ -664,8 +661,10 @@ def weighted_ratio(y, x, w) -> WeightedRate:
     sw_x, sw_y = np.sum(w * x), np.sum(w * y)
     r = sw_y / sw_x if sw_x > 0 else np.nan
     resid = np.sum(w * w * (y - r * x) ** 2)
+    if rho is None:
+        rho = within_respondent_correlation(keep.sum(), x.sum(), y.sum(), np.sum(x * x), np.sum(y * y), np.sum(x * y))
     rate, v, se, deff, n_eff = _weighted_stats(
-        keep.sum(), x.sum(), sw_x, sw_y, resid, w.sum(), np.sum(w * w)
+        keep.sum(), x.sum(), sw_x, sw_y, resid, w.sum(), np.sum(w * w), rho
     )
     return WeightedRate(float(rate), float(v), float(se), float(deff), float(n_eff), int(keep.sum()))
 
@@ -701,6 +700,7 @@ def weighted_rates_by_group(
     w: str = "weight",
     method: str = "wilson",
     confidence: float = 0.95,
+    rho: float | None = None,
 ) -> pd.DataFrame:
     """Weighted rates with intervals per group, from per-respondent rows.
 
@@ -717,6 +717,9 @@ def weighted_rates_by_group(
     method, confidence
         Interval method and level, as in
         :func:`analysis.proportion.proportion_ci`.
+    rho : float, optional
+        Within-respondent correlation; None estimates it from all groups,
+        residuals taken within each group.
 
     Returns
     -------
@@ -751,7 +754,9 @@ def weighted_rates_by_group(
         r = np.where(sw_x > 0, sw_y / sw_x, np.nan)
     r_row = np.nan_to_num(r[codes])
     resid = s(ww * ww * (yy - r_row * xx) ** 2)
-    stats = _weighted_stats(s(ans), s(xx), sw_x, sw_y, resid, s(ww), s(ww * ww))
+    if rho is None:
+        rho = within_respondent_correlation(s(ans), s(xx), s(yy), s(xx * xx), s(yy * yy), s(xx * yy))
+    stats = _weighted_stats(s(ans), s(xx), sw_x, sw_y, resid, s(ww), s(ww * ww), rho)
     return _finish(keys, s(ans), s(xx), s(yy), stats, method, confidence)
 
 
@@ -760,6 +765,7 @@ def weighted_rates_from_cell_sums(
     group_cols: Sequence[str],
     method: str = "wilson",
     confidence: float = 0.95,
+    rho: float | None = None,
 ) -> pd.DataFrame:
     """Weighted rates with intervals per group, from per-cell sums.
 
@@ -781,6 +787,9 @@ def weighted_rates_from_cell_sums(
     method, confidence
         Interval method and level, as in
         :func:`analysis.proportion.proportion_ci`.
+    rho : float, optional
+        Within-respondent correlation; None estimates it from the cells,
+        residuals taken within each cell.
 
     Returns
     -------
@@ -824,7 +833,9 @@ def weighted_rates_from_cell_sums(
     w2 = wc * wc
     r0 = np.nan_to_num(r)
     resid = s(w2 * syy) - 2.0 * r0 * s(w2 * sxy) + r0 * r0 * s(w2 * sxx)
-    stats = _weighted_stats(s(n_c), s(sx), sw_x, sw_y, resid, s(n_c * wc), s(n_c * w2))
+    if rho is None:
+        rho = within_respondent_correlation(n_c, sx, sy, sxx, syy, sxy)
+    stats = _weighted_stats(s(n_c), s(sx), sw_x, sw_y, resid, s(n_c * wc), s(n_c * w2), rho)
     return _finish(keys, s(n_c), s(sx), s(sy), stats, method, confidence)
 
 

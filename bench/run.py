@@ -49,6 +49,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from analysis import add_indicator_rates, add_item_rates, verdicts
+from analysis.rates import within_respondent_correlation
 from bench.city import BENCH_ROUND, LIVE_ROUND, ONE_BY_ONE_ROUND, Generator, build_city, true_rates
 from data import repository as repo
 from data.db import json_text, make_engine, read_session, upgrade_database, write_session
@@ -344,11 +345,16 @@ def cold_dashboard(url: str, round_code: str, runs: int = 3) -> dict:
     return {**median, "rss_mb": max(out["rss_mb"] for out in measured), "runs": runs}
 
 
-def naive_results(engine, round_code: str, method: str = "wilson", confidence: float = 0.95) -> dict[str, pd.DataFrame]:
+def naive_results(engine, round_code: str, method: str | None = None,
+                  confidence: float | None = None) -> dict[str, pd.DataFrame]:
     """The naive way: read every eligible, included response's scores into pandas, explode them to
-    one row per answer and group by area and indicator / item at every level."""
+    one row per answer and group by area and indicator / item at every level.  Without ``method``
+    and ``confidence``, the round's own verdict rule (as the dashboard)."""
     with read_session(engine) as session:
         survey_round = repo.round_by_code(session, round_code)
+        rule = repo.round_rule(survey_round)
+        method = method or rule.method
+        confidence = confidence or rule.interval_confidence
         areas = repo.areas_frame(session)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
         rows = session.execute(
@@ -379,13 +385,23 @@ def naive_results(engine, round_code: str, method: str = "wilson", confidence: f
                                        xy=per_response["x"] * per_response["y"])
     target = pd.Series(targets, dtype=float)
     out = {}
-    for level, column in (("city", "city_id"), ("district", "district_id"), ("street", "street_id"),
-                          ("community", "community_id")):
-        sums = per_response.groupby([column, "indicator"]).agg(
+
+    def level_sums(column):
+        return per_response.groupby([column, "indicator"]).agg(
             respondents=("x", "size"), valid=("x", "sum"), positive=("y", "sum"), valid_sq=("xx", "sum"),
             positive_sq=("yy", "sum"), valid_positive=("xy", "sum"),
         ).reset_index().rename(columns={column: "area_id"})
-        indicators = add_indicator_rates(sums, method, confidence)
+
+    # The within-respondent correlation is the round's, from residuals within communities (as the app).
+    by_community = level_sums("community_id")
+    rho = {name: within_respondent_correlation(*(part[c] for c in ("respondents", "valid", "positive", "valid_sq",
+                                                                    "positive_sq", "valid_positive")))
+           for name, part in by_community.groupby("indicator")}
+    for level, column in (("city", "city_id"), ("district", "district_id"), ("street", "street_id"),
+                          ("community", "community_id")):
+        sums = level_sums(column)
+        indicators = pd.concat([add_indicator_rates(part, method, confidence, rho=rho[name])
+                                for name, part in sums.groupby("indicator")]).sort_index()
         indicators["target"] = indicators["indicator"].map(target)
         indicators["verdict"] = verdicts(indicators["ci_low"], indicators["ci_high"], indicators["target"])
         items = long.groupby([column, "indicator", "item"]).agg(valid=("score", "size"), positive=("score", "sum"))

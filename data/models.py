@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -92,6 +93,11 @@ class SurveyRound(Base):
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
     # {"districts": {district code: completes}, "cells": {"CODE|age_group|sex": completes}}
     quotas: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The verdict rule (analysis.rates.VerdictRule), frozen with the targets when the round opens, so
+    # a verdict never depends on who looked.  One-sided 95 % Clopper-Pearson is the planner's rule.
+    verdict_method: Mapped[str] = mapped_column(String(20), default="clopper-pearson")
+    verdict_confidence: Mapped[float] = mapped_column(Float, default=0.95)
+    verdict_sided: Mapped[str] = mapped_column(String(4), default="one")
     requires_invitation: Mapped[bool] = mapped_column(Boolean, default=False)
     # Interviews the official evaluation is expected to hold in the whole city: the sample whose
     # chance of reaching each target (达标概率) the dashboard forecasts.

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from uuid6 import uuid7  # uuid.uuid7 arrives with Python 3.14
 
+from analysis.rates import DEFAULT_RULE, VerdictRule
 from data import accounts
 from data.db import json_text
 from data.models import TALLY_SUMS, Area, CellTally, QuestionnaireVersion, Response, SurveyRound, Tally
@@ -151,6 +152,7 @@ def create_round(
     quotas: Mapping | None = None,
     requires_invitation: bool = False,
     official_sample_size: int = 600,
+    rule: VerdictRule = DEFAULT_RULE,
 ) -> SurveyRound:
     _check_round_settings(targets, quotas or {}, opens_at, closes_at)
     _check_official_sample_size(official_sample_size)
@@ -168,6 +170,9 @@ def create_round(
         quotas=dict(quotas or {}),
         requires_invitation=requires_invitation,
         official_sample_size=int(official_sample_size),
+        verdict_method=rule.method,
+        verdict_confidence=rule.confidence,
+        verdict_sided=rule.sided,
         created_at=datetime.now(),
     )
     session.add(survey_round)
@@ -211,13 +216,16 @@ def update_round_settings(
     session: Session, actor: str | None, survey_round: SurveyRound, *, targets: Mapping | None = None,
     quotas: Mapping | None = None, opens_at: datetime | None = None, closes_at: datetime | None = None,
     requires_invitation: bool | None = None, official_sample_size: int | None = None,
+    rule: VerdictRule | None = None,
 ) -> None:
-    """Change a draft round.  Once opened, targets and quotas are frozen: they are what every report
-    of the round is judged against.  Only the closing time of an open round may still move."""
+    """Change a draft round.  Once opened, targets, quotas and the verdict rule are frozen: they are
+    what every report of the round is judged against.  Only the closing time of an open round may
+    still move."""
     frozen = survey_round.status != "draft"
     if frozen and (targets is not None or quotas is not None or opens_at is not None or requires_invitation is not None
-                   or official_sample_size is not None):
-        raise ValueError("轮次已开放，目标和配额不能再修改 / the round is open: targets and quotas are frozen")
+                   or official_sample_size is not None or rule is not None):
+        raise ValueError("轮次已开放，目标、配额和判定规则不能再修改 / the round is open: targets, quotas and the "
+                         "verdict rule are frozen")
     if survey_round.status == "closed":
         raise ValueError("轮次已结束，不能修改 / the round is closed")
     _check_round_settings(targets or survey_round.targets, quotas or survey_round.quotas,
@@ -231,8 +239,19 @@ def update_round_settings(
         if value is not None and value != getattr(survey_round, name):
             changes[name] = str(value)
             setattr(survey_round, name, dict(value) if isinstance(value, Mapping) else value)
+    if rule is not None and rule != round_rule(survey_round):
+        changes["rule"] = rule.describe("en")
+        survey_round.verdict_method, survey_round.verdict_confidence = rule.method, rule.confidence
+        survey_round.verdict_sided = rule.sided
     if changes:
         accounts.record(session, actor, "round.update", survey_round.code, **changes)
+
+
+def round_rule(survey_round: SurveyRound) -> VerdictRule:
+    """The round's verdict rule (method, confidence level, sidedness)."""
+    return VerdictRule(survey_round.verdict_method or DEFAULT_RULE.method,
+                       float(survey_round.verdict_confidence or DEFAULT_RULE.confidence),
+                       survey_round.verdict_sided or DEFAULT_RULE.sided)
 
 
 def list_rounds(session: Session) -> list[SurveyRound]:

@@ -15,6 +15,8 @@ from analysis import RoundResults, round_results
 from analysis.forecast import official_forecast, weak_item_gains
 from analysis.ranking import weak_items
 from analysis.rollup import CITY
+from analysis.rates import DEFAULT_RULE, VerdictRule
+from analysis.rollup import round_correlations
 from data import repository as repo
 from data.area_labels import area_labels
 from data.db import read_session
@@ -44,6 +46,10 @@ class RoundSnapshot:
     # district id -> its share of the official sample (from the round's district quotas, else from
     # the whole round's respondents); only the districts in the reader's scope.
     official_shares: dict = field(default_factory=dict)
+    # The round's verdict rule, and each indicator's within-respondent correlation estimated from the
+    # whole round before any cut to a scope, so that neither depends on who looks.
+    rule: VerdictRule = DEFAULT_RULE
+    correlations: dict = field(default_factory=dict)
     # Results already computed from this snapshot, by (method, confidence).  Shared read-only.
     computed: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -74,6 +80,8 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         areas = repo.areas_frame(session)
         tally = repo.round_tally(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        rule = repo.round_rule(survey_round)
+        correlations = round_correlations(tally)
         scope_level = "city"
         official_shares = _official_shares(areas, tally, survey_round.quotas or {})
         if scope_area_id is not None:
@@ -92,6 +100,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         scope_level=scope_level, exclusions=exclusions, cells=cells, tally_version=survey_round.tally_version,
         official_sample_size=survey_round.official_sample_size,
         official_shares={d: share for d, share in official_shares.items() if d in set(areas["id"])},
+        rule=rule, correlations=correlations,
     )
     with _SNAPSHOTS_LOCK:
         _SNAPSHOTS[key] = ((survey_round.tally_version, area_state), snapshot)
@@ -148,15 +157,30 @@ def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> 
     return inside.reset_index(drop=True), tally[tally["community_id"].isin(inside["id"])].reset_index(drop=True), level
 
 
-def results_for(snapshot: RoundSnapshot, method: str = "wilson", confidence: float = 0.95) -> RoundResults:
-    """All levels × indicators × items with intervals and verdicts, computed once per snapshot."""
+def results_for(snapshot: RoundSnapshot, method: str | None = None, confidence: float | None = None) -> RoundResults:
+    """All levels × indicators × items with intervals and verdicts, computed once per snapshot.
+
+    Without ``method`` and ``confidence`` these are the official results: the round's verdict rule,
+    whose bounds are the ends of the two-sided interval at ``rule.interval_confidence``.  A
+    ``method`` or ``confidence`` given is an exploration (two-sided interval at ``confidence``) and
+    must be labelled so wherever it is shown; reports and exports never use one.
+    """
+    if method is None and confidence is None:
+        method, confidence = snapshot.rule.method, snapshot.rule.interval_confidence
+    method = method or snapshot.rule.method
+    confidence = snapshot.rule.interval_confidence if confidence is None else confidence
     key = (method, float(confidence))
     if key not in snapshot.computed:
         results = round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method,
-                                confidence=confidence)
+                                confidence=confidence, correlations=snapshot.correlations)
         snapshot.computed[key] = RoundResults(with_area_labels(results.indicators, snapshot),
                                               with_area_labels(results.items, snapshot))
     return snapshot.computed[key]
+
+
+def official_results(snapshot: RoundSnapshot) -> RoundResults:
+    """The round's results under its own verdict rule: what reports, exports and the dashboard show."""
+    return results_for(snapshot)
 
 
 def scope_name(snapshot: RoundSnapshot, language: str = "zh") -> str:

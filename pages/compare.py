@@ -60,6 +60,9 @@ if before_snapshot.questionnaire.to_dict() != after_snapshot.questionnaire.to_di
     if changed:
         st.warning(t("versions_differ", items="、".join(changed)))
 
+# Each round keeps its own verdict rule; the rates and effective sizes compared come from it.
+st.caption(f"{names[before_code]}：{before_snapshot.rule.describe(language)} · "
+           f"{names[after_code]}：{after_snapshot.rule.describe(language)}")
 before = results_for(before_snapshot).indicators
 after = results_for(after_snapshot).indicators
 change = compare_rounds(before[before["level"] == level], after[after["level"] == level])

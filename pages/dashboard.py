@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from analysis import METHODS
 from data.db import database_url
 from data.results import levels_below, results_for
 from ui import audit, auth, cached
 from ui.forecast import forecast_section
 from ui.i18n import lang, language_switch, t
-from ui.tables import coloured_verdicts, indicator_table, item_table, method_name, verdict_badge
+from ui.tables import coloured_verdicts, indicator_table, item_table, verdict_badge
+from ui.verdict_rule import rule_controls
 
 language_switch()
 
@@ -23,7 +23,7 @@ if not rounds:
     st.stop()
 
 round_names = {r.code: (r.name_en if language == "en" else r.name_zh) for r in rounds}
-controls = st.columns([2, 2, 2, 1])
+controls = st.columns(2)
 round_code = controls[0].selectbox(t("round"), list(round_names), index=len(rounds) - 1,
                                    format_func=lambda code: f"{round_names[code]} ({code})", key="dashboard.round")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
@@ -34,15 +34,13 @@ levels = levels_below(snapshot.scope_level)
 # A district office opens on its streets (its own district alone would be one dot).
 level = controls[1].selectbox(t("level"), levels, index=1 if staff.area_id is not None and len(levels) > 1 else 0,
                               format_func=lambda value: t(f"level_{value}"), key="dashboard.level")
-method = controls[2].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="dashboard.method",
-                               format_func=lambda m: method_name(m, language))
-confidence = controls[3].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="dashboard.confidence",
-                                   format_func=lambda c: f"{c:.0%}")
+rule, exploring = rule_controls(snapshot.rule, "dashboard")
+confidence = rule.interval_confidence
 
 if snapshot.tally.empty:
     st.info(t("no_responses"))
     st.stop()
-results = results_for(snapshot, method, confidence)
+results = results_for(snapshot, rule.method, confidence)
 indicators = results.indicators
 present = [i for i in ("awareness", "support", "participation", "satisfaction")
            if i in set(indicators["indicator"])]
@@ -70,15 +68,19 @@ tabs = st.tabs([t(indicator) for indicator in present])
 for tab, indicator in zip(tabs, present):
     with tab:
         rows = indicators[(indicators["level"] == level) & (indicators["indicator"] == indicator)]
-        figure = cached.rate_figure(url, round_code, snapshot.tally_version, staff.area_id, level, indicator, method,
+        figure = cached.rate_figure(url, round_code, snapshot.tally_version, staff.area_id, level, indicator, rule.method,
                                     confidence, language)
         st.plotly_chart(figure, width="stretch", key=f"chart.{indicator}")
         table = indicator_table(rows, language)
         st.dataframe(**coloured_verdicts(table, language), hide_index=True, width="stretch")
-        st.download_button(t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
-                           file_name=f"{round_code}_{indicator}_{level}.csv", mime="text/csv",
-                           key=f"download.{indicator}", on_click=audit.export,
-                           args=(staff.username, round_code, f"{indicator} {level} csv", len(table)))
+        if exploring:
+            st.caption(t("explore_no_download"))
+        else:
+            export = table.assign(**{t("verdict_rule"): rule.describe(language)})
+            st.download_button(t("download_csv"), export.to_csv(index=False).encode("utf-8-sig"),
+                               file_name=f"{round_code}_{indicator}_{level}.csv", mime="text/csv",
+                               key=f"download.{indicator}", on_click=audit.export,
+                               args=(staff.username, round_code, f"{indicator} {level} csv", len(table)))
 
         st.markdown(f"#### {t('items_title')}")
         names = dict(zip(rows["area_id"], rows["area_label_en" if language == "en" else "area_label_zh"]))

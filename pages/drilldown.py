@@ -10,6 +10,7 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
 from ui.tables import coloured_verdicts
+from ui.verdict_rule import show_rule
 
 language_switch()
 
@@ -35,6 +36,7 @@ round_code = round_picker(rounds, "drilldown.round", controls[0])
 indicator = controls[1].selectbox(t("indicator"), ["awareness", "support", "participation", "satisfaction"],
                                   format_func=t, key="drilldown.indicator")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
+show_rule(snapshot.rule)
 rows = results_for(snapshot).indicators
 rows = rows[rows["indicator"] == indicator]
 areas = snapshot.areas

@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from analysis import METHODS
 from analysis.comments import item_mentions
 from analysis.ranking import breakdown, red_black_list
 from data.db import database_url
@@ -12,7 +11,8 @@ from questionnaires.comment_themes import load_comment_themes
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
-from ui.tables import coloured_verdicts, demographic_names, method_name
+from ui.tables import coloured_verdicts, demographic_names
+from ui.verdict_rule import rule_controls
 
 language_switch()
 
@@ -46,13 +46,10 @@ language = lang()
 url = database_url()
 st.title(t("page_insights"))
 rounds = cached.rounds(url)
-controls = st.columns(3)
-round_code = round_picker(rounds, "insights.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="insights.method",
-                               format_func=lambda m: method_name(m, language))
-confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="insights.confidence",
-                                   format_func=lambda c: f"{c:.0%}")
+round_code = round_picker(rounds, "insights.round")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
+rule, exploring = rule_controls(snapshot.rule, "insights")
+method, confidence = rule.method, rule.interval_confidence
 results = results_for(snapshot, method, confidence)
 name = "area_label_en" if language == "en" else "area_label_zh"
 indicators = [i for i in ("awareness", "support", "participation", "satisfaction")
@@ -110,7 +107,7 @@ with breakdown_tab:
         by = st.multiselect(t("breakdown_by"), ["age_group", "sex"], default=["age_group"], format_func=t,
                             placeholder=t("choose_placeholder"), key="insights.by")
         if by:
-            table = breakdown(snapshot.cells, by, method, confidence)
+            table = breakdown(snapshot.cells, by, method, confidence, correlations=snapshot.correlations)
             table = table[table["indicator"].isin(indicators)].copy()
             for column in by:
                 names = demographic_names(snapshot.questionnaire, column, language)

@@ -4,7 +4,6 @@ Every export holds only the user's area scope and is written to the audit log.""
 
 import streamlit as st
 
-from analysis import METHODS
 from data import repository as repo
 from data.db import database_url, read_session
 from data.results import forecast_for, results_for, scope_name as scope_name_of
@@ -17,7 +16,7 @@ from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_names, round_picker
-from ui.tables import method_name
+from ui.verdict_rule import show_rule
 
 language_switch()
 
@@ -40,14 +39,12 @@ st.caption(t("report_help"))
 
 rounds = cached.rounds(url)
 names = round_names(rounds)
-controls = st.columns(3)
-round_code = round_picker(rounds, "report.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="report.method",
-                               format_func=lambda m: method_name(m, language))
-confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="report.confidence",
-                                   format_func=lambda c: f"{c:.0%}")
+round_code = round_picker(rounds, "report.round")
 snapshot = cached.snapshot(url, round_code, staff.area_id)
-results = results_for(snapshot, method, confidence)
+# Reports hold the official verdicts only: the round's own rule, never an exploration.
+rule = snapshot.rule
+show_rule(rule)
+results = results_for(snapshot)
 scope = scope_name_of(snapshot, language)
 
 
@@ -61,15 +58,14 @@ def question_text(code: str) -> str:
 forecast, gains = forecast_for(snapshot, results)
 comments = comments_export_frame(cached.comments(url, round_code, staff.area_id, snapshot.tally_version),
                                  snapshot.areas, snapshot.questionnaire, load_comment_themes(), language)
-excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text,
-                          method=method_name(method, language), confidence=confidence, scope_name=scope,
-                          exclusions=snapshot.exclusions, lang=language, forecast=forecast, gains=gains,
-                          comments=comments)
+excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text, rule=rule,
+                          scope_name=scope, exclusions=snapshot.exclusions, lang=language, forecast=forecast,
+                          gains=gains, comments=comments)
 st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xlsx", key="report.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
 csv = indicator_frame(results.indicators, "district" if staff.area_id is None else snapshot.scope_level, language,
-                      percent_text=True)
+                      rule, percent_text=True)
 st.download_button(t("csv_table"), csv.to_csv(index=False).encode("utf-8-sig"), file_name=f"{round_code}.csv",
                    mime="text/csv", key="report.csv",
                    on_click=audit.export, args=(staff.username, round_code, "csv", len(csv)))
@@ -84,13 +80,12 @@ if st.toggle(t("spss_file"), key="report.spss"):
         responses = repo.round_responses(session, snapshot.round_id)
     communities = snapshot.areas.loc[snapshot.areas["level"] == "community", "id"]
     responses = responses[responses["community_id"].isin(communities) & responses["eligible"]]
-    st.download_button(t("spss_file"), responses_sav(responses, snapshot.questionnaire, snapshot.areas, language),
+    st.download_button(t("spss_file"), responses_sav(responses, snapshot.questionnaire, snapshot.areas, language, rule),
                        file_name=f"{round_code}.sav", mime="application/octet-stream", key="report.sav",
                        on_click=audit.export, args=(staff.username, round_code, "spss", len(responses)))
 
 page = printable_report_html(results, round_name=names[round_code], scope_name=scope,
-                             question_text=question_text, method=method_name(method, language),
-                             confidence=confidence, lang=language)
+                             question_text=question_text, rule=rule, lang=language)
 st.download_button(t("printable"), page.encode("utf-8"), file_name=f"{round_code}_report.html", mime="text/html",
                    key="report.html", on_click=audit.export, args=(staff.username, round_code, "printable", 1))
 with st.expander(t("preview")):

@@ -9,6 +9,7 @@ from data import accounts
 from data import repository as repo
 from data.db import database_url, read_session, write_session
 from data.models import QuestionnaireVersion
+from analysis.rates import DEFAULT_RULE, METHOD_NAMES, VerdictRule
 from questionnaires import INDICATORS
 from sqlalchemy import select
 from ui import auth, cached
@@ -41,14 +42,21 @@ register_texts({
     "open_round": ("开放本轮", "Open the round"),
     "close_round": ("结束本轮", "Close the round"),
     "confirm_close": ("确认结束？结束后不能重新开放。", "Confirm: a closed round cannot be reopened."),
-    "frozen_note": ("本轮已开放：目标和配额已锁定，报告始终按这些设置判定。",
-                    "The round is open: its targets and quotas are frozen, so its reports never change."),
+    "frozen_note": ("本轮已开放：目标、配额和判定规则已锁定，报告始终按这些设置判定。",
+                    "The round is open: its targets, quotas and verdict rule are frozen, so its reports never change."),
     "completes": ("已完成", "Completes"),
     "quota": ("配额", "Quota"),
     "save_settings": ("保存设置", "Save settings"),
     "extend_close": ("调整结束时间", "Move the closing time"),
     "official_sample_size": ("正式测评预计访问人数（全市，用于估计达标概率）",
                              "Interviews expected in the official evaluation (whole city; for the chance of meeting targets)"),
+    "rule_heading": ("判定规则（开放后锁定）", "Verdict rule (frozen when the round opens)"),
+    "rule_method": ("区间方法", "Interval method"),
+    "rule_level": ("置信水平", "Confidence level"),
+    "rule_sided": ("单侧 / 双侧", "One- or two-sided"),
+    "rule_sided_one": ("单侧（默认，与样本量规划一致）", "One-sided (default, as the planner)"),
+    "rule_sided_two": ("双侧区间的两端", "Ends of a two-sided interval"),
+    "rule_column": ("判定规则", "Verdict rule"),
 })
 
 staff = auth.require_page("rounds")
@@ -76,7 +84,25 @@ st.dataframe(pd.DataFrame({
     t("closes"): [r.closes_at for r in rounds],
     t("completes"): [counts[r.id] for r in rounds],
     t("targets_pct"): [", ".join(f"{t(k)} {v:.0%}" for k, v in r.targets.items() if v) for r in rounds],
+    t("rule_column"): [repo.round_rule(r).describe(language) for r in rounds],
 }), hide_index=True, width="stretch")
+
+
+RULE_METHODS = ("clopper-pearson", "wilson", "jeffreys")
+RULE_LEVELS = (0.90, 0.95, 0.99)
+
+
+def rule_inputs(prefix: str, current: VerdictRule) -> VerdictRule:
+    st.markdown(f"**{t('rule_heading')}**")
+    columns = st.columns(3)
+    method = columns[0].selectbox(t("rule_method"), RULE_METHODS, index=RULE_METHODS.index(current.method),
+                                  format_func=METHOD_NAMES.get, key=f"{prefix}.rule_method")
+    level = columns[1].selectbox(t("rule_level"), RULE_LEVELS, format_func=lambda c: f"{c:.0%}",
+                                 index=RULE_LEVELS.index(current.confidence) if current.confidence in RULE_LEVELS else 1,
+                                 key=f"{prefix}.rule_level")
+    sided = columns[2].selectbox(t("rule_sided"), ("one", "two"), index=("one", "two").index(current.sided),
+                                 format_func=lambda s: t(f"rule_sided_{s}"), key=f"{prefix}.rule_sided")
+    return VerdictRule(method, level, sided)
 
 
 def targets_inputs(prefix: str, current: dict) -> dict:
@@ -117,6 +143,7 @@ with st.expander(t("create_round"), expanded=not rounds):
         district_quotas = quota_editor("rounds.create", {})
         official_n = st.number_input(t("official_sample_size"), 1, 1_000_000, 600, 50, key="rounds.create.official")
         invitation_only = st.checkbox(t("requires_invitation"))
+        rule = rule_inputs("rounds.create", DEFAULT_RULE)
         create = st.form_submit_button(t("create"), type="primary")
     if create:
         try:
@@ -126,11 +153,11 @@ with st.expander(t("create_round"), expanded=not rounds):
                     session, code.strip(), name_zh.strip() or code.strip(), version, targets, name_en=name_en.strip(),
                     status="draft", opens_at=datetime.combine(opens_on, time.min),
                     closes_at=datetime.combine(closes_on, time.max.replace(microsecond=0)),
-                    quotas={"districts": district_quotas}, requires_invitation=invitation_only,
+                    quotas={"districts": district_quotas}, requires_invitation=invitation_only, rule=rule,
                     official_sample_size=int(official_n),
                 )
                 accounts.record(session, staff.username, "round.create", code.strip(), targets=str(targets),
-                                quotas=str(district_quotas))
+                                quotas=str(district_quotas), rule=rule.describe("en"))
         except ValueError as problem:
             st.error(str(problem))
         else:
@@ -172,11 +199,12 @@ if chosen.status == "draft":
         district_quotas = quota_editor("rounds.edit", chosen.quotas or {})
         official_n = st.number_input(t("official_sample_size"), 1, 1_000_000, chosen.official_sample_size, 50,
                                      key="rounds.edit.official")
+        rule = rule_inputs(f"rounds.edit.{chosen.code}", repo.round_rule(chosen))
         save = st.form_submit_button(t("save_settings"))
     if save:
         act(lambda session, r: repo.update_round_settings(
             session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas},
-            official_sample_size=int(official_n)),
+            official_sample_size=int(official_n), rule=rule),
             "toast_round_saved")
     already_open = [r for r in rounds if r.status == "open"]
     confirmed = True
@@ -188,6 +216,7 @@ if chosen.status == "draft":
         act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"), "toast_round_opened")
 elif chosen.status == "open":
     st.info(t("frozen_note"))
+    st.caption(repo.round_rule(chosen).explain(language))
     new_close = st.date_input(t("extend_close"), value=(chosen.closes_at or datetime.now()).date(), key="rounds.close_on")
     if st.button(t("save_settings")):
         act(lambda session, r: repo.update_round_settings(

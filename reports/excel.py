@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 
 from analysis import RoundResults
+from analysis.rates import VerdictRule
 
 LEVEL_NAMES = {"city": ("全市", "City"), "district": ("区县", "Districts"), "street": ("街道", "Streets"),
                "community": ("社区", "Communities")}
@@ -27,6 +28,7 @@ HEADERS = {
     "official_n": ("正式测评访问人数（估计）", "Official interviews (assumed)"),
     "probability_if_met": ("该题达标后的达标概率", "Chance if this item met the target"),
     "gain": ("达标概率提高", "Gain in chance"),
+    "rule": ("判定规则", "Verdict rule"),
 }
 FORECAST_NOTE = (
     "达标概率：假如正式测评按表中人数访问，按本轮结果，正式测评自己算出的比率达到目标的可能性（贝塔-二项预测分布，"
@@ -46,9 +48,11 @@ def _percent_text(values) -> list[str]:
     return ["" if pd.isna(v) else f"{v:.1%}" for v in values]
 
 
-def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh", percent_text: bool = False) -> pd.DataFrame:
-    """One level's indicator rows with headers in ``lang``; ``percent_text`` writes rates as
-    "97.3%" (CSV for people) instead of numbers (Excel formats those itself; JSON keeps them whole)."""
+def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh", rule: VerdictRule | None = None,
+                    percent_text: bool = False) -> pd.DataFrame:
+    """One level's indicator rows with headers in ``lang``; with ``rule``, a last column names it,
+    so that a table read on its own still says how its verdicts were reached; ``percent_text`` writes
+    rates as "97.3%" (CSV for people) instead of numbers (Excel formats those itself; JSON keeps them whole)."""
     rows = indicators[indicators["level"] == level]
     name = "area_label_en" if lang == "en" else "area_label_zh"
     parent = "parent_label_en" if lang == "en" else "parent_label_zh"
@@ -61,6 +65,7 @@ def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh", perc
         h["ci_high"]: rows["ci_high"].to_numpy(), h["target"]: rows["target"].to_numpy(),
         h["verdict"]: [_pick(VERDICT_NAMES[v], lang) for v in rows["verdict"]],
         h["extra_needed"]: rows["extra_needed"].to_numpy(), h["deff"]: rows["deff"].to_numpy(),
+        **({} if rule is None else {h["rule"]: rule.describe(lang)}),
     })
     if percent_text:
         for key in ("rate", "ci_low", "ci_high", "target"):
@@ -114,15 +119,17 @@ def forecast_frame(forecast: pd.DataFrame, gains: pd.DataFrame | None, question_
 
 
 def round_report_xlsx(
-    results: RoundResults, *, round_name: str, question_text, method: str, confidence: float,
-    scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
-    levels: tuple[str, ...] = ("city", "district", "street", "community"),
+    results: RoundResults, *, round_name: str, question_text, method: str | None = None,
+    confidence: float | None = None, scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
+    levels: tuple[str, ...] = ("city", "district", "street", "community"), rule: VerdictRule | None = None,
     forecast: pd.DataFrame | None = None, gains: pd.DataFrame | None = None,
     comments: pd.DataFrame | None = None,
 ) -> bytes:
-    """The workbook; with ``forecast`` (and ``gains``) from ``data.results.forecast_for`` it gets a
-    sheet 达标概率 after the level sheets, and ``comments`` (reports.comments.comments_export_frame)
-    adds the residents' suggestions as a sheet of their own."""
+    """The round's report workbook; ``rule`` is the round's verdict rule the results were computed with
+    (named on the About sheet and on every level sheet), ``method``/``confidence`` the interval's when no
+    rule is given; with ``forecast`` (and ``gains``) from ``data.results.forecast_for`` it gets a sheet
+    达标概率 after the level sheets; ``comments`` (reports.comments.comments_export_frame) adds the
+    residents' suggestions as a sheet of their own."""
     buffer = io.BytesIO()
     percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap",
                                                           "pass_probability", "probability_if_met", "gain")}
@@ -134,12 +141,20 @@ def round_report_xlsx(
                                   "text_wrap": True, "valign": "vcenter"})
         fills = {_pick(VERDICT_NAMES[v], lang): book.add_format({"bg_color": colour}) for v, colour in VERDICT_FILL.items()}
 
+        if rule is not None:
+            method_text, level_text = rule.explain(lang), f"{rule.interval_confidence:.0%}"
+        else:
+            method_text, level_text = method, f"{confidence:.0%}"
         about = pd.DataFrame({
-            ("项目" if lang != "en" else "Item"): (["调查轮次", "数据范围", "区间方法", "置信水平", "生成时间", "已排除问卷"]
-                                                 if lang != "en" else ["Round", "Scope", "Interval method",
-                                                                       "Confidence", "Generated", "Excluded responses"]),
+            ("项目" if lang != "en" else "Item"): (["调查轮次", "数据范围", "判定规则" if rule else "区间方法",
+                                                  "区间的双侧置信水平" if rule else "置信水平", "生成时间", "已排除问卷"]
+                                                 if lang != "en" else ["Round", "Scope",
+                                                                       "Verdict rule" if rule else "Interval method",
+                                                                       "Two-sided level of the intervals" if rule
+                                                                       else "Confidence", "Generated",
+                                                                       "Excluded responses"]),
             ("内容" if lang != "en" else "Value"): [
-                round_name, scope_name, method, f"{confidence:.0%}", datetime.now().strftime("%Y-%m-%d %H:%M"),
+                round_name, scope_name, method_text, level_text, datetime.now().strftime("%Y-%m-%d %H:%M"),
                 "" if exclusions is None or exclusions.empty else
                 "；".join(f"{r.reason}（{r.responses}）" for r in exclusions.itertuples()),
             ],
@@ -147,7 +162,7 @@ def round_report_xlsx(
         sheets = [("说明" if lang != "en" else "About", about)]
         # A scoped reader's top row is their own area (城东区), never 全市.
         sheets += [((scope_name or _pick(LEVEL_NAMES[level], lang))[:31] if level == "city" else
-                    _pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang))
+                    _pick(LEVEL_NAMES[level], lang), indicator_frame(results.indicators, level, lang, rule))
                    for level in levels if (results.indicators["level"] == level).any()]
         if forecast is not None and len(forecast):
             sheets.append((_pick(HEADERS["pass_probability"], lang), forecast_frame(forecast, gains, question_text, lang)))

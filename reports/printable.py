@@ -16,7 +16,9 @@ def _pct(value) -> str:
 
 
 def printable_report_html(results: RoundResults, *, round_name: str, scope_name: str, question_text,
-                          method: str, confidence: float, lang: str = "zh", weak_items: int = 3) -> str:
+                          method: str | None = None, confidence: float | None = None, lang: str = "zh",
+                          weak_items: int = 3, rule=None) -> str:
+    """The printable page; ``rule`` (the round's VerdictRule) is stated under the title when given."""
     english = lang == "en"
     name = "area_label_en" if english else "area_label_zh"
     indicators = results.indicators
@@ -57,6 +59,8 @@ def printable_report_html(results: RoundResults, *, round_name: str, scope_name:
                "Interval method", "confidence", "Generated")
               if english else ("文明城市创建问卷调查报告", "总体情况", f"各{level_zh}情况", f"各{level_zh}短板题目",
                                "区间方法", "置信水平", "生成时间"))
+    method_line = (html.escape(rule.explain(lang)) if rule is not None
+                   else f"{titles[4]} {html.escape(str(method))}，{titles[5]} {confidence:.0%}")
     return f"""<!doctype html><html lang="{'en' if english else 'zh-CN'}"><head><meta charset="utf-8">
 <title>{html.escape(titles[0])} · {html.escape(round_name)}</title>
 <style>
@@ -67,7 +71,7 @@ th {{ background: #b71c1c; color: white; }} td:first-child {{ text-align: left; 
 @media print {{ body {{ margin: 10mm; }} h2 {{ break-before: auto; }} }}
 </style></head><body>
 <h1>{html.escape(titles[0])}</h1>
-<p>{html.escape(round_name)} · {html.escape(scope_name)} · {titles[4]} {html.escape(method)}，{titles[5]} {confidence:.0%} ·
+<p>{html.escape(round_name)} · {html.escape(scope_name)} · {method_line} ·
 {titles[6]} {datetime.now():%Y-%m-%d %H:%M}</p>
 <h2>{titles[1]}</h2>{level_table("city")}
 <h2>{titles[2]}</h2>{level_table(detail)}

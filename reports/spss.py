@@ -57,8 +57,10 @@ def measurement_level(question: Question) -> str:
     return "nominal"
 
 
-def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh") -> bytes:
-    """One row per response, the questionnaire's variables after the response's own fields."""
+def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh",
+                  rule=None) -> bytes:
+    """One row per response, the questionnaire's variables after the response's own fields.  ``rule``
+    (the round's VerdictRule) goes into the file label, so an analysis redone in SPSS knows the official rule."""
     english = lang == "en"
     names = dict(zip(areas["id"], areas["name_en" if english else "name_zh"]))
     codes = dict(zip(areas["id"], areas["code"]))
@@ -127,7 +129,8 @@ def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: 
     try:
         pyreadstat.write_sav(data, path, column_labels=[labels[c] for c in data.columns],
                              variable_value_labels=value_labels, missing_ranges=missing,
-                             variable_measure=measure, variable_format=formats)
+                             variable_measure=measure, variable_format=formats,
+                             file_label=None if rule is None else rule.describe(lang))
         with open(path, "rb") as saved:
             return saved.read()
     finally:

@@ -3,6 +3,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analysis.rates import RHO_PRIOR_WEIGHT, within_respondent_correlation
+from analysis.rollup import SUMS
 from analysis import (
     METHODS,
     add_indicator_rates,
@@ -82,12 +84,19 @@ def test_indicator_variance_matches_statsmodels_ratio_via_sandwich(groups):
 def test_positively_correlated_items_have_deff_above_one(groups):
     raw, df = groups
     out = add_indicator_rates(df)
+    # The round's correlation, computed here straight from the respondents (residuals within each group).
+    a = b = 0.0
+    for x, y in raw.values():
+        p, n = y.sum() / x.sum(), x.size
+        a += n / (n - 1) * np.sum((y - p * x) ** 2) - p * (1 - p) * x.sum()
+        b += p * (1 - p) * np.sum(x * (x - 1))
+    rho = (a + RHO_PRIOR_WEIGHT) / (b + RHO_PRIOR_WEIGHT)
+    assert 0.15 < rho < 0.45  # the groups were drawn with correlations 0.2 to 0.4
+    assert within_respondent_correlation(*(df[c] for c in SUMS)) == pytest.approx(rho, rel=1e-9)
     for g, (x, y) in raw.items():
         row = out.loc[out["group"] == g].iloc[0]
-        r, v = row["rate"], row["se"] ** 2
-        raw_deff = v / (r * (1 - r) / x.sum())
-        assert raw_deff > 1
-        assert row["deff"] == pytest.approx(min(max(raw_deff, 1.0), x.sum() / x.size), rel=1e-9)
+        r = row["rate"]
+        assert row["deff"] == pytest.approx(1 + (x.sum() / x.size - 1) * rho, rel=1e-9)
         assert row["n_eff"] == pytest.approx(x.sum() / row["deff"], rel=1e-12)
         assert x.size <= row["n_eff"] <= x.sum()
         low, high = proportion_ci(r * row["n_eff"], row["n_eff"])
@@ -97,31 +106,60 @@ def test_positively_correlated_items_have_deff_above_one(groups):
     assert ((out["ci_high"] - out["ci_low"]) > (naive["ci_high"] - naive["ci_low"])).all()
 
 
-def test_n_eff_clipped_to_respondents_and_valid():
-    # Perfect clustering: each respondent answers 4 items all alike -> deff = 4 = items per respondent.
+@pytest.mark.parametrize("rho", [0.0, 0.3, 0.6])
+def test_correlation_estimate_recovers_the_simulated_one(rho):
+    # Reference: the correlation the answers were drawn with (beta-binomial, 5 items, rate 0.9).
+    rng = np.random.default_rng(11)
+    n, m = 20000, 5
+    if rho == 0:
+        y = rng.binomial(m, 0.9, n).astype(float)
+    else:
+        scale = (1 - rho) / rho
+        y = rng.binomial(m, rng.beta(0.9 * scale, 0.1 * scale, n)).astype(float)
+    x = np.full(n, float(m))
+    assert within_respondent_correlation(*_sums(x, y).values()) == pytest.approx(rho, abs=0.02)
+
+
+def test_n_eff_between_respondents_and_valid():
+    # Perfect clustering: each respondent answers 4 items all alike -> rho = 1, deff = 4 = items per respondent.
     x = np.full(100, 4.0)
     y = np.where(np.arange(100) < 90, 4.0, 0.0)
     out = add_indicator_rates(pd.DataFrame([_sums(x, y)])).iloc[0]
     assert out["rate"] == 0.9
-    assert out["n_eff"] == pytest.approx(100)  # raw n_eff = 99 < respondents
+    assert out["n_eff"] == pytest.approx(100)
     assert out["deff"] == pytest.approx(4.0)
-    # Negative clustering: every respondent 3 of 4 positive -> v = 0, n_eff capped at Σx.
+    # Negative clustering: every respondent 3 of 4 positive -> rho < 0 is taken as 0, n_eff = Σx.
     y = np.full(100, 3.0)
     out = add_indicator_rates(pd.DataFrame([_sums(x, y)])).iloc[0]
     assert out["se"] == 0
-    assert out["n_eff"] == 400 and out["deff"] == 1.0
+    assert out["n_eff"] == pytest.approx(400) and out["deff"] == pytest.approx(1.0)
+    # A given correlation is used as it is: 1/n_eff = (1 - rho)/Σx + rho/n.
+    out = add_indicator_rates(pd.DataFrame([_sums(x, y)]), rho=0.5).iloc[0]
+    assert out["n_eff"] == pytest.approx(1 / (0.5 / 400 + 0.5 / 100))
 
 
-def test_rate_one_and_small_groups_use_respondents():
+def test_rate_one_without_information_counts_each_respondent_once():
+    # No negative answer anywhere: the data say nothing about the correlation, so rho = 1.
     x = np.array([3.0, 2.0, 3.0, 1.0])
-    out = add_indicator_rates(pd.DataFrame([_sums(x, x), _sums(x, 0 * x), _sums(x[:1], x[:1] - 1)]))
-    assert list(out["rate"]) == pytest.approx([1.0, 0.0, 2 / 3])
-    assert list(out["n_eff"]) == [4, 4, 1]
-    assert out["deff"].tolist() == pytest.approx([9 / 4, 9 / 4, 3.0])
-    assert np.isnan(out["se"].iloc[2])
-    assert out["ci_high"].iloc[0] == pytest.approx(1.0) and out["ci_low"].iloc[1] == pytest.approx(0.0)
+    out = add_indicator_rates(pd.DataFrame([_sums(x, x), _sums(x[:1], x[:1])]))
+    assert list(out["rate"]) == pytest.approx([1.0, 1.0])
+    assert list(out["n_eff"]) == pytest.approx([4, 1])
+    assert out["deff"].tolist() == pytest.approx([9 / 4, 3.0])
+    assert np.isnan(out["se"].iloc[1])
     low, high = proportion_ci(4, 4)
     assert (out["ci_low"].iloc[0], out["ci_high"].iloc[0]) == pytest.approx((low, high))
+
+
+def test_one_negative_answer_moves_n_eff_continuously():
+    # Issue 14: 300 respondents × 10 items; all positive gave n_eff 300, one negative 2,999.
+    x = np.full(300, 10.0)
+    y_all = x.copy()
+    y_one = x.copy()
+    y_one[0] = 9.0
+    rho = 0.3
+    both = add_indicator_rates(pd.DataFrame([_sums(x, y_all), _sums(x, y_one)]), "clopper-pearson", 0.9, rho=rho)
+    assert both["n_eff"].iloc[0] == both["n_eff"].iloc[1] == pytest.approx(1 / (0.7 / 3000 + 0.3 / 300))
+    assert both["ci_low"].iloc[0] > both["ci_low"].iloc[1]
 
 
 def test_empty_group_is_nan():

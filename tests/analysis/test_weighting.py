@@ -264,14 +264,18 @@ def _hand_ratio(y, x, w):
 
 def test_weighted_ratio_matches_hand_coded_linearisation(people):
     d = people[people["district_id"] == 1]
-    res = weighted_ratio(d["positive"], d["valid"], d["weight"])
+    res = weighted_ratio(d["positive"], d["valid"], d["weight"], rho=0.3)
     r, v = _hand_ratio(d["positive"].tolist(), d["valid"].tolist(), d["weight"].tolist())
     assert res.rate == pytest.approx(r, rel=1e-13)
     assert res.variance == pytest.approx(v, rel=1e-10)
     assert res.se == pytest.approx(np.sqrt(v), rel=1e-10)
     assert res.respondents == int((d["valid"] > 0).sum())
-    assert res.n_eff == pytest.approx(r * (1 - r) / v, rel=1e-10)
-    assert res.deff == pytest.approx(v / (r * (1 - r) / d["valid"].sum()), rel=1e-10)
+    # Kish: deff = (weighting) n Σw²/(Σw)² × (clustering) 1 + (m̄ - 1) rho, over respondents with answers.
+    answered = d[d["valid"] > 0]
+    n, sx, w = len(answered), answered["valid"].sum(), answered["weight"]
+    deff = n * (w * w).sum() / w.sum() ** 2 * (1 + (sx / n - 1) * 0.3)
+    assert res.n_eff == pytest.approx(sx / deff, rel=1e-10)
+    assert res.deff == pytest.approx(deff, rel=1e-10)
 
 
 def test_weighted_ratio_is_invariant_to_the_scale_of_the_weights(people):
@@ -340,10 +344,10 @@ def test_unit_weights_reproduce_the_unweighted_indicator_rates(people):
 
 
 def test_grouped_rates_equal_per_group_weighted_ratio(people):
-    out = weighted_rates_by_group(people, ["district_id"], method="jeffreys", confidence=0.9)
+    out = weighted_rates_by_group(people, ["district_id"], method="jeffreys", confidence=0.9, rho=0.3)
     for _, row in out.iterrows():
         d = people[people["district_id"] == row["district_id"]]
-        res = weighted_ratio(d["positive"], d["valid"], d["weight"])
+        res = weighted_ratio(d["positive"], d["valid"], d["weight"], rho=0.3)
         assert row["rate"] == pytest.approx(res.rate, rel=1e-13)
         assert row["se"] == pytest.approx(res.se, rel=1e-12)
         assert row["n_eff"] == pytest.approx(res.n_eff, rel=1e-12)
@@ -355,8 +359,10 @@ def test_grouped_rates_equal_per_group_weighted_ratio(people):
 def test_cell_sums_give_the_same_result_as_raw_respondents(people):
     cells = _cell_sums(people, ["district_id", "age_group", "sex"])
     for groups in (["district_id"], ["sex"], ["district_id", "age_group"], []):
-        raw = weighted_rates_by_group(people, groups)
-        agg = weighted_rates_from_cell_sums(cells, groups)
+        # The correlation is given: estimated by default, it would pool residuals within groups in one
+        # function and within cells in the other.
+        raw = weighted_rates_by_group(people, groups, rho=0.25)
+        agg = weighted_rates_from_cell_sums(cells, groups, rho=0.25)
         assert list(raw.columns) == list(agg.columns)
         for col in groups:
             assert raw[col].tolist() == agg[col].tolist()

@@ -129,6 +129,14 @@ def test_command_line_builds_the_database_and_prints_reports(tmp_path):
     table = pd.read_csv(io.StringIO(report.stdout))
     assert len(table) == 5 * 4 and {"rate", "ci_low", "ci_high", "verdict"} <= set(table.columns)
     assert set(table["verdict"]) <= {"met", "not_met", "undecided"}
+    # Every row names the round's rule; an exploration says it is one.
+    assert set(table["mode"]) == {"official"} and set(table["verdict_rule"]) == {"Clopper–Pearson, one-sided 95%"}
+    explored = run_cli("analysis", "report", "--round", "2026-R2", "--explore-method", "wilson",
+                       "--explore-sided", "two", url=url)
+    explored_table = pd.read_csv(io.StringIO(explored.stdout))
+    assert set(explored_table["mode"]) == {"exploration"}
+    assert set(explored_table["verdict_rule"]) == {"Wilson, two-sided 95%"}
+    assert (explored_table["ci_low"] != table["ci_low"]).any()
 
     as_json = run_cli("analysis", "report", "--round", "2026-R2", "--items", "--format", "json",
                       "--level", "city", url=url)

@@ -39,7 +39,9 @@ def test_dashboard_levels_methods_and_rounds_change_the_numbers(app):
     district_rates = app.dataframe[0].value["比率"].tolist()
     app.selectbox(key="dashboard.level").set_value("community").run()
     assert len(app.dataframe[0].value) == 45
-    app.selectbox(key="dashboard.method").set_value("clopper-pearson").run()
+    app.toggle(key="dashboard.explore").set_value(True).run()
+    app.selectbox(key="dashboard.method").set_value("wilson").run()
+    app.toggle(key="dashboard.explore").set_value(False).run()
     app.selectbox(key="dashboard.round").set_value("2026-R1").run()
     assert not app.exception
     app.selectbox(key="dashboard.level").set_value("district").run()
@@ -92,4 +94,19 @@ def test_dashboard_forecasts_the_official_evaluation_beside_each_verdict(app, de
                                   0.5 + (1 - row["rate"]) * row["n_eff"])
     shown = forecast[(forecast["区域"] == "全市") & (forecast["指标"] == "知晓率")]["达标概率"].iloc[0]
     assert shown == (f"{expected:.0%}" if 0.005 < expected < 0.995 else f"{expected:.1%}")
+
+def test_dashboard_states_the_rounds_rule_and_labels_exploration(app):
+    open_dashboard(app)
+    assert any("本轮判定规则：Clopper–Pearson，单侧 95%" in c.value for c in app.caption)
+    official = app.dataframe[0].value.copy()
+    assert len(app.get("download_button")) == 4 and not app.warning
+    app.toggle(key="dashboard.explore").set_value(True).run()
+    app.selectbox(key="dashboard.sided").set_value("two").run()
+    app.selectbox(key="dashboard.confidence").set_value(0.99).run()
+    assert not app.exception
+    assert any("探索模式" in w.value and "不是本轮的正式判定" in w.value for w in app.warning)
+    assert len(app.get("download_button")) == 0  # nothing explored leaves the page
+    assert not app.dataframe[0].value["置信区间"].equals(official["置信区间"])
+    app.toggle(key="dashboard.explore").set_value(False).run()
+    pd.testing.assert_frame_equal(app.dataframe[0].value, official)
 

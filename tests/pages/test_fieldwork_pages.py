@@ -43,12 +43,14 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
     app.text_input[0].input("2026-R3")
     app.text_input[1].input("第三轮模拟测评")
     app.number_input(key="rounds.create.official").set_value(900)
+    app.selectbox(key="rounds.create.rule_method").set_value("wilson")
     next(b for b in app.button if b.label == "创建").click().run()
     assert not app.exception and not app.error
     engine = make_engine(demo_url)
     with read_session(engine) as session:
         created = repo.round_by_code(session, "2026-R3")
         assert created.status == "draft" and created.targets["satisfaction"] == 0.99
+        assert (created.verdict_method, created.verdict_confidence, created.verdict_sided) == ("wilson", 0.95, "one")
         assert created.official_sample_size == 900
     # The picker has moved to the new round, and the save was confirmed.
     assert app.selectbox(key="rounds.manage").value == "2026-R3"

@@ -15,6 +15,8 @@ from data.results import load_snapshot, results_for
 from reports.excel import round_report_xlsx
 from reports.printable import printable_report_html
 from reports.spss import responses_sav
+from analysis.rates import DEFAULT_RULE
+from reports.excel import indicator_frame
 from tests.pages.conftest import create_staff, log_in
 
 
@@ -34,13 +36,29 @@ def test_planner_page_gives_the_published_zero_failure_answer(app, demo_url):
     create_staff(demo_url, "ana", "analyst")
     log_in(app, "ana")
     app.switch_page("pages/planner.py").run()
+    # The form starts from the round's rule (one-sided 95 % Clopper-Pearson): nothing else to pick.
+    assert app.selectbox(key="planner.2026-R2.method").value == "clopper-pearson"
+    assert app.selectbox(key="planner.2026-R2.sided").value == "one"
     app.number_input[0].set_value(100.0)
     app.number_input[1].set_value(99.0)
-    app.selectbox[1].set_value("clopper-pearson")
-    app.selectbox[2].set_value("one")
     next(b for b in app.button if b.label == "样本量规划").click().run()
     assert not app.exception
     assert app.metric[0].value == "299"
+    assert not app.warning  # the form's rule is the round's
+
+
+def test_planner_undecided_table_follows_the_form(app, demo_url):
+    create_staff(demo_url, "ana", "analyst")
+    log_in(app, "ana")
+    app.switch_page("pages/planner.py").run()
+    official = len(app.dataframe[0].value)
+    app.selectbox(key="planner.2026-R2.sided").set_value("two")
+    app.selectbox(key="planner.2026-R2.confidence").set_value(0.99)
+    next(b for b in app.button if b.label == "样本量规划").click().run()
+    assert not app.exception
+    # A stricter rule (two-sided 99 %) leaves more areas undecided, and the page says it is not the round's rule.
+    assert len(app.dataframe[0].value) > official
+    assert any("不同于本轮判定规则" in w.value for w in app.warning)
 
 
 def test_excel_report_sheets_headers_and_numbers(demo_url):
@@ -91,7 +109,7 @@ def test_spss_file_has_chinese_value_labels(demo_url):
         responses = repo.round_responses(session, survey_round.id)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
         areas = repo.areas_frame(session)
-    data = responses_sav(responses, questionnaire, areas)
+    data = responses_sav(responses, questionnaire, areas, rule=DEFAULT_RULE)
     import tempfile, os
     handle, name = tempfile.mkstemp(suffix=".sav")
     os.write(handle, data)
@@ -99,6 +117,7 @@ def test_spss_file_has_chinese_value_labels(demo_url):
     frame, meta = pyreadstat.read_sav(name)
     os.remove(name)
     assert len(frame) == len(responses)
+    assert meta.file_label == "Clopper–Pearson，单侧 95%"  # the official rule travels with the data
     assert meta.variable_value_labels["sat_traffic_order"][1.0] == "满意"
     assert "交通" in meta.column_names_to_labels["sat_traffic_order"]
     satisfied = sum(a.get("sat_traffic_order") == "very_satisfied" for a in responses["answers"])
@@ -157,6 +176,26 @@ def test_a_district_offices_reports_say_its_district_never_the_whole_city(demo_u
                                  question_text=lambda c: c, method="Wilson 得分区间", confidence=0.95)
     assert "全市" not in page and "各街道（乡镇）情况" in page
     assert all(street in page for street in ("东门街道", "南湖街道", "新华街道"))
+    engine.dispose()
+
+
+def test_every_export_names_the_rounds_rule(demo_url):
+    engine = make_engine(demo_url)
+    snapshot = load_snapshot(engine, "2026-R2")
+    results = results_for(snapshot)
+    data = round_report_xlsx(results, round_name="第二轮", question_text=lambda c: c, scope_name="全市",
+                             rule=snapshot.rule)
+    about = pd.read_excel(io.BytesIO(data), sheet_name="说明").set_index("项目")["内容"]
+    assert about["判定规则"] == snapshot.rule.explain("zh") and about["区间的双侧置信水平"] == "90%"
+    districts = pd.read_excel(io.BytesIO(data), sheet_name="区县")
+    assert set(districts["判定规则"]) == {"Clopper–Pearson，单侧 95%"}
+    csv = indicator_frame(results.indicators, "district", "en", snapshot.rule)
+    assert set(csv["Verdict rule"]) == {"Clopper–Pearson, one-sided 95%"}
+    page = printable_report_html(results, round_name="第二轮", scope_name="全市", question_text=lambda c: c,
+                                 rule=snapshot.rule)
+    assert "单侧 95% 置信下限不低于目标" in page
+    engine.dispose()
+
 
 def test_excel_report_carries_the_suggestions_sheet_and_never_a_formula(demo_url):
     from data.comments import round_comments
