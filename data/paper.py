@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from data import accounts
 from data import repository as repo
 from data.models import QuestionnaireVersion, SurveyRound
+from data.scope import CITY, Scope, check_communities, restrict_areas
 from questionnaires import Question, Questionnaire, visible_questions
 from questionnaires.logic import And, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
@@ -242,9 +243,10 @@ def _column_help(questionnaire: Questionnaire, column: _Column, lang: str) -> tu
     return what, _msg(lang, "；", "; ").join(notes)
 
 
-def paper_template(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh") -> bytes:
-    """The Excel template for typing in paper questionnaires of ``questionnaire`` (xlsx bytes)."""
-    return _workbook(questionnaire, areas, _lang(lang))
+def paper_template(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh", *, scope: Scope) -> bytes:
+    """The Excel template for typing in paper questionnaires of ``questionnaire`` (xlsx bytes); its
+    community list holds only the communities of ``scope``."""
+    return _workbook(questionnaire, restrict_areas(scope, areas), _lang(lang))
 
 
 def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
@@ -520,7 +522,7 @@ def _is_blank(value: Any) -> bool:
 
 
 def read_paper_file(data: bytes, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh",
-                    *, round_code: str | None = None, today: date | None = None) -> PaperImport:
+                    *, round_code: str | None = None, today: date | None = None, scope: Scope = CITY) -> PaperImport:
     """Check every row of a filled template.  File-level problems raise ``PaperFileError``; row
     problems are collected in ``errors`` / ``rejected_rows`` and those rows get no record.
 
@@ -568,6 +570,9 @@ def read_paper_file(data: bytes, questionnaire: Questionnaire, areas: pd.DataFra
             community_id, message = _find_community(communities, community_value, lang)
             if message:
                 problem("community", message)
+            elif not scope.allows_community(community_id):
+                problem("community", _msg(lang, f"社区 {_cell_text(community_value)} 不在您的数据范围内",
+                                          f"community {_cell_text(community_value)} is outside your data scope"))
 
         interviewer = _cell_text(cell("interviewer")) or None
         if interviewer and len(interviewer) > MAX_INTERVIEWER:
@@ -927,7 +932,7 @@ def _missing(value: Any) -> bool:
 
 
 def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Questionnaire,
-                 paper_import: PaperImport, only_valid: bool, actor: str | None) -> int:
+                 paper_import: PaperImport, only_valid: bool, actor: str | None, *, scope: Scope) -> int:
     """Store the checked paper questionnaires in the caller's transaction; returns how many are new.
 
     With ``only_valid=False`` any row error refuses the whole file and nothing is written.  Form
@@ -947,6 +952,8 @@ def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Que
                           "the questionnaire is not the one this round uses: download this round's template")
     records = [{**record, "id": paper_response_id(survey_round.code, record["form_number"]), "channel": "paper"}
                for record in paper_import.records]
+    # Checked again here, whatever the reader was given: the records may come from anywhere.
+    check_communities(scope, [record.get("community_id") for record in records], _community_codes(paper_import.areas))
     try:
         added = repo.bulk_import(session, survey_round, questionnaire, records, channel="paper", lang=lang)
     except repo.SubmissionRefused as refused:
@@ -954,6 +961,12 @@ def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Que
     accounts.record(session, actor, "import.paper", survey_round.code, rows=len(records), rejected=rejected,
                     new=added, already=len(records) - added)
     return added
+
+
+def _community_codes(areas: pd.DataFrame | None) -> dict:
+    if areas is None or len(areas) == 0:
+        return {}
+    return dict(zip(areas["id"], areas["code"]))
 
 
 def _rows_named(messages: Mapping[str, str], records: list[dict], questionnaire: Questionnaire, lang: str) -> dict:

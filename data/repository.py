@@ -27,6 +27,7 @@ from uuid6 import uuid7  # uuid.uuid7 arrives with Python 3.14
 from data import accounts
 from data.db import json_text
 from data.models import TALLY_SUMS, Area, CellTally, QuestionnaireVersion, Response, SurveyRound, Tally
+from data.scope import CITY, Scope, check_city_wide, check_communities, community_filter
 from questionnaires import answers as _answers
 from questionnaires import (
     Questionnaire,
@@ -150,7 +151,9 @@ def create_round(
     closes_at: datetime | None = None,
     quotas: Mapping | None = None,
     requires_invitation: bool = False,
+    scope: Scope = CITY,
 ) -> SurveyRound:
+    check_city_wide(scope, "新建轮次", "creating a round")
     _check_round_settings(targets, quotas or {}, opens_at, closes_at)
     if round_by_code(session, code) is not None:
         raise ValueError(f"轮次编号 {code} 已存在 / round code {code} already exists")
@@ -187,8 +190,10 @@ def _check_round_settings(targets: Mapping, quotas: Mapping, opens_at, closes_at
 ROUND_TRANSITIONS = {"draft": ("open",), "open": ("closed",), "closed": ()}
 
 
-def change_round_status(session: Session, actor: str | None, survey_round: SurveyRound, status: str) -> None:
+def change_round_status(session: Session, actor: str | None, survey_round: SurveyRound, status: str, *,
+                        scope: Scope) -> None:
     """draft → open → closed; a closed round never reopens, so its report never changes."""
+    check_city_wide(scope, "开放或结束轮次", "opening or closing a round")
     if status not in ROUND_TRANSITIONS.get(survey_round.status, ()):
         raise ValueError(f"轮次不能从 {survey_round.status} 变为 {status} / a round cannot go from "
                          f"{survey_round.status} to {status}")
@@ -201,10 +206,11 @@ def change_round_status(session: Session, actor: str | None, survey_round: Surve
 def update_round_settings(
     session: Session, actor: str | None, survey_round: SurveyRound, *, targets: Mapping | None = None,
     quotas: Mapping | None = None, opens_at: datetime | None = None, closes_at: datetime | None = None,
-    requires_invitation: bool | None = None,
+    requires_invitation: bool | None = None, scope: Scope,
 ) -> None:
     """Change a draft round.  Once opened, targets and quotas are frozen: they are what every report
     of the round is judged against.  Only the closing time of an open round may still move."""
+    check_city_wide(scope, "修改轮次设置", "changing a round's settings")
     frozen = survey_round.status != "draft"
     if frozen and (targets is not None or quotas is not None or opens_at is not None or requires_invitation is not None):
         raise ValueError("轮次已开放，目标和配额不能再修改 / the round is open: targets and quotas are frozen")
@@ -323,6 +329,7 @@ def prepare_submission(
     submitted_at: datetime | None = None,
     lang: str = "zh",
     invitation_token: str | None = None,
+    scope: Scope = CITY,
 ) -> PreparedSubmission:
     """The checks that need no database (raising ``SubmissionRefused``), the answer rules and the
     tally increments.  Done by the submitter's own thread, before its turn to write: on SQLite the
@@ -335,6 +342,8 @@ def prepare_submission(
         raise SubmissionRefused({"_": _msg(lang, "无效的填报方式", "invalid channel")})
     if not accepts_responses(survey_round, submitted_at):
         raise SubmissionRefused({"_": _msg(lang, "本轮调查未开放或已结束", "this survey round is not open")})
+    if not scope.allows_community(community_id):  # an interviewer limited to an area interviews only there
+        raise SubmissionRefused({"_": _msg(lang, "该社区不在您的数据范围内", "this community is outside your data scope")})
     problems, row = _rules_for(questionnaire).row(
         response_id, survey_round.id, survey_round.questionnaire_id, community_id, answers,
         channel, interviewer, started_at, submitted_at, lang,
@@ -1455,7 +1464,8 @@ def recount_tally(session: Session, survey_round: SurveyRound) -> pd.DataFrame:
 
 
 def set_response_status(
-    session: Session, actor: str | None, response_ids: Iterable[str], status: str, reason: str = ""
+    session: Session, actor: str | None, response_ids: Iterable[str], status: str, reason: str = "", *,
+    scope: Scope,
 ) -> int:
     """Exclude or re-include responses.  Nothing is deleted: an excluded response keeps its answers,
     leaves every rate (both tallies lose exactly its contribution) and the change is audited.
@@ -1469,6 +1479,7 @@ def set_response_status(
                  if r is not None and r.status != status]
     if not responses:
         return 0
+    check_communities(scope, [r.community_id for r in responses])
     district_of = dict(session.execute(select(Area.id, Area.district_id).where(Area.level == "community")).all())
     by_round: dict[int, list[Response]] = defaultdict(list)
     for response in responses:
@@ -1489,18 +1500,16 @@ def set_response_status(
     return len(responses)
 
 
-def exclusion_summary(session: Session, round_id: int, community_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """How many responses of the round are excluded, by reason (the dashboard says so)."""
+def exclusion_summary(session: Session, round_id: int, *, scope: Scope) -> pd.DataFrame:
+    """How many responses of the round (within the scope) are excluded, by reason (the dashboard says so)."""
     query = select(Response.exclusion_reason, func.count()).where(
-        Response.round_id == round_id, Response.status == "excluded"
+        Response.round_id == round_id, Response.status == "excluded", community_filter(scope, Response.community_id)
     ).group_by(Response.exclusion_reason)
-    if community_ids is not None:
-        query = query.where(Response.community_id.in_(list(community_ids)))
     return pd.DataFrame(session.execute(query).all(), columns=["reason", "responses"])
 
 
-def round_responses(session: Session, round_id: int, *, with_answers: bool = True) -> pd.DataFrame:
-    """The round's responses with their areas, for data-quality checks and fieldwork views."""
+def round_responses(session: Session, round_id: int, *, scope: Scope, with_answers: bool = True) -> pd.DataFrame:
+    """The round's responses within the scope with their areas, for data-quality checks and fieldwork views."""
     columns = [Response.id, Response.community_id, Area.street_id, Area.district_id, Response.interviewer,
                Response.channel, Response.started_at, Response.submitted_at, Response.eligible,
                Response.age_group, Response.sex, Response.status, Response.exclusion_reason]
@@ -1508,17 +1517,18 @@ def round_responses(session: Session, round_id: int, *, with_answers: bool = Tru
         columns += [Response.answers, Response.scores]
     rows = session.execute(
         select(*columns).select_from(Response).join(Area, Area.id == Response.community_id)
-        .where(Response.round_id == round_id)
+        .where(Response.round_id == round_id, community_filter(scope, Response.community_id))
         .order_by(Response.submitted_at)
     ).all()
     return pd.DataFrame(rows, columns=[c.key for c in columns])
 
 
-def completes(session: Session, round_id: int, by: str, district_ids: Iterable[int] | None = None,
+def completes(session: Session, round_id: int, by: str, *, scope: Scope, district_ids: Iterable[int] | None = None,
               community_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Completed (eligible, included) interviews counted in the database, by one of: district,
-    community, interviewer, day, cell (district × age group × sex); only within ``district_ids``
-    and ``community_ids`` when given (a district office's or a street office's scope)."""
+    community, interviewer, day, cell (district × age group × sex); only within the scope (a
+    district office's or a street office's communities), and ``district_ids`` and
+    ``community_ids`` when given."""
     groupings = {
         "district": [Area.district_id],
         "community": [Response.community_id],
@@ -1532,7 +1542,8 @@ def completes(session: Session, round_id: int, by: str, district_ids: Iterable[i
     query = (
         select(*keys, func.count().label("completes")).select_from(Response)
         .join(Area, Area.id == Response.community_id)
-        .where(Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included")
+        .where(Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included",
+               community_filter(scope, Response.community_id))
         .group_by(*keys).order_by(*keys)
     )
     if district_ids is not None:

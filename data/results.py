@@ -15,6 +15,7 @@ from analysis import RoundResults, round_results
 from data import repository as repo
 from data.db import read_session
 from data.models import Area
+from data.scope import scope_of
 from questionnaires import Questionnaire
 
 
@@ -68,8 +69,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         scope_level = "city"
         if scope_area_id is not None:
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
-        in_scope = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()
-        exclusions = repo.exclusion_summary(session, survey_round.id, in_scope)
+        exclusions = repo.exclusion_summary(session, survey_round.id, scope=scope_of(session, scope_area_id))
         cells = repo.round_cell_tally(session, survey_round.id)
     if scope_level in ("street", "community"):
         cells = cells.iloc[0:0]

@@ -6,8 +6,8 @@ import streamlit as st
 from analysis.quality import flag_responses, interviewer_summary, suspicious_areas
 from data import repository as repo
 from data.db import database_url, read_session, write_session
-from data.results import restrict_to_area
 from ui import auth, cached
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
@@ -45,6 +45,7 @@ register_texts({
 })
 
 staff = auth.require_page("quality")
+scope = scope_for(staff)
 language = lang()
 url = database_url()
 st.title(t("page_quality"))
@@ -56,11 +57,8 @@ survey_round = next(r for r in rounds if r.code == round_code)
 questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
 
 with read_session(engine()) as session:
-    responses = repo.round_responses(session, survey_round.id)
-    excluded = repo.exclusion_summary(session, survey_round.id)
-if staff.area_id is not None:
-    scope_areas, _, _ = restrict_to_area(cached.areas(url), pd.DataFrame({"community_id": []}), staff.area_id)
-    responses = responses[responses["community_id"].isin(scope_areas["id"])]
+    responses = repo.round_responses(session, survey_round.id, scope=scope)
+    excluded = repo.exclusion_summary(session, survey_round.id, scope=scope)
 eligible = responses[responses["eligible"]]
 flags = flag_responses(eligible, questionnaire)
 
@@ -92,7 +90,7 @@ else:
         try:
             with write_session(engine()) as session:
                 changed = repo.set_response_status(session, staff.username, chosen,
-                                                   "excluded" if exclude else "included", reason)
+                                                   "excluded" if exclude else "included", reason, scope=scope)
         except ValueError as problem:
             st.error(str(problem))
         else:

@@ -12,6 +12,7 @@ from data.models import QuestionnaireVersion
 from questionnaires import INDICATORS
 from sqlalchemy import select
 from ui import auth, cached
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 
@@ -46,9 +47,13 @@ register_texts({
     "quota": ("配额", "Quota"),
     "save_settings": ("保存设置", "Save settings"),
     "extend_close": ("调整结束时间", "Move the closing time"),
+    "rounds_city_only": ("轮次的设置影响全市，只能由不限数据范围的账号新建、修改、开放或结束；上表的完成数只计您范围内的社区。",
+                         "A round's settings affect the whole city: only accounts without an area limit create, change, "
+                         "open or close rounds. The completes above count your own area's communities only."),
 })
 
 staff = auth.require_page("rounds")
+scope = scope_for(staff)
 language = lang()
 st.title(t("page_rounds"))
 url = database_url()
@@ -60,7 +65,8 @@ with read_session(engine()) as session:
         select(QuestionnaireVersion.id, QuestionnaireVersion.code, QuestionnaireVersion.version,
                QuestionnaireVersion.title_zh).order_by(QuestionnaireVersion.code, QuestionnaireVersion.version)
     ).all()
-    counts = {r.id: repo.count_responses(session, r.id) for r in rounds}
+    # A district or street office counts its own communities' completes only.
+    counts = {r.id: int(repo.completes(session, r.id, "district", scope=scope)["completes"].sum()) for r in rounds}
 areas = cached.areas(url)
 districts = areas[areas["level"] == "district"]
 
@@ -96,6 +102,10 @@ def quota_editor(prefix: str, current: dict) -> dict:
     return {code: int(value) for code, value in zip(edited["code"], edited[t("quota")]) if value and value > 0}
 
 
+if not scope.whole_city:
+    st.info(t("rounds_city_only"))
+    st.stop()
+
 with st.expander(t("create_round"), expanded=not rounds):
     with st.form("rounds.create"):
         code = st.text_input(t("round_code"), max_chars=40, placeholder="2026-R3")
@@ -122,11 +132,11 @@ with st.expander(t("create_round"), expanded=not rounds):
                     session, code.strip(), name_zh.strip() or code.strip(), version, targets, name_en=name_en.strip(),
                     status="draft", opens_at=datetime.combine(opens_on, time.min),
                     closes_at=datetime.combine(closes_on, time.max.replace(microsecond=0)),
-                    quotas={"districts": district_quotas}, requires_invitation=invitation_only,
+                    quotas={"districts": district_quotas}, requires_invitation=invitation_only, scope=scope,
                 )
                 accounts.record(session, staff.username, "round.create", code.strip(), targets=str(targets),
                                 quotas=str(district_quotas))
-        except ValueError as problem:
+        except ValueError as problem:  # OutOfScope included
             st.error(str(problem))
         else:
             cached.rounds.clear()
@@ -161,15 +171,17 @@ if chosen.status == "draft":
         save = st.form_submit_button(t("save_settings"))
     if save:
         act(lambda session, r: repo.update_round_settings(
-            session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas}))
+            session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas},
+            scope=scope))
     if st.button(t("open_round"), type="primary"):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"))
+        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open", scope=scope))
 elif chosen.status == "open":
     st.info(t("frozen_note"))
     new_close = st.date_input(t("extend_close"), value=(chosen.closes_at or datetime.now()).date(), key="rounds.close_on")
     if st.button(t("save_settings")):
         act(lambda session, r: repo.update_round_settings(
-            session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0))))
+            session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0)),
+            scope=scope))
     confirm = st.checkbox(t("confirm_close"), key="rounds.confirm_close")
     if st.button(t("close_round"), disabled=not confirm):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed"))
+        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed", scope=scope))

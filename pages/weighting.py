@@ -13,7 +13,9 @@ from analysis.weighting import poststratification_weights, raking_weights, weigh
 from data.db import database_url, read_session, write_session
 from data.population import (PopulationFileError, population_frame, population_template, read_population_file,
                              save_population)
+from data.scope import OutOfScope
 from ui import auth, cached
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
@@ -41,6 +43,7 @@ register_texts({
 })
 
 staff = auth.require_page("weighting")
+scope = scope_for(staff)
 language = lang()
 url = database_url()
 st.title(t("page_weighting"))
@@ -65,8 +68,8 @@ with st.expander(t("population_data"), expanded=False):
             if not imported.errors.empty:
                 st.dataframe(imported.errors, hide_index=True)
             with write_session(engine()) as session:
-                saved = save_population(session, staff.username, imported)
-        except PopulationFileError as problem:
+                saved = save_population(session, staff.username, imported, scope=scope)
+        except (PopulationFileError, OutOfScope) as problem:
             st.error(str(problem))
         else:
             st.success(t("population_saved", n=saved))
@@ -75,7 +78,7 @@ if snapshot.cells is None or snapshot.cells.empty:
     st.info(t("district_only"))
     st.stop()
 with read_session(engine()) as session:
-    population = population_frame(session)
+    population = population_frame(session, scope=scope)
 population = population.rename(columns={"area_id": "district_id"})
 population = population[population["district_id"].isin(snapshot.cells["district_id"].unique())]
 if population.empty:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from data.scope import CITY
 from data import accounts
 from data import repository as repo
 from data.db import read_session, write_session
@@ -33,11 +34,11 @@ def test_template_lists_every_district_cell_and_imports_back(engine, areas):
     imported = read_population_file(template.to_csv(index=False).encode("utf-8-sig"), "p.csv", areas, QUESTIONNAIRE)
     assert imported.errors.empty and len(imported.rows) == 50
     with write_session(engine) as session:
-        assert save_population(session, "ana", imported) == 50
+        assert save_population(session, "ana", imported, scope=CITY) == 50
     with write_session(engine) as session:  # importing again replaces, never adds
-        save_population(session, "ana", imported)
+        save_population(session, "ana", imported, scope=CITY)
     with read_session(engine) as session:
-        stored = population_frame(session)
+        stored = population_frame(session, scope=CITY)
         assert len(stored) == 50 and stored["population"].sum() == 50_000
         assert list(accounts.audit_events(session, action="import.population")["actor"]) == ["ana", "ana"]
 
@@ -54,9 +55,9 @@ def test_labels_are_accepted_and_bad_rows_are_named(engine, areas):
     assert "非负整数" in imported.errors["问题"].iloc[1]
     assert "两次" in imported.errors["问题"].iloc[2]
     with pytest.raises(PopulationFileError), write_session(engine) as session:
-        save_population(session, None, imported)
+        save_population(session, None, imported, scope=CITY)
     with read_session(engine) as session:
-        assert population_frame(session).empty
+        assert population_frame(session, scope=CITY).empty
 
 
 @pytest.mark.parametrize("data,name", [(b"\x00\x01garbage", "p.xlsx"), (b"a,b\n1,2\n", "p.csv"), (b"", "p.csv")])
