@@ -41,6 +41,7 @@ INSTRUCTIONS_SHEET = {"zh": "填写说明", "en": "Instructions"}
 LISTS_SHEET = "选项"  # hidden; holds the drop-down lists
 TEMPLATE_ROWS = 5000  # rows that carry the drop-downs and checks
 MAX_ROWS = 20000
+MAX_COLUMNS = 400  # the template has 4 + one per question (+ 2 in a rejected-rows file)
 MAX_BYTES = 30 * 1024 * 1024
 MAX_FORM_NUMBER = 64
 MAX_INTERVIEWER = 40
@@ -663,7 +664,7 @@ def _read_entry_sheet(book) -> tuple[list[str], list[tuple[int, tuple]]]:
     sheet = book[sheet_name]
     if not hasattr(sheet, "iter_rows"):
         raise _file_error(f"工作表“{sheet_name}”不是表格", f"sheet “{sheet_name}” is not a worksheet")
-    rows = sheet.iter_rows(values_only=True)
+    rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
     header_values = None
     for header_values in rows:
         break
@@ -675,6 +676,9 @@ def _read_entry_sheet(book) -> tuple[list[str], list[tuple[int, tuple]]]:
         headers.pop()
     data = []
     for excel_row, values in enumerate(rows, start=2):
+        if excel_row > 2 * MAX_ROWS:  # blank rows count too: a sheet padded to a million rows stops here
+            raise _file_error(f"行数太多（最多 {MAX_ROWS} 行），请分成几个文件上传",
+                              f"too many rows (at most {MAX_ROWS}): split the file")
         if all(_is_blank(v) for v in values[: len(headers)]):
             continue
         if len(data) >= MAX_ROWS:

@@ -6,6 +6,7 @@ from data import paper
 from data import repository as repo
 from data.db import database_url, write_session
 from data.scope import OutOfScope
+from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
 from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
@@ -51,11 +52,13 @@ st.download_button(t("download_template"), paper.paper_template(questionnaire, a
                    file_name=f"{round_code}_paper_template.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-upload = st.file_uploader(t("upload_filled"), type=["xlsx"], key="paper.upload")
+upload = st.file_uploader(t("upload_filled"), type=["xlsx"], key="paper.upload",
+                          help=t("upload_limit", mb=UPLOAD_LIMITS["paper"].megabytes, rows=paper.MAX_ROWS))
 if upload is None:
     st.stop()
 try:
-    checked = paper.read_paper_file(upload.getvalue(), questionnaire, areas, language, scope=scope)
+    checked = read_limited("paper", paper.PaperFileError, paper.read_paper_file, upload.getvalue(), questionnaire, areas,
+                           language, scope=scope)
 except paper.PaperFileError as problem:
     st.error(str(problem))
     st.stop()

@@ -11,9 +11,10 @@ from analysis import METHODS, verdicts
 from analysis.rates import add_indicator_rates
 from analysis.weighting import poststratification_weights, raking_weights, weighted_rates_from_cell_sums
 from data.db import database_url, read_session, write_session
-from data.population import (PopulationFileError, population_frame, population_template, read_population_file,
+from data.population import (MAX_ROWS, PopulationFileError, population_frame, population_template, read_population_file,
                              save_population)
 from data.scope import OutOfScope
+from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
 from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
@@ -61,10 +62,12 @@ areas = cached.areas(url)
 with st.expander(t("population_data"), expanded=False):
     st.download_button(t("population_template"), population_template(areas, snapshot.questionnaire),
                        file_name="population_template.csv", mime="text/csv")
-    upload = st.file_uploader(t("population_upload"), type=["csv", "xlsx"], key="weighting.upload")
+    upload = st.file_uploader(t("population_upload"), type=["csv", "xlsx"], key="weighting.upload",
+                              help=t("upload_limit", mb=UPLOAD_LIMITS["population"].megabytes, rows=MAX_ROWS))
     if upload is not None and st.button(t("save"), key="weighting.save"):
         try:
-            imported = read_population_file(upload.getvalue(), upload.name, areas, snapshot.questionnaire)
+            imported = read_limited("population", PopulationFileError, read_population_file, upload.getvalue(),
+                                    upload.name, areas, snapshot.questionnaire)
             if not imported.errors.empty:
                 st.dataframe(imported.errors, hide_index=True)
             with write_session(engine()) as session:

@@ -26,6 +26,9 @@ class QuestionnaireError(ValueError):
         self.errors = list(errors)
         super().__init__("\n".join(self.errors))
 
+    def __reduce__(self):  # so that it crosses from the parsing worker process intact
+        return type(self), (self.errors,)
+
 
 def text(label: Mapping[str, str] | None, lang: str = "zh") -> str:
     """The label in `lang`, falling back to Chinese, which every label must have."""

@@ -29,6 +29,14 @@ from .model import CHOICE_TYPES, Question, Questionnaire, QuestionnaireError
 
 __all__ = ["XLSFormError", "read_xlsform", "write_xlsform", "write_xlsform_file"]
 
+# What a workbook may cost to read (docs/security.md).  Sheets are streamed (openpyxl read-only
+# mode), so a workbook claiming a million rows costs only the rows read before the limit is hit.
+MAX_XLSFORM_BYTES = 5 * 1024 * 1024
+MAX_SHEET_ROWS = 5000
+MAX_SHEET_COLUMNS = 60
+MAX_CONSTRAINT_CHARS = 200
+MAX_NUMBER_CHARS = 30
+
 
 class XLSFormError(QuestionnaireError):
     """An XLSForm workbook cannot be imported; `.errors` lists every problem, each naming sheet, row and column.
@@ -218,11 +226,21 @@ class _Sheet:
         return row.cells.get(column.index, "") if column is not None else ""
 
 
+class _SheetTooLarge(Exception):
+    pass
+
+
 def _read_sheet(worksheet) -> _Sheet:
     rows = []
     header = None
     header_row = None
-    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+    for number, values in enumerate(worksheet.iter_rows(values_only=True, max_col=MAX_SHEET_COLUMNS), start=1):
+        if number > MAX_SHEET_ROWS:
+            if any(v is not None and v != "" for v in values):
+                raise _SheetTooLarge(worksheet.title)
+            if number > 4 * MAX_SHEET_ROWS:  # only blank rows so far beyond the limit: a padded sheet
+                break
+            continue
         cells = {i: _cell_text(v) for i, v in enumerate(values)}
         cells = {i: v for i, v in cells.items() if v != ""}
         if not cells:
@@ -307,6 +325,10 @@ def _open_workbook(source: str | Path | bytes | bytearray | memoryview | BinaryI
         else:
             stream = io.BytesIO(source.read())
         data = stream.getvalue()
+        if len(data) > MAX_XLSFORM_BYTES:
+            errors.add(_Where(), f"文件超过 {MAX_XLSFORM_BYTES // 1024 // 1024} MB",
+                       f"the file is larger than {MAX_XLSFORM_BYTES // 1024 // 1024} MB")
+            return None
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             errors.add(
                 _Where(),
@@ -319,13 +341,13 @@ def _open_workbook(source: str | Path | bytes | bytearray | memoryview | BinaryI
                        "not a valid .xlsx file (an XLSForm must be an Excel .xlsx workbook)")
             return None
         stream.seek(0)
-        return openpyxl.load_workbook(stream, data_only=True)
+        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except OSError as exc:
         errors.add(_Where(), f"无法读取文件：{exc}", f"cannot read the file: {exc}")
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         errors.add(_Where(), f"不是有效的 .xlsx 文件：{exc}", f"not a valid .xlsx file: {exc}")
     except Exception as exc:  # openpyxl raises many things on a damaged workbook; never leak a traceback
-        errors.add(_Where(), f"无法打开工作簿：{type(exc).__name__}: {exc}", f"cannot open the workbook: {type(exc).__name__}: {exc}")
+        errors.add(_Where(), f"无法打开工作簿：{type(exc).__name__}", f"cannot open the workbook: {type(exc).__name__}")
     return None
 
 
@@ -351,6 +373,10 @@ def _parse_number(text: str) -> int | float:
 
 def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) -> dict[str, Any]:
     """The supported subset: `. >= A and . <= B` (either half) for numbers, `string-length(.) <= N` for text."""
+    if len(text) > MAX_CONSTRAINT_CHARS or any(len(n) > MAX_NUMBER_CHARS for n in re.findall(r"[\d.]+", text)):
+        errors.add(where, f"约束太长或其中的数字超过 {MAX_NUMBER_CHARS} 位", f"the constraint is too long or has a number "
+                   f"longer than {MAX_NUMBER_CHARS} characters")
+        return {}
     unsupported_zh = (
         f"不支持的约束 {text}（只支持 . >= 最小值 and . <= 最大值，或 string-length(.) <= 最多字数）"
     )
@@ -872,7 +898,24 @@ def read_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: str 
     if workbook is None:
         errors.raise_if_any()
         raise XLSFormError(["无法打开工作簿 / cannot open the workbook"])  # pragma: no cover - defensive
+    try:
+        return _read_workbook(workbook, errors, source_name)
+    except _SheetTooLarge as too_large:
+        errors.add(_Where(str(too_large)), f"超过 {MAX_SHEET_ROWS} 行", f"more than {MAX_SHEET_ROWS} rows")
+        errors.raise_if_any()
+        raise  # pragma: no cover - raise_if_any raised
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, QuestionnaireError):
+            raise
+        # A workbook that opened but breaks while its rows are streamed (damaged XML inside).
+        errors.add(_Where(), f"无法读取工作簿：{type(exc).__name__}", f"cannot read the workbook: {type(exc).__name__}")
+        errors.raise_if_any()
+        raise  # pragma: no cover
+    finally:
+        workbook.close()
 
+
+def _read_workbook(workbook, errors: _Errors, source_name: str | None) -> Questionnaire:
     worksheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
     for name in UNSUPPORTED_SHEETS:
         if name in worksheets and _read_sheet(worksheets[name]).rows:

@@ -143,6 +143,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "excluded_note": ("组织者已排除 {n} 份问卷，不计入以上比率：{reasons}", "{n} responses were excluded by the organisers and are not in these rates: {reasons}"),
     "verdict_help": ("达标：置信区间下限不低于目标；未达标：上限低于目标；待定：区间跨过目标，需要更多样本。",
                      "Met: the interval's lower bound is at or above the target; not met: its upper bound is below; undecided: the interval straddles the target."),
+    # --- harden ---
+    "upload_limit": ("最大 {mb} MB、{rows} 行；文件在限时限内存的独立进程中读取。",
+                     "At most {mb} MB and {rows} rows; the file is read in a separate process with a time and memory budget."),
+    "qv_upload_limits": ("YAML 最大 {yaml} MB，XLSForm 最大 {xlsx} MB（每表最多 5000 行）；文件在限时限内存的独立进程中读取。",
+                         "YAML at most {yaml} MB, XLSForm at most {xlsx} MB (5,000 rows per sheet); the file is read in a "
+                         "separate process with a time and memory budget."),
+    "unexpected_error": ("抱歉，页面出错了。请稍后重试；如果问题持续，请把参考编号 {reference} 告诉管理员。",
+                         "Sorry, something went wrong on this page. Try again later; if it persists, give the "
+                         "administrator the reference {reference}."),
 }
 
 
