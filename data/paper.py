@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from data import accounts
 from data import repository as repo
-from data.models import QuestionnaireVersion, SurveyRound
+from data.models import USERNAME_LENGTH, QuestionnaireVersion, SurveyRound
 from data.scope import CITY, Scope, check_communities, restrict_areas
 from questionnaires import Question, Questionnaire, visible_questions
 from questionnaires.logic import And, Compare, Not, Or, Ref, Selected
@@ -44,7 +44,7 @@ MAX_ROWS = 20000
 MAX_COLUMNS = 400  # the template has 4 + one per question (+ 2 in a rejected-rows file)
 MAX_BYTES = 30 * 1024 * 1024
 MAX_FORM_NUMBER = 64
-MAX_INTERVIEWER = 40
+MAX_INTERVIEWER = USERNAME_LENGTH  # response.interviewer
 EARLIEST_DATE = date(2000, 1, 1)
 
 # The fixed columns before the questions: key -> (zh header, en header).

@@ -154,6 +154,11 @@ def create_round(
     scope: Scope = CITY,
 ) -> SurveyRound:
     check_city_wide(scope, "新建轮次", "creating a round")
+    for value, column, zh in ((code, SurveyRound.code, "轮次编号"), (name_zh, SurveyRound.name_zh, "轮次名称"),
+                              (name_en, SurveyRound.name_en, "英文名称")):
+        limit = column.type.length
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValueError(f"{zh}最多 {limit} 个字符 / {column.key} has at most {limit} characters")
     _check_round_settings(targets, quotas or {}, opens_at, closes_at)
     if round_by_code(session, code) is not None:
         raise ValueError(f"轮次编号 {code} 已存在 / round code {code} already exists")
@@ -342,6 +347,11 @@ def prepare_submission(
         raise SubmissionRefused({"_": _msg(lang, "无效的填报方式", "invalid channel")})
     if not accepts_responses(survey_round, submitted_at):
         raise SubmissionRefused({"_": _msg(lang, "本轮调查未开放或已结束", "this survey round is not open")})
+    if not _is_area_id(community_id) or not 0 < community_id < 2**31:  # a forged value such as 10**30
+        raise _no_community(lang)
+    unstorable = _unstorable_answers(answers, lang)
+    if unstorable:
+        raise SubmissionRefused(unstorable)
     if not scope.allows_community(community_id):  # an interviewer limited to an area interviews only there
         raise SubmissionRefused({"_": _msg(lang, "该社区不在您的数据范围内", "this community is outside your data scope")})
     problems, row = _rules_for(questionnaire).row(
@@ -389,6 +399,37 @@ def store_submission(session: Session, prepared: PreparedSubmission,
         raise SubmissionRefused({"_": _msg(lang, "该邀请码已经使用过", "this invitation was already used")})
     _count_in_tally(session, prepared, district_id, deferred_sums)
     return SubmitResult(response_id, stored=True, eligible=row["eligible"])
+
+
+LARGEST_ANSWER_NUMBER = 10**15  # beyond any real answer, and exactly representable as a float
+
+
+def _unstorable_answers(answers: object, lang: str) -> dict[str, str]:
+    """Answers that no database column or JSON document can hold, whatever the question: a number
+    such as 10**400, a string with a lone surrogate (not UTF-8).  A forged form gets a refusal
+    naming the answer instead of an error from the driver."""
+    if not isinstance(answers, Mapping):
+        return {}
+    problems = {}
+    for key, value in answers.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(not _storable(v) for v in values):
+            name = key if isinstance(key, str) and _storable(key) else "_"
+            problems[name] = _msg(lang, "无法保存的答案（数值过大或含有无效字符）",
+                                  "an answer that cannot be stored (a number too large or an invalid character)")
+    return problems
+
+
+def _storable(value: object) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -LARGEST_ANSWER_NUMBER <= value <= LARGEST_ANSWER_NUMBER
+    return True
 
 
 def _is_area_id(value: object) -> bool:

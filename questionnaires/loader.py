@@ -26,6 +26,7 @@ from .model import (
     QuestionnaireError,
     Section,
 )
+from .model import DEMOGRAPHIC_CODE_LENGTH, QUESTION_CODE_LENGTH, QUESTIONNAIRE_CODE_LENGTH, QUESTIONNAIRE_TITLE_LENGTH
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR / "schema.json"
@@ -521,6 +522,7 @@ def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:
             built[index] = _build_question(raw, index, report, section_codes)
     built_by_code = {q.code: q for i, q in built.items() if position.get(q.code) == i}
 
+    _check_lengths(data, raw_questions, built, report)
     demographic_owner: dict[str, str] = {}
     for index, raw in enumerate(raw_questions):
         relevant = raw.get("relevant") if isinstance(raw, dict) else None
@@ -548,6 +550,28 @@ def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:
         sections=sections,
         questions=tuple(built[i] for i in sorted(built)),
     )
+
+
+def _check_lengths(data: dict, raw_questions: list, built: dict, report: _Report) -> None:
+    """Lengths that reach database columns (see questionnaires/model.py): refused here, not by the database."""
+    code, title = data.get("code"), data.get("title")
+    if isinstance(code, str) and len(code) > QUESTIONNAIRE_CODE_LENGTH:
+        report.add(["code"], f"最多 {QUESTIONNAIRE_CODE_LENGTH} 个字符", f"at most {QUESTIONNAIRE_CODE_LENGTH} characters")
+    if isinstance(title, dict) and isinstance(title.get("zh"), str) and len(title["zh"]) > QUESTIONNAIRE_TITLE_LENGTH:
+        report.add(["title", "zh"], f"最多 {QUESTIONNAIRE_TITLE_LENGTH} 个字符",
+                   f"at most {QUESTIONNAIRE_TITLE_LENGTH} characters")
+    for index, raw in enumerate(raw_questions):
+        code = raw.get("code") if isinstance(raw, dict) else None
+        if isinstance(code, str) and len(code) > QUESTION_CODE_LENGTH:
+            report.add(["questions", index, "code"], f"最多 {QUESTION_CODE_LENGTH} 个字符",
+                       f"at most {QUESTION_CODE_LENGTH} characters")
+        question = built.get(index)
+        if question is not None and question.demographic:
+            for number, option in enumerate(question.options):
+                if len(option.code) > DEMOGRAPHIC_CODE_LENGTH:
+                    report.add(["questions", index, "options", number, "code"],
+                               f"人口统计题的选项代码最多 {DEMOGRAPHIC_CODE_LENGTH} 个字符",
+                               f"a demographic question's option codes have at most {DEMOGRAPHIC_CODE_LENGTH} characters")
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
