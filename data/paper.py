@@ -29,6 +29,7 @@ from data import accounts
 from data import repository as repo
 from data.models import USERNAME_LENGTH, QuestionnaireVersion, SurveyRound
 from data.scope import CITY, Scope, check_communities, restrict_areas
+from reports.safe_cells import XLSXWRITER_OPTIONS
 from questionnaires import Question, Questionnaire, visible_questions
 from questionnaires.logic import And, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
@@ -258,8 +259,7 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
     columns = _columns(questionnaire)
     communities = _communities(areas)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
     book.set_properties({"title": f"{questionnaire.title.get('zh', questionnaire.code)} · 纸质问卷录入",
                          "subject": "paper questionnaire template"})
     book.set_custom_property("questionnaire", f"{questionnaire.code}")
@@ -898,8 +898,9 @@ def rejected_rows_xlsx(paper_import: PaperImport) -> bytes:
     extra = list(EXTRA_COLUMNS[lang])
     if paper_import.questionnaire is None:
         buffer = io.BytesIO()
-        frame.rename(columns=dict(zip((ROW_COLUMN, ERROR_COLUMN), extra))).to_excel(
-            buffer, sheet_name=ENTRY_SHEET[lang], index=False, engine="xlsxwriter")
+        with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as writer:
+            frame.rename(columns=dict(zip((ROW_COLUMN, ERROR_COLUMN), extra))).to_excel(
+                writer, sheet_name=ENTRY_SHEET[lang], index=False)
         return buffer.getvalue()
     columns = _columns(paper_import.questionnaire)
     file_headers = [c for c in frame.columns if c not in (ROW_COLUMN, ERROR_COLUMN)]

@@ -5,6 +5,7 @@ import streamlit as st
 from analysis import METHODS
 from data.db import database_url
 from data.results import levels_below, results_for
+from reports.safe_cells import csv_bytes
 from ui import audit, auth, cached
 from ui.charts import rate_chart
 from ui.i18n import lang, language_switch, t
@@ -73,7 +74,7 @@ for tab, indicator in zip(tabs, present):
                         key=f"chart.{indicator}")
         table = indicator_table(rows, language)
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button(t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
+        st.download_button(t("download_csv"), csv_bytes(table),
                            file_name=f"{round_code}_{indicator}_{level}.csv", mime="text/csv",
                            key=f"download.{indicator}", on_click=audit.export,
                            args=(staff.username, round_code, f"{indicator} {level} csv", len(table)))

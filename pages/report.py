@@ -9,6 +9,7 @@ from data import repository as repo
 from data.db import database_url, read_session
 from data.results import results_for
 from reports.excel import indicator_frame, round_report_xlsx
+from reports.safe_cells import csv_bytes
 from reports.printable import printable_report_html
 from reports.spss import responses_sav
 from ui import audit, auth, cached
@@ -61,7 +62,7 @@ st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xls
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
 csv = indicator_frame(results.indicators, "district" if staff.area_id is None else snapshot.scope_level, language)
-st.download_button(t("csv_table"), csv.to_csv(index=False).encode("utf-8-sig"), file_name=f"{round_code}.csv",
+st.download_button(t("csv_table"), csv_bytes(csv), file_name=f"{round_code}.csv",
                    mime="text/csv", key="report.csv",
                    on_click=audit.export, args=(staff.username, round_code, "csv", len(csv)))
 

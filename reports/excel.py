@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 
 from analysis import RoundResults
+from reports.safe_cells import XLSXWRITER_OPTIONS, neutralised_frame
 
 LEVEL_NAMES = {"city": ("全市", "City"), "district": ("区县", "Districts"), "street": ("街道", "Streets"),
                "community": ("社区", "Communities")}
@@ -68,7 +69,7 @@ def round_report_xlsx(
     buffer = io.BytesIO()
     percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap")}
     verdict_header = _pick(HEADERS["verdict"], lang)
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as writer:
         book = writer.book
         percent = book.add_format({"num_format": "0.0%"})
         header = book.add_format({"bold": True, "bg_color": "#B71C1C", "font_color": "white", "border": 1,
@@ -92,6 +93,8 @@ def round_report_xlsx(
         sheets.append(("题目明细" if lang != "en" else "Items", item_frame(results.items, question_text, item_level, lang)))
 
         for sheet_name, frame in sheets:
+            # Reasons, round names and question texts are typed by people: never formulas.
+            frame = neutralised_frame(frame)
             frame.to_excel(writer, sheet_name=sheet_name, index=False)
             sheet = writer.sheets[sheet_name]
             sheet.freeze_panes(1, 1)
