@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui import auth
 from ui.entry import mark_entry_run
+from ui.errors import run_page
 from ui.i18n import LANGUAGES, t
 
 st.set_page_config(page_title="文明城市创建问卷调查", page_icon=":material/location_city:", layout="centered")
@@ -49,4 +50,4 @@ pages = [
 ]
 page = st.navigation(pages)
 mark_entry_run()
-page.run()
+run_page(page)  # an unexpected error shows a short message and a reference, never a traceback
