@@ -8,6 +8,7 @@ from data.results import levels_below, results_for
 from reports.safe_cells import csv_bytes
 from ui import audit, auth, cached
 from ui.charts import rate_chart
+from ui.plain import plain
 from ui.i18n import lang, language_switch, t
 from ui.tables import indicator_table, item_table, verdict_badge
 
@@ -50,7 +51,7 @@ present = [i for i in ("awareness", "support", "participation", "satisfaction")
 if staff.area_id is None:
     st.subheader(t("city_overview"))
 else:
-    st.subheader(scope["name_en" if language == "en" else "name_zh"].iloc[0])
+    st.subheader(plain(scope["name_en" if language == "en" else "name_zh"].iloc[0]))
 city = indicators[indicators["level"] == "city"].set_index("indicator")
 for column, indicator in zip(st.columns(len(present)), present):
     row = city.loc[indicator]
@@ -63,7 +64,7 @@ for column, indicator in zip(st.columns(len(present)), present):
     column.markdown(verdict_badge(row["verdict"], language))
 st.caption(t("verdict_help"))
 if snapshot.exclusions is not None and not snapshot.exclusions.empty:
-    reasons = "；".join(f"{row.reason}（{row.responses}）" for row in snapshot.exclusions.itertuples())
+    reasons = "；".join(f"{plain(row.reason)}（{row.responses}）" for row in snapshot.exclusions.itertuples())
     st.caption(t("excluded_note", n=int(snapshot.exclusions["responses"].sum()), reasons=reasons))
 
 tabs = st.tabs([t(indicator) for indicator in present])

@@ -8,6 +8,7 @@ from data.db import database_url, write_session
 from data.scope import OutOfScope
 from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
+from ui.plain import plain
 from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
@@ -60,7 +61,7 @@ try:
     checked = read_limited("paper", paper.PaperFileError, paper.read_paper_file, upload.getvalue(), questionnaire, areas,
                            language, scope=scope)
 except paper.PaperFileError as problem:
-    st.error(str(problem))
+    st.error(plain(problem))
     st.stop()
 bad = checked.total_count - checked.valid_count
 st.write(t("rows_checked", total=checked.total_count, valid=checked.valid_count, bad=bad))
@@ -77,6 +78,6 @@ if import_all or import_valid:
             added = paper.import_paper(session, repo.round_by_code(session, round_code), questionnaire, checked,
                                        only_valid=bool(import_valid), actor=staff.username, scope=scope)
     except (paper.PaperFileError, repo.SubmissionRefused, OutOfScope) as problem:
-        st.error(str(problem))
+        st.error(plain(problem))
     else:
         st.success(t("imported", n=added))

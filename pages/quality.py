@@ -7,6 +7,7 @@ from analysis.quality import flag_responses, interviewer_summary, suspicious_are
 from data import repository as repo
 from data.db import database_url, read_session, write_session
 from ui import auth, cached
+from ui.plain import plain
 from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
@@ -92,7 +93,7 @@ else:
                 changed = repo.set_response_status(session, staff.username, chosen,
                                                    "excluded" if exclude else "included", reason, scope=scope)
         except ValueError as problem:
-            st.error(str(problem))
+            st.error(plain(problem))
         else:
             st.success(t("changed", n=changed))
             st.rerun()

@@ -12,6 +12,7 @@ from data.models import QuestionnaireVersion
 from questionnaires import INDICATORS
 from sqlalchemy import select
 from ui import auth, cached
+from ui.plain import plain
 from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
@@ -137,7 +138,7 @@ with st.expander(t("create_round"), expanded=not rounds):
                 accounts.record(session, staff.username, "round.create", code.strip(), targets=str(targets),
                                 quotas=str(district_quotas))
         except ValueError as problem:  # OutOfScope included
-            st.error(str(problem))
+            st.error(plain(problem))
         else:
             cached.rounds.clear()
             st.success(t("created"))
@@ -158,7 +159,7 @@ def act(change):
         with write_session(engine()) as session:
             change(session, repo.round_by_code(session, chosen.code))
     except ValueError as problem:
-        st.error(str(problem))
+        st.error(plain(problem))
     else:
         cached.rounds.clear()
         st.rerun()

@@ -16,6 +16,7 @@ from data.population import (MAX_ROWS, PopulationFileError, population_frame, po
 from data.scope import OutOfScope
 from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
+from ui.plain import plain
 from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
@@ -73,7 +74,7 @@ with st.expander(t("population_data"), expanded=False):
             with write_session(engine()) as session:
                 saved = save_population(session, staff.username, imported, scope=scope)
         except (PopulationFileError, OutOfScope) as problem:
-            st.error(str(problem))
+            st.error(plain(problem))
         else:
             st.success(t("population_saved", n=saved))
 
