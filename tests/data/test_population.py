@@ -64,3 +64,23 @@ def test_labels_are_accepted_and_bad_rows_are_named(engine, areas):
 def test_unreadable_files_get_one_clear_message(areas, data, name):
     with pytest.raises(PopulationFileError):
         read_population_file(data, name, areas, QUESTIONNAIRE)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e30", "9.3e18", "1" * 400, "2000000000"])
+def test_absurd_populations_are_refused_by_row_and_nothing_is_stored(engine, areas, value):
+    csv = f"区域编码,年龄段,性别,人口\nCD,18_29,female,1200\nCX,18_29,female,{value}\n"
+    imported = read_population_file(csv.encode(), "p.csv", areas, QUESTIONNAIRE)
+    assert imported.errors["行号"].tolist() == [3] and "非负整数" in imported.errors["问题"].iloc[0]
+    with pytest.raises(PopulationFileError), write_session(engine) as session:
+        save_population(session, None, imported, scope=CITY)
+    with read_session(engine) as session:
+        assert population_frame(session, scope=CITY).empty
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8", "utf-8-sig"])
+def test_csv_from_chinese_excel_is_read_in_gbk_too(engine, areas, encoding):
+    csv = "区域编码,年龄段,性别,人口\n城东区,18-29岁,女,1200\nCD,18_29,男,1100\n"
+    csv = csv.replace("城东区", "CD")
+    imported = read_population_file(csv.encode(encoding), "p.csv", areas, QUESTIONNAIRE)
+    assert imported.errors.empty and imported.rows["population"].tolist() == [1200, 1100]
+    assert imported.rows["sex"].tolist() == ["female", "male"]
