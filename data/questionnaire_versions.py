@@ -36,16 +36,16 @@ from questionnaires import (
 )
 from questionnaires.model import CHOICE_TYPES
 
-UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
+UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx", ".xls")
 
 
 # ---------------------------------------------------------------------------------------- upload
 
 
-def _read_xlsx(data: bytes, source: str) -> Questionnaire:
-    from questionnaires.xlsform import read_xlsform
+def _read_xlsx(data: bytes, source: str) -> tuple[Questionnaire, list[str]]:
+    from questionnaires.xlsform import import_xlsform
 
-    return read_xlsform(data, source_name=source)
+    return import_xlsform(data, source_name=source)
 
 
 def _read_yaml(data: bytes, source: str) -> Questionnaire:
@@ -59,28 +59,39 @@ def _read_yaml(data: bytes, source: str) -> Questionnaire:
 def check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str]]:
     """Validate an uploaded file (YAML or XLSForm .xlsx) without storing anything.
 
-    Returns the questionnaire and no messages, or None and every problem found (bilingual
-    "中文 / English" messages naming the file, question or sheet/row/column and field).  The file
-    is parsed in a worker process within the time and memory budget of ``data.uploads``.
+    Returns None and every problem found (bilingual "中文 / English" messages naming the file,
+    question or sheet/row/column and field), or the questionnaire and no messages; see
+    `upload_warnings` for what an XLSForm import ignored, defaulted or renamed.  The file is parsed
+    in a worker process within the time and memory budget of ``data.uploads``.
     """
+    return _check_upload(name, data)[:2]
+
+
+def upload_warnings(name: str, data: bytes) -> list[str]:
+    """What importing this (valid) XLSForm ignored, defaulted or renamed; [] for YAML and invalid files."""
+    return _check_upload(name, data)[2]
+
+
+def _check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str], list[str]]:
     source = PurePath(name or "upload").name
     suffix = PurePath(source).suffix.lower()
-    kind = {".xlsx": "questionnaire_xlsx", ".yaml": "questionnaire_yaml", ".yml": "questionnaire_yaml"}.get(suffix)
+    kind = {".xlsx": "questionnaire_xlsx", ".xls": "questionnaire_xlsx", ".yaml": "questionnaire_yaml",
+            ".yml": "questionnaire_yaml"}.get(suffix)
     if kind is not None:
         limit = UPLOAD_LIMITS[kind]
         if len(data) > limit.max_bytes:
-            return None, [f"{source}: {too_large_message(limit)}"]
-        reader = _read_xlsx if kind == "questionnaire_xlsx" else _read_yaml
+            return None, [f"{source}: {too_large_message(limit)}"], []
         try:
-            return read_limited(kind, lambda message: QuestionnaireError([f"{source}: {message}"]), reader,
-                                bytes(data), source), []
+            if kind == "questionnaire_xlsx":
+                questionnaire, warnings = read_limited(
+                    kind, lambda message: QuestionnaireError([f"{source}: {message}"]), _read_xlsx, bytes(data), source)
+                return questionnaire, [], warnings
+            return read_limited(kind, lambda message: QuestionnaireError([f"{source}: {message}"]), _read_yaml,
+                                bytes(data), source), [], []
         except QuestionnaireError as error:
-            return None, list(error.errors)
-    if suffix == ".xls":
-        return None, [f"{source}: 不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx / "
-                      f"old .xls files are not supported; save the workbook as .xlsx in Excel"]
-    return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx）文件 / "
-                  f"only YAML (.yaml, .yml) and XLSForm (.xlsx) files are supported"]
+            return None, list(error.errors), []
+    return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx / .xls）文件 / "
+                  f"only YAML (.yaml, .yml) and XLSForm (.xlsx, .xls) files are supported"], []
 
 
 def message_in(message: str, lang: str) -> str:

@@ -8,6 +8,8 @@ from analysis import METHODS
 from data import repository as repo
 from data.db import database_url, read_session
 from data.results import results_for
+from questionnaires.comment_themes import load_comment_themes
+from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
 from reports.safe_cells import csv_bytes
 from reports.printable import printable_report_html
@@ -28,6 +30,7 @@ register_texts({
     "spss_file": ("SPSS 数据文件（.sav，含中文值标签）", "SPSS data (.sav with Chinese value labels)"),
     "printable": ("可打印报告（HTML，浏览器打开后打印或另存为 PDF）", "Printable report (HTML; print or save as PDF)"),
     "preview": ("报告预览", "Preview"),
+    "comments_csv": ("居民意见（CSV，个人信息已隐去）", "Residents' suggestions (CSV, personal details masked)"),
 })
 
 staff = auth.require_page("report")
@@ -56,8 +59,11 @@ def question_text(code: str) -> str:
         return code
 
 
+comments = comments_export_frame(cached.comments(url, round_code, staff.area_id, snapshot.tally_version),
+                                 snapshot.areas, snapshot.questionnaire, load_comment_themes(), language)
 excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text, method=method,
-                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language)
+                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language,
+                          comments=comments)
 st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xlsx", key="report.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
@@ -65,6 +71,10 @@ csv = indicator_frame(results.indicators, "district" if staff.area_id is None el
 st.download_button(t("csv_table"), csv_bytes(csv), file_name=f"{round_code}.csv",
                    mime="text/csv", key="report.csv",
                    on_click=audit.export, args=(staff.username, round_code, "csv", len(csv)))
+
+st.download_button(t("comments_csv"), comments.to_csv(index=False).encode("utf-8-sig"),
+                   file_name=f"{round_code}_suggestions.csv", mime="text/csv", key="report.comments_csv",
+                   on_click=audit.export, args=(staff.username, round_code, "suggestions csv", len(comments)))
 
 if st.toggle(t("spss_file"), key="report.spss"):
     # Built only on request: it reads every response of the round (within the scope).

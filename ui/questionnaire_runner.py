@@ -17,6 +17,7 @@ from data.db import read_session
 from data.scope import CITY, Scope
 from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
 from questionnaires.paging import survey_steps
+from questionnaires.piping import pipe
 from ui.i18n import lang, t
 from ui.question_widgets import question_widget
 from ui.state import engine
@@ -95,6 +96,7 @@ def run_questionnaire(
             values[question.code] = question_widget(
                 question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
                 language, mark, t("select_all_that_apply"),
+                text=pipe(question.text(language), answers, questionnaire, language),
             )
             if question.code in errors:
                 st.error(errors[question.code])
