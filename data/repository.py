@@ -347,8 +347,8 @@ def prepare_submission(
         raise SubmissionRefused({"_": _msg(lang, "无效的填报方式", "invalid channel")})
     if not accepts_responses(survey_round, submitted_at):
         raise SubmissionRefused({"_": _msg(lang, "本轮调查未开放或已结束", "this survey round is not open")})
-    if not _is_area_id(community_id) or not 0 < community_id < 2**31:  # a forged value such as 10**30
-        raise _no_community(lang)
+    if _is_area_id(community_id) and not 0 < community_id < 2**31:  # a forged id such as 10**30
+        raise _no_community(lang)  # (other forged values are refused where the community is looked up)
     unstorable = _unstorable_answers(answers, lang)
     if unstorable:
         raise SubmissionRefused(unstorable)

@@ -41,7 +41,12 @@ class Scope:
         return self.area_id is None
 
     def allows_community(self, community_id: object) -> bool:
-        return self.community_ids is None or community_id in self.community_ids
+        if self.community_ids is None:
+            return True
+        try:
+            return community_id in self.community_ids
+        except TypeError:  # a forged, unhashable value (a list): not one of ours
+            return False
 
     def allows_district_figures(self, district_id: object) -> bool:
         """District-level figures (populations, age × sex cells) belong to whoever holds the whole
