@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui import auth
 from ui.entry import mark_entry_run
+from ui.errors import run_page
 from ui.i18n import LANGUAGES, t
 
 staff = auth.current_user()
@@ -56,4 +57,4 @@ pages = [
 page = st.navigation(pages)
 mark_entry_run()
 auth.land_after_login(pages)
-page.run()
+run_page(page)  # an unexpected error shows a short message and a reference, never a traceback

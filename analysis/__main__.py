@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "json":
         text = table.to_json(orient="records", force_ascii=False, indent=1)
     else:
-        text = table.to_csv(index=False)
+        from reports.safe_cells import neutralised_frame
+
+        text = neutralised_frame(table).to_csv(index=False)  # area names never become formulas
     if staff is not None:
         with write_session(engine) as session:
             accounts.record(session, staff.username, "export.cli", args.round_code, level=args.level,

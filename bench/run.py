@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -108,8 +109,9 @@ def _create_raw_table(engine) -> str:
                 "SELECT sql FROM sqlite_master WHERE tbl_name = 'response' AND sql IS NOT NULL ORDER BY type DESC"
             ).scalars().all()
             for statement in ddl:  # the table first, then its indexes
-                statement = statement.replace("CREATE TABLE response", f"CREATE TABLE {RAW_TABLE}", 1)
-                statement = statement.replace(" ON response ", f" ON {RAW_TABLE} ").replace("INDEX ix_", "INDEX raw_ix_")
+                # A table rebuilt by a migration (batch mode) is written with its name quoted.
+                statement = re.sub(r'^CREATE TABLE "?response"?', f"CREATE TABLE {RAW_TABLE}", statement)
+                statement = re.sub(r' ON "?response"? ', f" ON {RAW_TABLE} ", statement).replace("INDEX ix_", "INDEX raw_ix_")
                 connection.exec_driver_sql(statement)
             marks = ", ".join("?" for _ in RESPONSE_COLUMNS)
         else:

@@ -466,9 +466,19 @@ def secret_key() -> bytes:
     if configured:
         return configured.encode()
     if not SECRET_FILE.exists():
-        SECRET_FILE.write_text(secrets.token_hex(32))
-        SECRET_FILE.chmod(0o600)
+        _create_secret_file(SECRET_FILE)
     return SECRET_FILE.read_text().strip().encode()
+
+
+def _create_secret_file(path: Path) -> None:
+    """Created readable by its owner only from the first byte (never world-readable, not even for
+    the moment before a chmod); of two processes starting at once, one creates it, both read it."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32))
 
 
 def keyed_hash(value: str) -> str:

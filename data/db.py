@@ -271,6 +271,38 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+class DatabaseNotWritable(RuntimeError):
+    """The database can be read but not written (a read-only file or directory, a full disk, a
+    read-only PostgreSQL role): the app cannot serve anyone, and says so in plain words."""
+
+
+NOT_WRITABLE_MESSAGE = ("数据库无法写入：数据库文件或其所在目录是只读的（或磁盘已满、账号无写权限）。请管理员检查 DATABASE_URL "
+                        "所指数据库的权限后重启 / the database cannot be opened for writing: its file or folder is "
+                        "read-only (or the disk is full, or the account may not write). The administrator should check "
+                        "the permissions of the database DATABASE_URL names and restart the app")
+
+
+def open_database(url: str | None = None) -> Engine:
+    """An engine on the database, migrated to the newest schema and proven writable, or
+    ``DatabaseNotWritable`` (the full cause goes to the log, not to the visitor)."""
+    import logging
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = make_engine(url)
+    try:
+        upgrade_database(engine)
+        with write_session(engine) as session:  # a write that changes nothing: is writing allowed?
+            session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except DBAPIError as error:
+        logging.getLogger(__name__).error("database %s not writable: %s",
+                                          engine.url.render_as_string(hide_password=True), error)
+        engine.dispose()
+        raise DatabaseNotWritable(NOT_WRITABLE_MESSAGE) from None
+    return engine
+
+
 def upgrade_database(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
     from alembic import command

@@ -26,6 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from questionnaires.model import (DEMOGRAPHIC_CODE_LENGTH, QUESTION_CODE_LENGTH, QUESTIONNAIRE_CODE_LENGTH,
+                                  QUESTIONNAIRE_TITLE_LENGTH)
+
+USERNAME_LENGTH = 60  # app_user.username, and response.interviewer, which records an interviewer's user name
+
 # Named constraints let Alembic alter them on SQLite (batch mode) as well as on PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,9 +71,9 @@ class QuestionnaireVersion(Base):
     __table_args__ = (UniqueConstraint("code", "version", name="uq_questionnaire_version_code_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(QUESTIONNAIRE_CODE_LENGTH))
     version: Mapped[int] = mapped_column(Integer)
-    title_zh: Mapped[str] = mapped_column(String(200))
+    title_zh: Mapped[str] = mapped_column(String(QUESTIONNAIRE_TITLE_LENGTH))
     definition: Mapped[dict] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -128,12 +133,12 @@ class Response(Base):
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     community_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
     channel: Mapped[str] = mapped_column(String(12))  # self | interview | paper | import
-    interviewer: Mapped[str | None] = mapped_column(String(40))
+    interviewer: Mapped[str | None] = mapped_column(String(USERNAME_LENGTH))
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
     eligible: Mapped[bool] = mapped_column(Boolean, default=True)
-    age_group: Mapped[str | None] = mapped_column(String(12))
-    sex: Mapped[str | None] = mapped_column(String(12))
+    age_group: Mapped[str | None] = mapped_column(String(DEMOGRAPHIC_CODE_LENGTH))
+    sex: Mapped[str | None] = mapped_column(String(DEMOGRAPHIC_CODE_LENGTH))
     # included responses count in every rate; excluded ones are kept, never deleted.
     status: Mapped[str] = mapped_column(String(12), default="included")
     exclusion_reason: Mapped[str | None] = mapped_column(String(200))
@@ -166,7 +171,7 @@ class Tally(TallySums, Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
     indicator: Mapped[str] = mapped_column(String(20), primary_key=True)
-    item: Mapped[str] = mapped_column(String(60), primary_key=True)
+    item: Mapped[str] = mapped_column(String(QUESTION_CODE_LENGTH), primary_key=True)
 
 
 class CellTally(TallySums, Base):
@@ -177,10 +182,10 @@ class CellTally(TallySums, Base):
 
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
-    age_group: Mapped[str] = mapped_column(String(12), primary_key=True)  # '' when unknown
-    sex: Mapped[str] = mapped_column(String(12), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(DEMOGRAPHIC_CODE_LENGTH), primary_key=True)  # '' when unknown
+    sex: Mapped[str] = mapped_column(String(DEMOGRAPHIC_CODE_LENGTH), primary_key=True)
     indicator: Mapped[str] = mapped_column(String(20), primary_key=True)
-    item: Mapped[str] = mapped_column(String(60), primary_key=True)
+    item: Mapped[str] = mapped_column(String(QUESTION_CODE_LENGTH), primary_key=True)
 
 
 class Population(Base):
@@ -189,8 +194,8 @@ class Population(Base):
     __tablename__ = "population"
 
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
-    age_group: Mapped[str] = mapped_column(String(12), primary_key=True)
-    sex: Mapped[str] = mapped_column(String(12), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(DEMOGRAPHIC_CODE_LENGTH), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(DEMOGRAPHIC_CODE_LENGTH), primary_key=True)
     population: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -206,7 +211,7 @@ class User(Base):
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(60), unique=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, never the password
     role: Mapped[str] = mapped_column(String(12))

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from data import accounts
 from data import repository as repo
 from data.models import QuestionnaireVersion, SurveyRound
+from data.scope import CITY, Scope, check_communities
+from reports.safe_cells import XLSXWRITER_OPTIONS
 from questionnaires import Question, Questionnaire, visible_questions
 from questionnaires.model import CHOICE_TYPES
 from questionnaires.typed_answers import (
@@ -38,7 +40,7 @@ from questionnaires.typed_answers import (
 
 from .paper_layout import (  # noqa: F401 - re-exported: pages and tests use data.paper.*
     EARLIEST_DATE, ENTRY_SHEET, ERROR_COLUMN, ERROR_FRAME_COLUMNS, ERROR_FRAME_COLUMNS_EN, EXTRA_COLUMNS,
-    FIXED_COLUMNS, INSTRUCTIONS_SHEET, LISTS_SHEET, MAX_BYTES, MAX_FORM_NUMBER, MAX_INTERVIEWER, MAX_ROWS,
+    FIXED_COLUMNS, INSTRUCTIONS_SHEET, LISTS_SHEET, MAX_BYTES, MAX_COLUMNS, MAX_FORM_NUMBER, MAX_INTERVIEWER, MAX_ROWS,
     PAPER_NAMESPACE, ROW_COLUMN, TEMPLATE_ROWS, PaperFileError, _Column, _columns, _lang, _msg, paper_response_id,
 )
 from .paper_template import _workbook, condition_text, paper_template  # noqa: F401 - re-exported
@@ -99,7 +101,7 @@ def _is_blank(value: Any) -> bool:
 
 
 def read_paper_file(data: bytes, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh",
-                    *, round_code: str | None = None, today: date | None = None) -> PaperImport:
+                    *, round_code: str | None = None, today: date | None = None, scope: Scope = CITY) -> PaperImport:
     """Check every row of a filled template.  File-level problems raise ``PaperFileError``; row
     problems are collected in ``errors`` / ``rejected_rows`` and those rows get no record.
 
@@ -147,6 +149,9 @@ def read_paper_file(data: bytes, questionnaire: Questionnaire, areas: pd.DataFra
             community_id, message = _find_community(communities, community_value, lang)
             if message:
                 problem("community", message)
+            elif not scope.allows_community(community_id):
+                problem("community", _msg(lang, f"社区 {_cell_text(community_value)} 不在您的数据范围内",
+                                          f"community {_cell_text(community_value)} is outside your data scope"))
 
         interviewer = _cell_text(cell("interviewer")) or None
         if interviewer and len(interviewer) > MAX_INTERVIEWER:
@@ -237,7 +242,7 @@ def _read_entry_sheet(book) -> tuple[list[str], list[tuple[int, tuple]]]:
     sheet = book[sheet_name]
     if not hasattr(sheet, "iter_rows"):
         raise _file_error(f"工作表“{sheet_name}”不是表格", f"sheet “{sheet_name}” is not a worksheet")
-    rows = sheet.iter_rows(values_only=True)
+    rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
     header_values = None
     for header_values in rows:
         break
@@ -249,6 +254,9 @@ def _read_entry_sheet(book) -> tuple[list[str], list[tuple[int, tuple]]]:
         headers.pop()
     data = []
     for excel_row, values in enumerate(rows, start=2):
+        if excel_row > 2 * MAX_ROWS:  # blank rows count too: a sheet padded to a million rows stops here
+            raise _file_error(f"行数太多（最多 {MAX_ROWS} 行），请分成几个文件上传",
+                              f"too many rows (at most {MAX_ROWS}): split the file")
         if all(_is_blank(v) for v in values[: len(headers)]):
             continue
         if len(data) >= MAX_ROWS:
@@ -378,8 +386,9 @@ def rejected_rows_xlsx(paper_import: PaperImport) -> bytes:
     extra = list(EXTRA_COLUMNS[lang])
     if paper_import.questionnaire is None:
         buffer = io.BytesIO()
-        frame.rename(columns=dict(zip((ROW_COLUMN, ERROR_COLUMN), extra))).to_excel(
-            buffer, sheet_name=ENTRY_SHEET[lang], index=False, engine="xlsxwriter")
+        with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as writer:
+            frame.rename(columns=dict(zip((ROW_COLUMN, ERROR_COLUMN), extra))).to_excel(
+                writer, sheet_name=ENTRY_SHEET[lang], index=False)
         return buffer.getvalue()
     columns = _columns(paper_import.questionnaire)
     file_headers = [c for c in frame.columns if c not in (ROW_COLUMN, ERROR_COLUMN)]
@@ -416,7 +425,7 @@ def _missing(value: Any) -> bool:
 
 
 def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Questionnaire,
-                 paper_import: PaperImport, only_valid: bool, actor: str | None) -> int:
+                 paper_import: PaperImport, only_valid: bool, actor: str | None, *, scope: Scope) -> int:
     """Store the checked paper questionnaires in the caller's transaction; returns how many are new.
 
     With ``only_valid=False`` any row error refuses the whole file and nothing is written.  Form
@@ -436,6 +445,8 @@ def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Que
                           "the questionnaire is not the one this round uses: download this round's template")
     records = [{**record, "id": paper_response_id(survey_round.code, record["form_number"]), "channel": "paper"}
                for record in paper_import.records]
+    # Checked again here, whatever the reader was given: the records may come from anywhere.
+    check_communities(scope, [record.get("community_id") for record in records], _community_codes(paper_import.areas))
     try:
         added = repo.bulk_import(session, survey_round, questionnaire, records, channel="paper", lang=lang)
     except repo.SubmissionRefused as refused:
@@ -443,6 +454,12 @@ def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Que
     accounts.record(session, actor, "import.paper", survey_round.code, rows=len(records), rejected=rejected,
                     new=added, already=len(records) - added)
     return added
+
+
+def _community_codes(areas: pd.DataFrame | None) -> dict:
+    if areas is None or len(areas) == 0:
+        return {}
+    return dict(zip(areas["id"], areas["code"]))
 
 
 def _rows_named(messages: Mapping[str, str], records: list[dict], questionnaire: Questionnaire, lang: str) -> dict:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from data.models import USERNAME_LENGTH
 from questionnaires import Question, Questionnaire
 
 PAPER_NAMESPACE = uuid.UUID("6f1d3c2a-8b57-5e0c-9a41-2f7e6d0c5b18")
@@ -18,7 +19,8 @@ TEMPLATE_ROWS = 5000  # rows that carry the drop-downs and checks
 MAX_ROWS = 20000
 MAX_BYTES = 30 * 1024 * 1024
 MAX_FORM_NUMBER = 64
-MAX_INTERVIEWER = 40
+MAX_INTERVIEWER = USERNAME_LENGTH  # response.interviewer
+MAX_COLUMNS = 400  # the template has 4 + one per question (+ 2 in a rejected-rows file)
 EARLIEST_DATE = date(2000, 1, 1)
 
 # The fixed columns before the questions: key -> (zh header, en header).

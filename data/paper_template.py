@@ -11,7 +11,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from data.scope import Scope, restrict_areas
 from questionnaires import Question, Questionnaire
+from reports.safe_cells import XLSXWRITER_OPTIONS
 from questionnaires.logic import And, Call, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
 from questionnaires.typed_answers import range_text as _range_text, show_number as _show
@@ -134,9 +136,10 @@ def _column_help(questionnaire: Questionnaire, column: _Column, lang: str) -> tu
     return what, _msg(lang, "；", "; ").join(notes)
 
 
-def paper_template(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh") -> bytes:
-    """The Excel template for typing in paper questionnaires of ``questionnaire`` (xlsx bytes)."""
-    return _workbook(questionnaire, areas, _lang(lang))
+def paper_template(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh", *, scope: Scope) -> bytes:
+    """The Excel template for typing in paper questionnaires of ``questionnaire`` (xlsx bytes); its
+    community list holds only the communities of ``scope``."""
+    return _workbook(questionnaire, restrict_areas(scope, areas), _lang(lang))
 
 
 def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
@@ -147,8 +150,7 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
     columns = _columns(questionnaire)
     communities = _communities(areas)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
     book.set_properties({"title": f"{questionnaire.title.get('zh', questionnaire.code)} · 纸质问卷录入",
                          "subject": "paper questionnaire template"})
     book.set_custom_property("questionnaire", f"{questionnaire.code}")

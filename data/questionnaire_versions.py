@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from data import accounts
 from data import repository as repo
 from data.models import QuestionnaireVersion, Response, SurveyRound
+from data.uploads import UPLOAD_LIMITS, read_limited, too_large_message
 from questionnaires import (
     Questionnaire,
     QuestionnaireError,
@@ -41,12 +42,27 @@ UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx", ".xls")
 # ---------------------------------------------------------------------------------------- upload
 
 
+def _read_xlsx(data: bytes, source: str) -> tuple[Questionnaire, list[str]]:
+    from questionnaires.xlsform import import_xlsform
+
+    return import_xlsform(data, source_name=source)
+
+
+def _read_yaml(data: bytes, source: str) -> Questionnaire:
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise QuestionnaireError([f"{source}: 文件不是 UTF-8 编码的文本 / the file is not UTF-8 text"]) from None
+    return parse_questionnaire_text(content, source)
+
+
 def check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str]]:
     """Validate an uploaded file (YAML or XLSForm .xlsx) without storing anything.
 
     Returns None and every problem found (bilingual "中文 / English" messages naming the file,
     question or sheet/row/column and field), or the questionnaire and no messages; see
-    `upload_warnings` for what an XLSForm import ignored, defaulted or renamed.
+    `upload_warnings` for what an XLSForm import ignored, defaulted or renamed.  The file is parsed
+    in a worker process within the time and memory budget of ``data.uploads``.
     """
     return _check_upload(name, data)[:2]
 
@@ -59,21 +75,19 @@ def upload_warnings(name: str, data: bytes) -> list[str]:
 def _check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str], list[str]]:
     source = PurePath(name or "upload").name
     suffix = PurePath(source).suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        from questionnaires.xlsform import import_xlsform
-
+    kind = {".xlsx": "questionnaire_xlsx", ".xls": "questionnaire_xlsx", ".yaml": "questionnaire_yaml",
+            ".yml": "questionnaire_yaml"}.get(suffix)
+    if kind is not None:
+        limit = UPLOAD_LIMITS[kind]
+        if len(data) > limit.max_bytes:
+            return None, [f"{source}: {too_large_message(limit)}"], []
         try:
-            questionnaire, warnings = import_xlsform(bytes(data), source_name=source)
-            return questionnaire, [], warnings
-        except QuestionnaireError as error:
-            return None, list(error.errors), []
-    if suffix in (".yaml", ".yml"):
-        try:
-            content = bytes(data).decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            return None, [f"{source}: 文件不是 UTF-8 编码的文本：{error} / the file is not UTF-8 text: {error}"], []
-        try:
-            return parse_questionnaire_text(content, source), [], []
+            if kind == "questionnaire_xlsx":
+                questionnaire, warnings = read_limited(
+                    kind, lambda message: QuestionnaireError([f"{source}: {message}"]), _read_xlsx, bytes(data), source)
+                return questionnaire, [], warnings
+            return read_limited(kind, lambda message: QuestionnaireError([f"{source}: {message}"]), _read_yaml,
+                                bytes(data), source), [], []
         except QuestionnaireError as error:
             return None, list(error.errors), []
     return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx / .xls）文件 / "

@@ -28,6 +28,7 @@ from analysis.rates import DEFAULT_RULE, VerdictRule
 from data import accounts
 from data.db import json_text
 from data.models import TALLY_SUMS, Area, CellTally, QuestionnaireVersion, Response, SurveyRound, Tally
+from data.scope import CITY, Scope, check_city_wide, check_communities, community_filter
 from questionnaires import answers as _answers
 from questionnaires import (
     Questionnaire,
@@ -153,7 +154,14 @@ def create_round(
     requires_invitation: bool = False,
     official_sample_size: int = 600,
     rule: VerdictRule = DEFAULT_RULE,
+    scope: Scope = CITY,
 ) -> SurveyRound:
+    check_city_wide(scope, "新建轮次", "creating a round")
+    for value, column, zh in ((code, SurveyRound.code, "轮次编号"), (name_zh, SurveyRound.name_zh, "轮次名称"),
+                              (name_en, SurveyRound.name_en, "英文名称")):
+        limit = column.type.length
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValueError(f"{zh}最多 {limit} 个字符 / {column.key} has at most {limit} characters")
     _check_round_settings(targets, quotas or {}, opens_at, closes_at)
     _check_official_sample_size(official_sample_size)
     if round_by_code(session, code) is not None:
@@ -201,8 +209,10 @@ def _check_official_sample_size(size) -> None:
 ROUND_TRANSITIONS = {"draft": ("open",), "open": ("closed",), "closed": ()}
 
 
-def change_round_status(session: Session, actor: str | None, survey_round: SurveyRound, status: str) -> None:
+def change_round_status(session: Session, actor: str | None, survey_round: SurveyRound, status: str, *,
+                        scope: Scope) -> None:
     """draft → open → closed; a closed round never reopens, so its report never changes."""
+    check_city_wide(scope, "开放或结束轮次", "opening or closing a round")
     if status not in ROUND_TRANSITIONS.get(survey_round.status, ()):
         raise ValueError(f"轮次不能从 {survey_round.status} 变为 {status} / a round cannot go from "
                          f"{survey_round.status} to {status}")
@@ -216,11 +226,12 @@ def update_round_settings(
     session: Session, actor: str | None, survey_round: SurveyRound, *, targets: Mapping | None = None,
     quotas: Mapping | None = None, opens_at: datetime | None = None, closes_at: datetime | None = None,
     requires_invitation: bool | None = None, official_sample_size: int | None = None,
-    rule: VerdictRule | None = None,
+    rule: VerdictRule | None = None, scope: Scope,
 ) -> None:
     """Change a draft round.  Once opened, targets, quotas and the verdict rule are frozen: they are
     what every report of the round is judged against.  Only the closing time of an open round may
     still move."""
+    check_city_wide(scope, "修改轮次设置", "changing a round's settings")
     frozen = survey_round.status != "draft"
     if frozen and (targets is not None or quotas is not None or opens_at is not None or requires_invitation is not None
                    or official_sample_size is not None or rule is not None):
@@ -355,6 +366,7 @@ def prepare_submission(
     submitted_at: datetime | None = None,
     lang: str = "zh",
     invitation_token: str | None = None,
+    scope: Scope = CITY,
 ) -> PreparedSubmission:
     """The checks that need no database (raising ``SubmissionRefused``), the answer rules and the
     tally increments.  Done by the submitter's own thread, before its turn to write: on SQLite the
@@ -367,6 +379,13 @@ def prepare_submission(
         raise SubmissionRefused({"_": _msg(lang, "无效的填报方式", "invalid channel")})
     if not accepts_responses(survey_round, submitted_at):
         raise SubmissionRefused({"_": _msg(lang, "本轮调查未开放或已结束", "this survey round is not open")})
+    if _is_area_id(community_id) and not 0 < community_id < 2**31:  # a forged id such as 10**30
+        raise _no_community(lang)  # (other forged values are refused where the community is looked up)
+    unstorable = _unstorable_answers(answers, lang)
+    if unstorable:
+        raise SubmissionRefused(unstorable)
+    if not scope.allows_community(community_id):  # an interviewer limited to an area interviews only there
+        raise SubmissionRefused({"_": _msg(lang, "该社区不在您的数据范围内", "this community is outside your data scope")})
     problems, row = _rules_for(questionnaire).row(
         response_id, survey_round.id, survey_round.questionnaire_id, community_id, answers,
         channel, interviewer, started_at, submitted_at, lang,
@@ -412,6 +431,37 @@ def store_submission(session: Session, prepared: PreparedSubmission,
         raise SubmissionRefused({"_": _msg(lang, "该邀请码已经使用过", "this invitation was already used")})
     _count_in_tally(session, prepared, district_id, deferred_sums)
     return SubmitResult(response_id, stored=True, eligible=row["eligible"])
+
+
+LARGEST_ANSWER_NUMBER = 10**15  # beyond any real answer, and exactly representable as a float
+
+
+def _unstorable_answers(answers: object, lang: str) -> dict[str, str]:
+    """Answers that no database column or JSON document can hold, whatever the question: a number
+    such as 10**400, a string with a lone surrogate (not UTF-8).  A forged form gets a refusal
+    naming the answer instead of an error from the driver."""
+    if not isinstance(answers, Mapping):
+        return {}
+    problems = {}
+    for key, value in answers.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(not _storable(v) for v in values):
+            name = key if isinstance(key, str) and _storable(key) else "_"
+            problems[name] = _msg(lang, "无法保存的答案（数值过大或含有无效字符）",
+                                  "an answer that cannot be stored (a number too large or an invalid character)")
+    return problems
+
+
+def _storable(value: object) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -LARGEST_ANSWER_NUMBER <= value <= LARGEST_ANSWER_NUMBER
+    return True
 
 
 def _is_area_id(value: object) -> bool:
@@ -1487,7 +1537,8 @@ def recount_tally(session: Session, survey_round: SurveyRound) -> pd.DataFrame:
 
 
 def set_response_status(
-    session: Session, actor: str | None, response_ids: Iterable[str], status: str, reason: str = ""
+    session: Session, actor: str | None, response_ids: Iterable[str], status: str, reason: str = "", *,
+    scope: Scope,
 ) -> int:
     """Exclude or re-include responses.  Nothing is deleted: an excluded response keeps its answers,
     leaves every rate (both tallies lose exactly its contribution) and the change is audited.
@@ -1501,6 +1552,7 @@ def set_response_status(
                  if r is not None and r.status != status]
     if not responses:
         return 0
+    check_communities(scope, [r.community_id for r in responses])
     district_of = dict(session.execute(select(Area.id, Area.district_id).where(Area.level == "community")).all())
     by_round: dict[int, list[Response]] = defaultdict(list)
     for response in responses:
@@ -1521,18 +1573,16 @@ def set_response_status(
     return len(responses)
 
 
-def exclusion_summary(session: Session, round_id: int, community_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """How many responses of the round are excluded, by reason (the dashboard says so)."""
+def exclusion_summary(session: Session, round_id: int, *, scope: Scope) -> pd.DataFrame:
+    """How many responses of the round (within the scope) are excluded, by reason (the dashboard says so)."""
     query = select(Response.exclusion_reason, func.count()).where(
-        Response.round_id == round_id, Response.status == "excluded"
+        Response.round_id == round_id, Response.status == "excluded", community_filter(scope, Response.community_id)
     ).group_by(Response.exclusion_reason)
-    if community_ids is not None:
-        query = query.where(Response.community_id.in_(list(community_ids)))
     return pd.DataFrame(session.execute(query).all(), columns=["reason", "responses"])
 
 
-def round_responses(session: Session, round_id: int, *, with_answers: bool = True) -> pd.DataFrame:
-    """The round's responses with their areas, for data-quality checks and fieldwork views."""
+def round_responses(session: Session, round_id: int, *, scope: Scope, with_answers: bool = True) -> pd.DataFrame:
+    """The round's responses within the scope with their areas, for data-quality checks and fieldwork views."""
     columns = [Response.id, Response.community_id, Area.street_id, Area.district_id, Response.interviewer,
                Response.channel, Response.started_at, Response.submitted_at, Response.eligible,
                Response.age_group, Response.sex, Response.status, Response.exclusion_reason]
@@ -1540,17 +1590,18 @@ def round_responses(session: Session, round_id: int, *, with_answers: bool = Tru
         columns += [Response.answers, Response.scores]
     rows = session.execute(
         select(*columns).select_from(Response).join(Area, Area.id == Response.community_id)
-        .where(Response.round_id == round_id)
+        .where(Response.round_id == round_id, community_filter(scope, Response.community_id))
         .order_by(Response.submitted_at)
     ).all()
     return pd.DataFrame(rows, columns=[c.key for c in columns])
 
 
-def completes(session: Session, round_id: int, by: str, district_ids: Iterable[int] | None = None,
+def completes(session: Session, round_id: int, by: str, *, scope: Scope, district_ids: Iterable[int] | None = None,
               community_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Completed (eligible, included) interviews counted in the database, by one of: district,
-    community, interviewer, day, cell (district × age group × sex); only within ``district_ids``
-    and ``community_ids`` when given (a district office's or a street office's scope)."""
+    community, interviewer, day, cell (district × age group × sex); only within the scope (a
+    district office's or a street office's communities), and ``district_ids`` and
+    ``community_ids`` when given."""
     groupings = {
         "district": [Area.district_id],
         "community": [Response.community_id],
@@ -1564,7 +1615,8 @@ def completes(session: Session, round_id: int, by: str, district_ids: Iterable[i
     query = (
         select(*keys, func.count().label("completes")).select_from(Response)
         .join(Area, Area.id == Response.community_id)
-        .where(Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included")
+        .where(Response.round_id == round_id, Response.eligible.is_(True), Response.status == "included",
+               community_filter(scope, Response.community_id))
         .group_by(*keys).order_by(*keys)
     )
     if district_ids is not None:

@@ -21,6 +21,7 @@ from data import repository as repo
 from data.area_labels import area_labels
 from data.db import read_session
 from data.models import Area
+from data.scope import scope_of
 from questionnaires import Questionnaire
 
 
@@ -86,8 +87,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
         official_shares = _official_shares(areas, tally, survey_round.quotas or {})
         if scope_area_id is not None:
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
-        in_scope = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()
-        exclusions = repo.exclusion_summary(session, survey_round.id, in_scope)
+        exclusions = repo.exclusion_summary(session, survey_round.id, scope=scope_of(session, scope_area_id))
         cells = repo.round_cell_tally(session, survey_round.id)
     if scope_level in ("street", "community"):
         cells = cells.iloc[0:0]

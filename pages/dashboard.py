@@ -4,8 +4,10 @@ import streamlit as st
 
 from data.db import database_url
 from data.results import levels_below, results_for
+from reports.safe_cells import csv_bytes
 from ui import audit, auth, cached
 from ui.forecast import forecast_section
+from ui.plain import plain
 from ui.i18n import lang, language_switch, t
 from ui.tables import coloured_verdicts, indicator_table, item_table, verdict_badge
 from ui.verdict_rule import rule_controls
@@ -48,7 +50,7 @@ present = [i for i in ("awareness", "support", "participation", "satisfaction")
 if staff.area_id is None:
     st.subheader(t("city_overview"))
 else:
-    st.subheader(scope["name_en" if language == "en" else "name_zh"].iloc[0])
+    st.subheader(plain(scope["name_en" if language == "en" else "name_zh"].iloc[0]))
 city = indicators[indicators["level"] == "city"].set_index("indicator")
 for column, indicator in zip(st.columns(len(present)), present):
     row = city.loc[indicator]
@@ -61,7 +63,7 @@ for column, indicator in zip(st.columns(len(present)), present):
     column.markdown(verdict_badge(row["verdict"], language))
 st.caption(t("verdict_help"))
 if snapshot.exclusions is not None and not snapshot.exclusions.empty:
-    reasons = "；".join(f"{row.reason}（{row.responses}）" for row in snapshot.exclusions.itertuples())
+    reasons = "；".join(f"{plain(row.reason)}（{row.responses}）" for row in snapshot.exclusions.itertuples())
     st.caption(t("excluded_note", n=int(snapshot.exclusions["responses"].sum()), reasons=reasons))
 
 tabs = st.tabs([t(indicator) for indicator in present])
@@ -77,7 +79,7 @@ for tab, indicator in zip(tabs, present):
             st.caption(t("explore_no_download"))
         else:
             export = table.assign(**{t("verdict_rule"): rule.describe(language)})
-            st.download_button(t("download_csv"), export.to_csv(index=False).encode("utf-8-sig"),
+            st.download_button(t("download_csv"), csv_bytes(export),
                                file_name=f"{round_code}_{indicator}_{level}.csv", mime="text/csv",
                                key=f"download.{indicator}", on_click=audit.export,
                                args=(staff.username, round_code, f"{indicator} {level} csv", len(table)))

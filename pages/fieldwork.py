@@ -8,6 +8,7 @@ from data import repository as repo
 from data.db import database_url, read_session
 from data.results import restrict_to_area
 from ui import auth, cached
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
@@ -33,6 +34,7 @@ register_texts({
 })
 
 staff = auth.require_page("fieldwork")
+scope = scope_for(staff)
 language = lang()
 url = database_url()
 st.title(t("page_fieldwork"))
@@ -63,10 +65,9 @@ def progress() -> None:
     # Read straight from the database (not cached): this is the live view.
     in_scope = set(districts["id"])
     # A street or community office counts only its own communities, also against its district's quota.
-    communities = None if staff.area_id is None else set(areas.loc[areas["level"] == "community", "id"])
     with read_session(engine()) as session:
         by_district, by_cell, by_interviewer, by_day = (
-            repo.completes(session, survey_round.id, by, community_ids=communities)
+            repo.completes(session, survey_round.id, by, scope=scope)
             for by in ("district", "cell", "interviewer", "day"))
     quotas = survey_round.quotas.get("districts") or {}
 

@@ -13,6 +13,7 @@ from data.area_labels import area_labels
 from data.db import database_url, read_session
 from data.results import restrict_to_area
 from ui import auth, cached
+from ui.scope import scope_for
 from ui import questionnaire_runner as runner
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
@@ -30,6 +31,7 @@ register_texts({
 
 STATE = "interview"
 staff = auth.require_page("interview")
+scope = scope_for(staff)
 language = lang()
 url = database_url()
 st.title(t("page_interview"))
@@ -63,8 +65,8 @@ district_id = int(communities.loc[communities["id"] == community_id, "district_i
 all_areas = cached.areas(url)
 district = all_areas[all_areas["id"] == district_id].iloc[0]
 with read_session(engine()) as session:
-    by_district = repo.completes(session, survey_round.id, "district")
-    by_cell = repo.completes(session, survey_round.id, "cell")
+    by_district = repo.completes(session, survey_round.id, "district", scope=scope)
+    by_cell = repo.completes(session, survey_round.id, "cell", scope=scope)
 done = int(by_district.loc[by_district["district_id"] == district_id, "completes"].sum())
 quota = (survey_round.quotas.get("districts") or {}).get(district["code"])
 if quota:
@@ -91,4 +93,4 @@ if runner.show_outcome(state, questionnaire):
         st.rerun()
     st.stop()
 runner.run_questionnaire(state, survey_round.code, questionnaire, community_id, channel="interview",
-                         interviewer=staff.username)
+                         interviewer=staff.username, scope=scope)

@@ -5,7 +5,11 @@ import streamlit as st
 from data import paper
 from data import repository as repo
 from data.db import database_url, write_session
+from data.scope import OutOfScope
+from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
+from ui.plain import plain
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
@@ -30,6 +34,7 @@ register_texts({
 })
 
 staff = auth.require_page("paper")
+scope = scope_for(staff)
 language = lang()
 url = database_url()
 st.title(t("page_paper"))
@@ -44,17 +49,19 @@ survey_round = next(r for r in rounds if r.code == round_code)
 questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
 areas = cached.areas(url)
 
-st.download_button(t("download_template"), paper.paper_template(questionnaire, areas, language),
+st.download_button(t("download_template"), paper.paper_template(questionnaire, areas, language, scope=scope),
                    file_name=f"{round_code}_paper_template.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-upload = st.file_uploader(t("upload_filled"), type=["xlsx"], key="paper.upload")
+upload = st.file_uploader(t("upload_filled"), type=["xlsx"], key="paper.upload",
+                          help=t("upload_limit", mb=UPLOAD_LIMITS["paper"].megabytes, rows=paper.MAX_ROWS))
 if upload is None:
     st.stop()
 try:
-    checked = paper.read_paper_file(upload.getvalue(), questionnaire, areas, language)
+    checked = read_limited("paper", paper.PaperFileError, paper.read_paper_file, upload.getvalue(), questionnaire, areas,
+                           language, scope=scope)
 except paper.PaperFileError as problem:
-    st.error(str(problem))
+    st.error(plain(problem))
     st.stop()
 bad = checked.total_count - checked.valid_count
 st.write(t("rows_checked", total=checked.total_count, valid=checked.valid_count, bad=bad))
@@ -69,8 +76,8 @@ if import_all or import_valid:
     try:
         with write_session(engine()) as session:
             added = paper.import_paper(session, repo.round_by_code(session, round_code), questionnaire, checked,
-                                       only_valid=bool(import_valid), actor=staff.username)
-    except (paper.PaperFileError, repo.SubmissionRefused) as problem:
-        st.error(str(problem))
+                                       only_valid=bool(import_valid), actor=staff.username, scope=scope)
+    except (paper.PaperFileError, repo.SubmissionRefused, OutOfScope) as problem:
+        st.error(plain(problem))
     else:
         st.success(t("imported", n=added))

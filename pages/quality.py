@@ -8,6 +8,8 @@ from data.db import database_url, write_session
 from data.area_labels import area_labels
 from data.results import restrict_to_area
 from ui import auth, cached
+from ui.plain import plain
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.notices import confirm
 from ui.state import engine
@@ -52,6 +54,7 @@ register_texts({
 })
 
 staff = auth.require_page("quality")
+scope = scope_for(staff)
 language = lang()
 english = language == "en"
 url = database_url()
@@ -108,12 +111,16 @@ else:
         elif exclude and not reason.strip():
             st.error(t("reason_needed"))
         else:
-            with write_session(engine()) as session:
-                changed = repo.set_response_status(session, staff.username, chosen,
-                                                   "excluded" if exclude else "included", reason)
-            confirm(t("toast_excluded" if exclude else "toast_included", n=changed))
-            st.session_state["quality.table_version"] = version + 1  # a fresh table: nothing ticked
-            st.rerun()
+            try:
+                with write_session(engine()) as session:
+                    changed = repo.set_response_status(session, staff.username, chosen,
+                                                       "excluded" if exclude else "included", reason, scope=scope)
+            except ValueError as problem:
+                st.error(plain(problem))
+            else:
+                confirm(t("toast_excluded" if exclude else "toast_included", n=changed))
+                st.session_state["quality.table_version"] = version + 1  # a fresh table: nothing ticked
+                st.rerun()
 
 if not excluded.empty:
     st.subheader(t("excluded_summary"))

@@ -14,6 +14,7 @@ import streamlit as st
 from data import accounts
 from data import questionnaire_versions as qv
 from data.db import read_session, write_session
+from data.uploads import UPLOAD_LIMITS
 from questionnaires import Questionnaire
 from questionnaires.diff import describe_condition, diff_questionnaires, diff_table
 from questionnaires.paging import survey_steps
@@ -135,7 +136,9 @@ tab_versions, tab_upload, tab_preview, tab_compare = st.tabs(
 uploaded_questionnaire: Questionnaire | None = None
 with tab_upload:
     st.caption(t("qv_upload_help"))
-    upload = st.file_uploader(t("qv_upload_file"), type=["yaml", "yml", "xlsx", "xls"], key=f"{STATE}.upload")
+    upload = st.file_uploader(t("qv_upload_file"), type=["yaml", "yml", "xlsx", "xls"], key=f"{STATE}.upload",
+                              help=t("qv_upload_limits", yaml=UPLOAD_LIMITS["questionnaire_yaml"].megabytes,
+                                     xlsx=UPLOAD_LIMITS["questionnaire_xlsx"].megabytes))
     if upload is not None:
         uploaded_questionnaire, messages = qv.check_upload(upload.name, upload.getvalue())
         if messages:

@@ -10,9 +10,11 @@ from data.results import forecast_for, results_for, scope_name as scope_name_of
 from questionnaires.comment_themes import load_comment_themes
 from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
+from reports.safe_cells import csv_bytes
 from reports.printable import printable_report_html
 from reports.spss import responses_sav
 from ui import audit, auth, cached
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_names, round_picker
@@ -66,7 +68,7 @@ st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xls
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
 csv = indicator_frame(results.indicators, "district" if staff.area_id is None else snapshot.scope_level, language,
                       rule, percent_text=True)
-st.download_button(t("csv_table"), csv.to_csv(index=False).encode("utf-8-sig"), file_name=f"{round_code}.csv",
+st.download_button(t("csv_table"), csv_bytes(csv), file_name=f"{round_code}.csv",
                    mime="text/csv", key="report.csv",
                    on_click=audit.export, args=(staff.username, round_code, "csv", len(csv)))
 
@@ -77,7 +79,7 @@ st.download_button(t("comments_csv"), comments.to_csv(index=False).encode("utf-8
 if st.toggle(t("spss_file"), key="report.spss"):
     # Built only on request: it reads every response of the round (within the scope).
     with read_session(engine()) as session:
-        responses = repo.round_responses(session, snapshot.round_id)
+        responses = repo.round_responses(session, snapshot.round_id, scope=scope_for(staff))
     communities = snapshot.areas.loc[snapshot.areas["level"] == "community", "id"]
     responses = responses[responses["community_id"].isin(communities) & responses["eligible"]]
     st.download_button(t("spss_file"), responses_sav(responses, snapshot.questionnaire, snapshot.areas, language, rule),

@@ -13,6 +13,8 @@ from analysis.rates import DEFAULT_RULE, METHOD_NAMES, VerdictRule
 from questionnaires import INDICATORS
 from sqlalchemy import select
 from ui import auth, cached
+from ui.plain import plain
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.notices import confirm
 from ui.state import engine
@@ -57,9 +59,13 @@ register_texts({
     "rule_sided_one": ("单侧（默认，与样本量规划一致）", "One-sided (default, as the planner)"),
     "rule_sided_two": ("双侧区间的两端", "Ends of a two-sided interval"),
     "rule_column": ("判定规则", "Verdict rule"),
+    "rounds_city_only": ("轮次的设置影响全市，只能由不限数据范围的账号新建、修改、开放或结束；上表的完成数只计您范围内的社区。",
+                         "A round's settings affect the whole city: only accounts without an area limit create, change, "
+                         "open or close rounds. The completes above count your own area's communities only."),
 })
 
 staff = auth.require_page("rounds")
+scope = scope_for(staff)
 language = lang()
 st.title(t("page_rounds"))
 url = database_url()
@@ -71,7 +77,8 @@ with read_session(engine()) as session:
         select(QuestionnaireVersion.id, QuestionnaireVersion.code, QuestionnaireVersion.version,
                QuestionnaireVersion.title_zh).order_by(QuestionnaireVersion.code, QuestionnaireVersion.version)
     ).all()
-    counts = {r.id: repo.count_responses(session, r.id) for r in rounds}
+    # A district or street office counts its own communities' completes only.
+    counts = {r.id: int(repo.completes(session, r.id, "district", scope=scope)["completes"].sum()) for r in rounds}
 areas = cached.areas(url)
 districts = areas[areas["level"] == "district"]
 
@@ -125,6 +132,10 @@ def quota_editor(prefix: str, current: dict) -> dict:
     return {code: int(value) for code, value in zip(edited["code"], edited[t("quota")]) if value and value > 0}
 
 
+if not scope.whole_city:
+    st.info(t("rounds_city_only"))
+    st.stop()
+
 with st.expander(t("create_round"), expanded=not rounds):
     with st.form("rounds.create", clear_on_submit=True):
         code = st.text_input(t("round_code"), max_chars=40, placeholder="2026-R3")
@@ -154,12 +165,12 @@ with st.expander(t("create_round"), expanded=not rounds):
                     status="draft", opens_at=datetime.combine(opens_on, time.min),
                     closes_at=datetime.combine(closes_on, time.max.replace(microsecond=0)),
                     quotas={"districts": district_quotas}, requires_invitation=invitation_only, rule=rule,
-                    official_sample_size=int(official_n),
+                    official_sample_size=int(official_n), scope=scope,
                 )
                 accounts.record(session, staff.username, "round.create", code.strip(), targets=str(targets),
                                 quotas=str(district_quotas), rule=rule.describe("en"))
-        except ValueError as problem:
-            st.error(str(problem))
+        except ValueError as problem:  # OutOfScope included
+            st.error(plain(problem))
         else:
             cached.rounds.clear()
             confirm(t("toast_round_created", name=name_zh.strip() or code.strip()))
@@ -186,7 +197,7 @@ def act(change, done: str):
         with write_session(engine()) as session:
             change(session, repo.round_by_code(session, chosen.code))
     except ValueError as problem:
-        st.error(str(problem))
+        st.error(plain(problem))
     else:
         cached.rounds.clear()
         confirm(t(done, name=round_label))
@@ -204,7 +215,7 @@ if chosen.status == "draft":
     if save:
         act(lambda session, r: repo.update_round_settings(
             session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas},
-            official_sample_size=int(official_n), rule=rule),
+            official_sample_size=int(official_n), rule=rule, scope=scope),
             "toast_round_saved")
     already_open = [r for r in rounds if r.status == "open"]
     confirmed = True
@@ -213,15 +224,16 @@ if chosen.status == "draft":
         st.warning(t("second_round_warning", other=other.name_en if language == "en" else other.name_zh))
         confirmed = st.checkbox(t("confirm_second_round"), key="rounds.confirm_second")
     if st.button(t("open_round"), type="primary", disabled=not confirmed):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"), "toast_round_opened")
+        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open", scope=scope), "toast_round_opened")
 elif chosen.status == "open":
     st.info(t("frozen_note"))
     st.caption(repo.round_rule(chosen).explain(language))
     new_close = st.date_input(t("extend_close"), value=(chosen.closes_at or datetime.now()).date(), key="rounds.close_on")
     if st.button(t("save_settings")):
         act(lambda session, r: repo.update_round_settings(
-            session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0))),
+            session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0)),
+            scope=scope),
             "toast_round_saved")
     close_confirmed = st.checkbox(t("confirm_close"), key="rounds.confirm_close")
     if st.button(t("close_round"), disabled=not close_confirmed):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed"), "toast_round_closed")
+        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed", scope=scope), "toast_round_closed")

@@ -10,6 +10,7 @@ from data.db import database_url
 from ui import cached, phone
 from ui import questionnaire_runner as runner
 from ui.i18n import lang, language_switch, t
+from ui.plain import plain
 
 language_switch()
 
@@ -31,7 +32,7 @@ if survey_round is None:
     st.info(t("no_open_round"))
     st.stop()
 questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
-st.caption(survey_round.name_en if language == "en" else survey_round.name_zh)
+st.caption(plain(survey_round.name_en if language == "en" else survey_round.name_zh))
 
 invitation = st.query_params.get("token")
 if survey_round.requires_invitation and not invitation:
@@ -48,7 +49,7 @@ if wanted_community and from_link.empty:
     st.warning(t("unknown_community"))
 if not from_link.empty:
     community_id = int(from_link["id"].iloc[0])
-    st.markdown(f"{t('your_community')}：**{from_link[name_column].iloc[0]}**")
+    st.markdown(f"{t('your_community')}：**{plain(from_link[name_column].iloc[0])}**")
 else:
     def pick(label_key, frame):
         names = dict(zip(frame["id"], frame[name_column]))

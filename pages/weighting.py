@@ -12,9 +12,13 @@ from analysis.rates import add_indicator_rates
 from analysis.weighting import DESIGNS, EmptyCellError, design_rates, population_weights, weighted_rates_from_cell_sums
 from data.db import database_url, read_session, write_session
 from data.design import design_rows
-from data.population import (PopulationFileError, population_frame, population_template, read_population_file,
+from data.population import (MAX_ROWS, PopulationFileError, population_frame, population_template, read_population_file,
                              save_population)
+from data.scope import OutOfScope
+from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
+from ui.plain import plain
+from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
@@ -66,6 +70,7 @@ register_texts({
 })
 
 staff = auth.require_page("weighting")
+scope = scope_for(staff)
 language = lang()
 url = database_url()
 st.title(t("page_weighting"))
@@ -84,16 +89,18 @@ areas = cached.areas(url)
 with st.expander(t("population_data"), expanded=False):
     st.download_button(t("population_template"), population_template(areas, snapshot.questionnaire),
                        file_name="population_template.csv", mime="text/csv")
-    upload = st.file_uploader(t("population_upload"), type=["csv", "xlsx"], key="weighting.upload")
+    upload = st.file_uploader(t("population_upload"), type=["csv", "xlsx"], key="weighting.upload",
+                              help=t("upload_limit", mb=UPLOAD_LIMITS["population"].megabytes, rows=MAX_ROWS))
     if upload is not None and st.button(t("save"), key="weighting.save"):
         try:
-            imported = read_population_file(upload.getvalue(), upload.name, areas, snapshot.questionnaire)
+            imported = read_limited("population", PopulationFileError, read_population_file, upload.getvalue(),
+                                    upload.name, areas, snapshot.questionnaire)
             if not imported.errors.empty:
                 st.dataframe(imported.errors, hide_index=True)
             with write_session(engine()) as session:
-                saved = save_population(session, staff.username, imported)
-        except PopulationFileError as problem:
-            st.error(str(problem))
+                saved = save_population(session, staff.username, imported, scope=scope)
+        except (PopulationFileError, OutOfScope) as problem:
+            st.error(plain(problem))
         else:
             st.success(t("population_saved", n=saved))
 
@@ -101,7 +108,7 @@ if snapshot.cells is None or snapshot.cells.empty:
     st.info(t("district_only"))
     st.stop()
 with read_session(engine()) as session:
-    population = population_frame(session)
+    population = population_frame(session, scope=scope)
 population = population.rename(columns={"area_id": "district_id"})
 population = population[population["district_id"].isin(snapshot.cells["district_id"].unique())]
 if population.empty:

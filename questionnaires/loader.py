@@ -26,6 +26,7 @@ from .model import (
     QuestionnaireError,
     Section,
 )
+from .model import DEMOGRAPHIC_CODE_LENGTH, QUESTION_CODE_LENGTH, QUESTIONNAIRE_CODE_LENGTH, QUESTIONNAIRE_TITLE_LENGTH
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = PACKAGE_DIR / "schema.json"
@@ -62,6 +63,24 @@ _TYPE_NAMES = {
 
 # ---------------------------------------------------------------------------------------------- YAML
 
+# What a questionnaire file may cost to read (docs/security.md).  The default questionnaire is about
+# 20 KB, 9 levels deep and 2,000 nodes; the limits leave room for a hundred times that, and stop a
+# "billion laughs" file (546 bytes of nested aliases that expand to billions of nodes) or a list
+# nested 5,000 deep long before they cost memory or the interpreter's stack.
+MAX_YAML_BYTES = 1024 * 1024
+MAX_YAML_DEPTH = 40
+MAX_YAML_NODES = 200_000  # after expanding aliases
+MAX_NUMBER_CHARS = 30  # a number written with more characters is refused, not parsed
+
+
+class YamlTooComplex(yaml.YAMLError):
+    """A YAML file over the limits above; the message is in Chinese and English."""
+
+    def __init__(self, problem: str, mark=None):
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
 class QuestionnaireYamlLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2-style scalars.
 
@@ -72,6 +91,31 @@ class QuestionnaireYamlLoader(yaml.SafeLoader):
     """
 
     yaml_implicit_resolvers: dict = {}
+
+    def compose_node(self, parent, index):
+        # Composing is recursive; counting here stops a deep file before Python's stack does.
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise YamlTooComplex(f"嵌套超过 {MAX_YAML_DEPTH} 层 / nested deeper than {MAX_YAML_DEPTH} levels",
+                                     self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_expanded_size(node)
+        return node
+
+    def construct_yaml_int(self, node):
+        _check_number_length(node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node):
+        _check_number_length(node)
+        return super().construct_yaml_float(node)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -100,7 +144,46 @@ for _tag, _regexp, _first in (
     QuestionnaireYamlLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 
 
+QuestionnaireYamlLoader.add_constructor("tag:yaml.org,2002:int", QuestionnaireYamlLoader.construct_yaml_int)
+QuestionnaireYamlLoader.add_constructor("tag:yaml.org,2002:float", QuestionnaireYamlLoader.construct_yaml_float)
+
+
+def _check_number_length(node) -> None:
+    if len(node.value) > MAX_NUMBER_CHARS:
+        raise YamlTooComplex(f"数字超过 {MAX_NUMBER_CHARS} 个字符 / a number longer than {MAX_NUMBER_CHARS} characters",
+                             node.start_mark)
+
+
+def _check_expanded_size(root) -> None:
+    """Count the nodes the document would have once every alias is expanded, without expanding it:
+    an alias is the same node object as its anchor, so each distinct node is sized once."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else (
+            list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            in_progress.discard(key)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
+            if sizes[key] > MAX_YAML_NODES:
+                raise YamlTooComplex(f"展开别名后超过 {MAX_YAML_NODES:,} 个节点 / more than {MAX_YAML_NODES:,} nodes "
+                                     f"once aliases are expanded", node.start_mark)
+            continue
+        if key in in_progress:
+            raise YamlTooComplex("别名引用了自身 / an alias refers to itself", node.start_mark)
+        in_progress.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
 def load_yaml(stream: str | bytes) -> Any:
+    if len(stream) > MAX_YAML_BYTES:
+        raise YamlTooComplex(f"文件超过 {MAX_YAML_BYTES // 1024} KB / the file is larger than {MAX_YAML_BYTES // 1024} KB")
     return yaml.load(stream, Loader=QuestionnaireYamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
@@ -188,10 +271,10 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[list, str, str]:
         hint_zh = hint_en = ""
         if "string" in expected and not isinstance(value, str):
             hint_zh, hint_en = "（请给它加上引号）", " (put it in quotes)"
-        return path, f"应为{zh}，实际是 {value!r}{hint_zh}", f"must be {en}, got {value!r}{hint_en}"
+        return path, f"应为{zh}，实际是 {_shown(value)}{hint_zh}", f"must be {en}, got {_shown(value)}{hint_en}"
     if kind == "enum":
         choices = ", ".join(str(c) for c in error.validator_value)
-        return path, f"取值 {value} 无效，应为以下之一：{choices}", f"invalid value {value!r}, expected one of: {choices}"
+        return path, f"取值 {_shown(value)} 无效，应为以下之一：{choices}", f"invalid value {_shown(value)}, expected one of: {choices}"
     if kind == "pattern":
         if error.validator_value.startswith("^[a-z][a-z0-9_]*"):
             rule_zh = "只能用小写英文字母、数字和下划线，且以字母开头"
@@ -199,7 +282,7 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[list, str, str]:
         else:
             rule_zh = "只能用小写英文字母、数字和下划线"
             rule_en = "use lower-case letters, digits and underscores"
-        return path, f"代码 {value} 格式不对：{rule_zh}", f"code {value!r} is malformed: {rule_en}"
+        return path, f"代码 {_shown(value)} 格式不对：{rule_zh}", f"code {_shown(value)} is malformed: {rule_en}"
     if kind == "minItems":
         n = error.validator_value
         return path, f"至少需要 {n} 项", f"needs at least {n} item{'s' if n != 1 else ''}"
@@ -209,7 +292,19 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[list, str, str]:
         return path, f"不能小于 {error.validator_value}", f"must be at least {error.validator_value}"
     if kind == "uniqueItems":
         return path, "有重复的项", "contains duplicates"
-    return path, f"格式不对：{error.message}", error.message
+    if kind == "maxLength":
+        return path, f"最多 {error.validator_value} 个字符", f"at most {error.validator_value} characters"
+    # jsonschema's own message quotes the whole value; a file's structures are never echoed back.
+    return path, f"格式不对（{kind}）", f"invalid ({kind})"
+
+
+def _shown(value: Any) -> str:
+    """A value from the file as a message may quote it: scalars cut short, structures only named."""
+    if isinstance(value, (dict, list)):
+        kind = ("键值对", "a mapping") if isinstance(value, dict) else ("列表", "a list")
+        return f"{kind[0]} / {kind[1]}"
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 @lru_cache(maxsize=1)
@@ -445,6 +540,7 @@ def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:
             built[index] = _build_question(raw, index, report, section_codes)
     built_by_code = {q.code: q for i, q in built.items() if position.get(q.code) == i}
 
+    _check_lengths(data, raw_questions, built, report)
     demographic_owner: dict[str, str] = {}
     for index, raw in enumerate(raw_questions):
         if isinstance(raw, dict):
@@ -474,6 +570,28 @@ def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:
         sections=sections,
         questions=tuple(built[i] for i in sorted(built)),
     )
+
+
+def _check_lengths(data: dict, raw_questions: list, built: dict, report: _Report) -> None:
+    """Lengths that reach database columns (see questionnaires/model.py): refused here, not by the database."""
+    code, title = data.get("code"), data.get("title")
+    if isinstance(code, str) and len(code) > QUESTIONNAIRE_CODE_LENGTH:
+        report.add(["code"], f"最多 {QUESTIONNAIRE_CODE_LENGTH} 个字符", f"at most {QUESTIONNAIRE_CODE_LENGTH} characters")
+    if isinstance(title, dict) and isinstance(title.get("zh"), str) and len(title["zh"]) > QUESTIONNAIRE_TITLE_LENGTH:
+        report.add(["title", "zh"], f"最多 {QUESTIONNAIRE_TITLE_LENGTH} 个字符",
+                   f"at most {QUESTIONNAIRE_TITLE_LENGTH} characters")
+    for index, raw in enumerate(raw_questions):
+        code = raw.get("code") if isinstance(raw, dict) else None
+        if isinstance(code, str) and len(code) > QUESTION_CODE_LENGTH:
+            report.add(["questions", index, "code"], f"最多 {QUESTION_CODE_LENGTH} 个字符",
+                       f"at most {QUESTION_CODE_LENGTH} characters")
+        question = built.get(index)
+        if question is not None and question.demographic:
+            for number, option in enumerate(question.options):
+                if len(option.code) > DEMOGRAPHIC_CODE_LENGTH:
+                    report.add(["questions", index, "options", number, "code"],
+                               f"人口统计题的选项代码最多 {DEMOGRAPHIC_CODE_LENGTH} 个字符",
+                               f"a demographic question's option codes have at most {DEMOGRAPHIC_CODE_LENGTH} characters")
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:

@@ -31,6 +31,11 @@ from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 COMPARISON_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
+# Limits that keep a hostile condition cheap (docs/security.md): real ones are a line or two long,
+# nested two or three levels, with numbers of a few digits.
+MAX_CONDITION_LENGTH = 2000
+MAX_NESTING = 30
+MAX_NUMBER_CHARS = 30
 
 
 class ConditionError(ValueError):
@@ -46,6 +51,9 @@ class ConditionError(ValueError):
         self.position = position
         self.source = source
         super().__init__(f"{self.where_zh}{message_zh} / {self.where_en}{message_en}")
+
+    def __reduce__(self):  # so that it crosses from the parsing worker process intact
+        return type(self), (self.message_zh, self.message_en, self.position, self.source)
 
     @property
     def where_zh(self) -> str:
@@ -95,6 +103,9 @@ def tokenize(source: str) -> list[Token]:
         elif ch.isdigit() or (ch == "-" and i + 1 < n and source[i + 1].isdigit()):
             match = _NUMBER.match(source, i)
             literal = match.group(0)
+            if len(literal) > MAX_NUMBER_CHARS:
+                raise ConditionError(f"数字超过 {MAX_NUMBER_CHARS} 位", f"a number longer than {MAX_NUMBER_CHARS} characters",
+                                     i, source)
             tokens.append(Token("NUMBER", float(literal) if "." in literal else int(literal), i))
             i = match.end()
         elif source.startswith(("<=", ">=", "!="), i):
@@ -184,6 +195,12 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.index = 0
+        self.depth = 0
+
+    def nested(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"括号嵌套超过 {MAX_NESTING} 层", f"nested deeper than {MAX_NESTING} levels")
 
     @property
     def current(self) -> Token:
@@ -231,8 +248,10 @@ class _Parser:
         if self.is_word("not"):
             self.advance()
             self.expect("LPAREN", "not 后面应为 (", "expected '(' after not")
+            self.nested()
             operand = self.or_expr()
             self.expect("RPAREN", "缺少 )", "expected ')'")
+            self.depth -= 1
             return Not(operand)
         if self.is_word("selected"):
             self.advance()
@@ -244,8 +263,10 @@ class _Parser:
             return Selected(Ref(ref.value), option.value)
         if self.current.kind == "LPAREN":
             self.advance()
+            self.nested()
             node = self.or_expr()
             self.expect("RPAREN", "缺少 )", "expected ')'")
+            self.depth -= 1
             return node
         return self.comparison()
 
@@ -428,7 +449,10 @@ class Condition:
 def parse_condition(text: str) -> Condition:
     """Parse a `relevant` condition; raises ConditionError naming the position of the problem."""
     if not isinstance(text, str):
-        raise ConditionError("条件应为文字", "a condition must be a string", 0, repr(text))
+        raise ConditionError("条件应为文字", "a condition must be a string", 0, "")
+    if len(text) > MAX_CONDITION_LENGTH:
+        raise ConditionError(f"条件超过 {MAX_CONDITION_LENGTH} 个字符", f"a condition longer than {MAX_CONDITION_LENGTH} "
+                             "characters", MAX_CONDITION_LENGTH, "")
     return _parse_cached(text)
 
 

@@ -18,6 +18,14 @@ CHOICE_TYPES = SINGLE_CODE_TYPES | {"multiple_choice"}
 DEMOGRAPHICS = ("age_group", "sex")
 LANGUAGES = ("zh", "en")
 
+# The one definition of the lengths that reach database columns: data/models.py sizes its columns
+# with these, and the loader refuses a questionnaire beyond them, so a database never refuses what
+# validation accepted (PostgreSQL enforces varchar lengths, SQLite does not).
+QUESTIONNAIRE_CODE_LENGTH = 60  # questionnaire_version.code
+QUESTIONNAIRE_TITLE_LENGTH = 200  # questionnaire_version.title_zh
+QUESTION_CODE_LENGTH = 60  # tally.item, cell_tally.item: an indicator item is its question's code
+DEMOGRAPHIC_CODE_LENGTH = 12  # response.age_group / sex, cell_tally and population keys: option codes
+
 
 class QuestionnaireError(ValueError):
     """A questionnaire file (or dict) is not valid; `.errors` lists every problem found."""
@@ -25,6 +33,9 @@ class QuestionnaireError(ValueError):
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__("\n".join(self.errors))
+
+    def __reduce__(self):  # so that it crosses from the parsing worker process intact
+        return type(self), (self.errors,)
 
 
 def text(label: Mapping[str, str] | None, lang: str = "zh") -> str:

@@ -37,6 +37,11 @@ from .xlsform_export import (  # noqa: F401 - write_xlsform and write_xlsform_fi
 
 __all__ = ["XLSFormError", "import_xlsform", "read_xlsform", "write_xlsform", "write_xlsform_file"]
 
+# What a workbook may cost to read (docs/security.md); the worker process of data.uploads bounds the rest.
+MAX_SHEET_ROWS = 5000
+MAX_CONSTRAINT_CHARS = 200
+MAX_NUMBER_CHARS = 30
+
 
 class XLSFormError(QuestionnaireError):
     """An XLSForm workbook cannot be imported; `.errors` lists every problem, each naming sheet, row and column.
@@ -360,6 +365,10 @@ def _read_book(source: str | Path | bytes | bytearray | memoryview | BinaryIO, e
         errors.add(_Where(), f"无法打开工作簿：{type(exc).__name__}: {exc}", f"cannot open the workbook: {type(exc).__name__}: {exc}")
         return None
     names = list(book.sheet_names or ())
+    for kind in (*SHEETS, *UNSUPPORTED_SHEETS):
+        if len(getattr(book, kind, None) or ()) > MAX_SHEET_ROWS:
+            errors.add(_Where(kind), f"超过 {MAX_SHEET_ROWS} 行", f"more than {MAX_SHEET_ROWS} rows")
+            return None
     sheets: dict[str, _Sheet] = {"_names": names}  # type: ignore[dict-item]
     for kind in (*SHEETS, *UNSUPPORTED_SHEETS):
         rows = getattr(book, kind, None)
@@ -593,6 +602,10 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors, 
     unsupported_en = (
         f"unsupported constraint {text!r} (only '. >= MIN and . <= MAX' or 'string-length(.) <= N' are supported)"
     )
+    if len(text) > MAX_CONSTRAINT_CHARS or any(len(n) > MAX_NUMBER_CHARS for n in re.findall(r"[\d.]+", text)):
+        errors.add(where, f"约束太长或其中的数字超过 {MAX_NUMBER_CHARS} 位", f"the constraint is too long or has a number "
+                   f"longer than {MAX_NUMBER_CHARS} characters")
+        return {}
     parts = [p.strip() for p in re.split(r"\s+and\s+", text.strip())]
     if our_type == "text":
         match = _STRING_LENGTH.match(text.strip())

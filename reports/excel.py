@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis import RoundResults
 from analysis.rates import VerdictRule
+from reports.safe_cells import XLSXWRITER_OPTIONS, neutralised_frame
 
 LEVEL_NAMES = {"city": ("全市", "City"), "district": ("区县", "Districts"), "street": ("街道", "Streets"),
                "community": ("社区", "Communities")}
@@ -134,7 +135,7 @@ def round_report_xlsx(
     percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap",
                                                           "pass_probability", "probability_if_met", "gain")}
     verdict_header = _pick(HEADERS["verdict"], lang)
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as writer:
         book = writer.book
         percent = book.add_format({"num_format": "0.0%"})
         header = book.add_format({"bold": True, "bg_color": "#B71C1C", "font_color": "white", "border": 1,
@@ -172,6 +173,8 @@ def round_report_xlsx(
             sheets.append(("居民意见" if lang != "en" else "Suggestions", comments))
 
         for sheet_name, frame in sheets:
+            # Reasons, round names and question texts are typed by people: never formulas.
+            frame = neutralised_frame(frame)
             frame.to_excel(writer, sheet_name=sheet_name, index=False)
             sheet = writer.sheets[sheet_name]
             sheet.freeze_panes(1, 1)

@@ -111,10 +111,13 @@ def quality_checks(db_url: str, round_code: str, version: int, scope_area_id: in
     from data.area_labels import area_labels
     from data.results import restrict_to_area
 
+    from data.scope import scope_of
+
     with read_session(engine()) as session:
         survey_round = repo.round_by_code(session, round_code)
-        responses = repo.round_responses(session, survey_round.id)
-        excluded = repo.exclusion_summary(session, survey_round.id)
+        scope = scope_of(session, scope_area_id)  # the data functions keep to it themselves
+        responses = repo.round_responses(session, survey_round.id, scope=scope)
+        excluded = repo.exclusion_summary(session, survey_round.id, scope=scope)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
     tree = areas(db_url)
     if scope_area_id is not None:

@@ -235,6 +235,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     # --- auth ---
     "sidebar_scope": ("范围：{scope}", "Scope: {scope}"),
+    # --- harden ---
+    "upload_limit": ("最大 {mb} MB、{rows} 行；文件在限时限内存的独立进程中读取。",
+                     "At most {mb} MB and {rows} rows; the file is read in a separate process with a time and memory budget."),
+    "qv_upload_limits": ("YAML 最大 {yaml} MB，XLSForm 最大 {xlsx} MB（每表最多 5000 行）；文件在限时限内存的独立进程中读取。",
+                         "YAML at most {yaml} MB, XLSForm at most {xlsx} MB (5,000 rows per sheet); the file is read in a "
+                         "separate process with a time and memory budget."),
+    "unexpected_error": ("抱歉，页面出错了。请稍后重试；如果问题持续，请把参考编号 {reference} 告诉管理员。",
+                         "Sorry, something went wrong on this page. Try again later; if it persists, give the "
+                         "administrator the reference {reference}."),
 }
 
 

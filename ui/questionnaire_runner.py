@@ -14,6 +14,7 @@ import streamlit as st
 from data import repository as repo
 from data import submissions
 from data.db import read_session
+from data.scope import CITY, Scope
 from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
 from questionnaires.paging import survey_steps
 from questionnaires.piping import pipe
@@ -85,6 +86,7 @@ def run_questionnaire(
     channel: str = "self",
     interviewer: str | None = None,
     invitation_token: str | None = None,
+    scope: Scope = CITY,
 ) -> None:
     """Draw the current step and act on its buttons."""
     language = lang()
@@ -168,7 +170,7 @@ def run_questionnaire(
             engine(), response_id=state["rid"], survey_round=survey_round,
             questionnaire=questionnaire, community_id=community_id, answers=answers, channel=channel,
             interviewer=interviewer, started_at=state["started_at"], lang=language,
-            invitation_token=invitation_token,
+            invitation_token=invitation_token, scope=scope,
         )
     except repo.SubmissionRefused as refused:
         state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.scope import CITY
 from data import accounts
 from data import repository as repo
 from data.db import read_session, write_session
@@ -57,8 +58,8 @@ def test_excluding_removes_exactly_the_response_and_including_restores_it(city):
            for k in range(12)]
     before_tally, before_cells = tallies(engine)
     with write_session(engine) as session:
-        assert repo.set_response_status(session, "org", ids[:3], "excluded", "用时过短") == 3
-        assert repo.set_response_status(session, "org", ids[:3], "excluded", "again") == 0  # no double effect
+        assert repo.set_response_status(session, "org", ids[:3], "excluded", "用时过短", scope=CITY) == 3
+        assert repo.set_response_status(session, "org", ids[:3], "excluded", "again", scope=CITY) == 0  # no double effect
     after_tally, after_cells = tallies(engine)
     pooled = after_tally[(after_tally["item"] == "") & (after_tally["indicator"] == "awareness")]
     assert pooled["respondents"].sum() == 9
@@ -67,12 +68,12 @@ def test_excluding_removes_exactly_the_response_and_including_restores_it(city):
         survey_round = repo.round_by_code(session, "R1")
         pd.testing.assert_frame_equal(canonical(repo.recount_tally(session, survey_round)),
                                       canonical(after_tally).astype(canonical(repo.recount_tally(session, survey_round)).dtypes))
-        summary = repo.exclusion_summary(session, survey_round.id)
+        summary = repo.exclusion_summary(session, survey_round.id, scope=CITY)
         assert summary.to_dict("records") == [{"reason": "用时过短", "responses": 3}]
         audited = accounts.audit_events(session, action="response.exclude")
         assert len(audited) == 3 and set(audited["target"]) == set(ids[:3])
     with write_session(engine) as session:
-        repo.set_response_status(session, "org", ids[:3], "included")
+        repo.set_response_status(session, "org", ids[:3], "included", scope=CITY)
     restored_tally, restored_cells = tallies(engine)
     pd.testing.assert_frame_equal(canonical(restored_tally), canonical(before_tally))
     pd.testing.assert_frame_equal(canonical(restored_cells), canonical(before_cells))
@@ -82,7 +83,7 @@ def test_excluding_needs_a_reason(city):
     engine, communities = city
     response_id = submit(engine, communities[0], synthetic_answers(QUESTIONNAIRE, np.random.default_rng(2), RATES)).response_id
     with pytest.raises(ValueError), write_session(engine) as session:
-        repo.set_response_status(session, "org", [response_id], "excluded", "  ")
+        repo.set_response_status(session, "org", [response_id], "excluded", "  ", scope=CITY)
 
 
 def test_round_lifecycle_freezes_targets_and_never_reopens(city):
@@ -90,13 +91,13 @@ def test_round_lifecycle_freezes_targets_and_never_reopens(city):
     with write_session(engine) as session:
         version = repo.save_questionnaire(session, QUESTIONNAIRE)
         draft = repo.create_round(session, "R2", "第二轮", version, DEFAULT_TARGETS, status="draft")
-        repo.update_round_settings(session, "org", draft, targets={**DEFAULT_TARGETS, "support": 0.9})
-        repo.change_round_status(session, "org", draft, "open")
+        repo.update_round_settings(session, "org", draft, targets={**DEFAULT_TARGETS, "support": 0.9}, scope=CITY)
+        repo.change_round_status(session, "org", draft, "open", scope=CITY)
         with pytest.raises(ValueError, match="frozen"):
-            repo.update_round_settings(session, "org", draft, targets=DEFAULT_TARGETS)
-        repo.change_round_status(session, "org", draft, "closed")
+            repo.update_round_settings(session, "org", draft, targets=DEFAULT_TARGETS, scope=CITY)
+        repo.change_round_status(session, "org", draft, "closed", scope=CITY)
         with pytest.raises(ValueError):
-            repo.change_round_status(session, "org", draft, "open")
+            repo.change_round_status(session, "org", draft, "open", scope=CITY)
         with pytest.raises(ValueError, match="已存在"):
             repo.create_round(session, "R2", "重复", version, DEFAULT_TARGETS)
     with read_session(engine) as session:
@@ -151,15 +152,15 @@ def test_full_quota_cell_refuses_further_interviews_but_not_a_resubmit(city):
     with read_session(engine) as session:
         survey_round = repo.round_by_code(session, "R1")
         assert repo.quota_cell_full(session, survey_round, communities[0], "30_39", "female")
-        by_cell = repo.completes(session, survey_round.id, "cell")
+        by_cell = repo.completes(session, survey_round.id, "cell", scope=CITY)
         assert by_cell["completes"].sum() == 2
-        assert repo.completes(session, survey_round.id, "interviewer")["completes"].sum() == 2
-        assert repo.completes(session, survey_round.id, "day")["completes"].sum() == 2
-        assert repo.completes(session, survey_round.id, "district")["completes"].sum() == 2
+        assert repo.completes(session, survey_round.id, "interviewer", scope=CITY)["completes"].sum() == 2
+        assert repo.completes(session, survey_round.id, "day", scope=CITY)["completes"].sum() == 2
+        assert repo.completes(session, survey_round.id, "district", scope=CITY)["completes"].sum() == 2
         # a street or community office's scope: only its own communities
-        only_first = repo.completes(session, survey_round.id, "district", community_ids=[communities[0]])
+        only_first = repo.completes(session, survey_round.id, "district", scope=CITY, community_ids=[communities[0]])
         assert only_first["completes"].sum() == 1
-        assert repo.completes(session, survey_round.id, "cell", community_ids=[])["completes"].sum() == 0
+        assert repo.completes(session, survey_round.id, "cell", scope=CITY, community_ids=[])["completes"].sum() == 0
 
 
 def test_invitation_round_accepts_each_token_once(city):
@@ -196,7 +197,7 @@ def test_snapshot_is_reused_only_while_the_round_is_unchanged(city):
     assert pooled["respondents"].sum() == 2
 
     with write_session(engine) as session:
-        repo.set_response_status(session, "org", [first_id], "excluded", "测试")
+        repo.set_response_status(session, "org", [first_id], "excluded", "测试", scope=CITY)
     third = load_snapshot(engine, "R1")
     assert third is not second and third.exclusions["responses"].sum() == 1
     pooled = third.tally[(third.tally["item"] == "") & (third.tally["indicator"] == "awareness")]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from data.scope import CITY
 from data import accounts, paper
 from data import repository as repo
 from data.db import read_session, write_session
@@ -94,7 +95,7 @@ def stored(engine):
 def do_import(engine, checked, only_valid=False, actor="clerk"):
     with write_session(engine) as session:
         return paper.import_paper(session, repo.round_by_code(session, ROUND), QUESTIONNAIRE, checked,
-                                  only_valid=only_valid, actor=actor)
+                                  only_valid=only_valid, actor=actor, scope=CITY)
 
 
 # ------------------------------------------------------------------------------------ template
@@ -102,7 +103,7 @@ def do_import(engine, checked, only_valid=False, actor="clerk"):
 
 def test_template_has_headers_lists_validations_and_instructions(city):
     _, areas = city
-    book = openpyxl.load_workbook(io.BytesIO(paper.paper_template(QUESTIONNAIRE, areas)))
+    book = openpyxl.load_workbook(io.BytesIO(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)))
     assert book.sheetnames == ["问卷录入", "填写说明", "选项"]
     assert book["选项"].sheet_state == "hidden"
     entry = book["问卷录入"]
@@ -147,7 +148,7 @@ def test_filled_template_imports_once_and_moves_the_tally(city):
     rows = sample_rows(areas, 12)
     rows[0][header("learn_channels")] = None  # optional
     rows[1][header("suggestion")] = "希望多建公园"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas), rows)
+    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     assert checked.errors.empty, checked.errors
     assert (checked.total_count, checked.valid_count) == (12, 12)
@@ -162,7 +163,7 @@ def test_filled_template_imports_once_and_moves_the_tally(city):
     assert (pooled == 12).all()
 
     with read_session(engine) as session:
-        responses = repo.round_responses(session, repo.round_by_code(session, ROUND).id)
+        responses = repo.round_responses(session, repo.round_by_code(session, ROUND).id, scope=CITY)
         events = accounts.audit_events(session, action="import.paper")
     assert set(responses["channel"]) == {"paper"} and set(responses["interviewer"]) == {"DX-01"}
     assert "希望多建公园" in [a.get("suggestion") for a in responses["answers"]]
@@ -183,7 +184,7 @@ def test_two_bad_rows_refuse_everything_or_import_the_eight_valid(city):
     rows[2][header("community")] = "XX9999"  # Excel row 4
     rows[7][header("years_in_city")] = 150  # Excel row 9, out of 0..100
     rows[7][header("sex")] = "未知"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas), rows)
+    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     assert (checked.total_count, checked.valid_count) == (10, 8)
     assert set(checked.errors["行号"]) == {4, 9}
@@ -238,7 +239,7 @@ def test_every_row_is_checked(city):
     rows[6][header("community")] = codes[0][:4]  # row 8: a street code
     rows[7][header("aware_campaign")] = "不知道"  # row 9: learn_channels should now be empty
     rows[7][header("learn_channels")] = "电视、广播"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas), rows)
+    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     errors = checked.errors
     by_row = {row: list(group["列"]) for row, group in errors.groupby("行号")}
@@ -270,7 +271,7 @@ def test_labels_numbers_codes_and_separators_are_all_read(city):
     rows[2][header("date")] = "2026/1/5"
     rows[3][header("aware_campaign")] = "知道"
     rows[3][header("learn_channels")] = "电视、广播、火星"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas), rows)
+    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     answers = [r["answers"] for r in checked.records]
     assert answers[0]["learn_channels"] == ["tv_radio", "online", "other"] and answers[0]["years_in_city"] == 12
@@ -287,7 +288,7 @@ def test_labels_numbers_codes_and_separators_are_all_read(city):
 
 def test_file_level_problems_raise_a_clear_bilingual_error(city):
     _, areas = city
-    template = paper.paper_template(QUESTIONNAIRE, areas)
+    template = paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)
 
     def refused(data) -> str:
         with pytest.raises(paper.PaperFileError) as caught:
@@ -332,10 +333,10 @@ def _save(book) -> bytes:
 
 def test_a_closed_round_takes_no_paper_forms(city):
     engine, areas = city
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas), sample_rows(areas, 2))
+    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), sample_rows(areas, 2))
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     with write_session(engine) as session:
-        repo.change_round_status(session, None, repo.round_by_code(session, ROUND), "closed")
+        repo.change_round_status(session, None, repo.round_by_code(session, ROUND), "closed", scope=CITY)
     with pytest.raises(paper.PaperFileError, match="not open"):
         do_import(engine, checked)
     assert stored(engine)[0] == 0
@@ -346,7 +347,7 @@ def test_a_closed_round_takes_no_paper_forms(city):
 
 def test_english_template_round_trip(city):
     engine, areas = city
-    template = paper.paper_template(QUESTIONNAIRE, areas, lang="en")
+    template = paper.paper_template(QUESTIONNAIRE, areas, lang="en", scope=CITY)
     book = openpyxl.load_workbook(io.BytesIO(template))
     assert book.sheetnames[0] == "Entry" and book["选项"].sheet_state == "hidden"
     headers = [c.value for c in book["Entry"][1]]
@@ -368,7 +369,7 @@ def test_english_template_round_trip(city):
 
     # A Chinese template read by an English user (and vice versa) matches the same columns.
     zh_rows = sample_rows(areas, 2, start=100)
-    mixed = paper.read_paper_file(fill(paper.paper_template(QUESTIONNAIRE, areas), zh_rows), QUESTIONNAIRE, areas, lang="en")
+    mixed = paper.read_paper_file(fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), zh_rows), QUESTIONNAIRE, areas, lang="en")
     assert mixed.valid_count == 2
     assert do_import(engine, mixed) == 2
 
@@ -376,7 +377,7 @@ def test_english_template_round_trip(city):
 def test_single_choice_drop_downs_warn_so_the_typed_option_number_is_kept_and_imported(city):
     """Issue 16 item 5: Excel's default "stop" style refused the option number the instructions allow."""
     engine, areas = city
-    template = paper.paper_template(QUESTIONNAIRE, areas)
+    template = paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)
     entry = openpyxl.load_workbook(io.BytesIO(template))["问卷录入"]
     headers = [cell.value for cell in entry[1]]
     validations = {str(dv.sqref).split(":")[0]: dv for dv in entry.data_validations.dataValidation}

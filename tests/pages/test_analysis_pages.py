@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from data.scope import CITY
 from data import repository as repo
 from data.db import make_engine, read_session, write_session
 from data.population import population_template, read_population_file, save_population
@@ -29,7 +30,7 @@ def load_population(url, older_share=0.5):
     template["人口"] = [str(40_000 if age == "60_plus" else 10_000) for age in template["年龄段"]]
     imported = read_population_file(template.to_csv(index=False).encode(), "p.csv", areas, load_default())
     with write_session(engine) as session:
-        save_population(session, "ana", imported)
+        save_population(session, "ana", imported, scope=CITY)
     engine.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import func, select
 
+from data.scope import CITY
 from data import accounts
 from data import repository as repo
 from data.db import make_engine, read_session, write_session
@@ -112,7 +113,7 @@ def test_a_street_office_sees_completes_of_its_own_communities_only(app, demo_ur
             select(func.count()).select_from(Response).join(Area, Area.id == Response.community_id).where(
                 Response.round_id == survey_round.id, Response.eligible.is_(True),
                 Response.status == "included", Area.street_id == street))
-        whole_district = repo.completes(session, survey_round.id, "district")
+        whole_district = repo.completes(session, survey_round.id, "district", scope=CITY)
     engine.dispose()
     assert len(shown) == 1 and shown["已完成"].sum() == expected > 0
     assert expected < whole_district["completes"].max()  # the rest of the district is not counted

@@ -9,6 +9,7 @@ import pytest
 import pyreadstat
 from openpyxl import load_workbook
 
+from data.scope import CITY
 from data import repository as repo
 from data.db import make_engine, read_session
 from data.results import load_snapshot, results_for
@@ -106,7 +107,7 @@ def test_spss_file_has_chinese_value_labels(demo_url):
     engine = make_engine(demo_url)
     with read_session(engine) as session:
         survey_round = repo.round_by_code(session, "2026-R2")
-        responses = repo.round_responses(session, survey_round.id)
+        responses = repo.round_responses(session, survey_round.id, scope=CITY)
         questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
         areas = repo.areas_frame(session)
     data = responses_sav(responses, questionnaire, areas, rule=DEFAULT_RULE)
