@@ -115,13 +115,13 @@ def test_official_sample_size_is_a_frozen_round_setting(city):
         assert draft.official_sample_size == 600
         for bad in (0, -5, 2.5, "600", True, 1_000_001):
             with pytest.raises(ValueError, match="official sample size"):
-                repo.update_round_settings(session, "org", draft, official_sample_size=bad)
+                repo.update_round_settings(session, "org", draft, official_sample_size=bad, scope=CITY)
         with pytest.raises(ValueError, match="正式测评样本量"):
             repo.create_round(session, "R4", "第四轮", version, DEFAULT_TARGETS, official_sample_size=0)
-        repo.update_round_settings(session, "org", draft, official_sample_size=1200)
-        repo.change_round_status(session, "org", draft, "open")
+        repo.update_round_settings(session, "org", draft, official_sample_size=1200, scope=CITY)
+        repo.change_round_status(session, "org", draft, "open", scope=CITY)
         with pytest.raises(ValueError, match="frozen"):
-            repo.update_round_settings(session, "org", draft, official_sample_size=800)
+            repo.update_round_settings(session, "org", draft, official_sample_size=800, scope=CITY)
     with read_session(engine) as session:
         assert repo.round_by_code(session, "R3").official_sample_size == 1200
         assert repo.round_by_code(session, "R4") is None

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from analysis.rates import DEFAULT_RULE, VerdictRule
 from data import repository as repo
+from data.scope import CITY
 from data.db import DATA_DIR, make_engine, read_session, upgrade_database, write_session
 from data.demo import DEFAULT_TARGETS, build_city, load_demo
 from data.results import load_snapshot, results_for
@@ -32,13 +33,13 @@ def test_a_new_round_gets_the_default_rule_which_can_change_while_draft_only(eng
         assert repo.round_rule(repo.round_by_code(session, "R1")) == VerdictRule("clopper-pearson", 0.95, "one")
     wilson = VerdictRule("wilson", 0.99, "two")
     with write_session(engine) as session:
-        repo.update_round_settings(session, "org", repo.round_by_code(session, "R1"), rule=wilson)
+        repo.update_round_settings(session, "org", repo.round_by_code(session, "R1"), rule=wilson, scope=CITY)
     with write_session(engine) as session:
         survey_round = repo.round_by_code(session, "R1")
         assert repo.round_rule(survey_round) == wilson
-        repo.change_round_status(session, "org", survey_round, "open")
+        repo.change_round_status(session, "org", survey_round, "open", scope=CITY)
     with write_session(engine) as session, pytest.raises(ValueError, match="判定规则"):
-        repo.update_round_settings(session, "org", repo.round_by_code(session, "R1"), rule=DEFAULT_RULE)
+        repo.update_round_settings(session, "org", repo.round_by_code(session, "R1"), rule=DEFAULT_RULE, scope=CITY)
     with read_session(engine) as session:
         assert repo.round_rule(repo.round_by_code(session, "R1")) == wilson
 
