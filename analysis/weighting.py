@@ -969,8 +969,15 @@ def design_rates(
     # so the fall-backs (rate 0 or 1, one respondent) and the cap stay those of the simple path.
     with np.errstate(invalid="ignore", divide="ignore"):
         resid = np.where(n_resp >= 2, v * sw_x * sw_x * (n_resp - 1.0) / n_resp, 0.0)
-    stats_ = _weighted_stats(n_resp, valid, sw_x, sw_y, resid, s(ww_ans), s(ww_ans * ww_ans))
-    rate, _, se, deff, n_eff = stats_
+    rate, var, se, _, model_n_eff = _weighted_stats(n_resp, valid, sw_x, sw_y, resid, s(ww_ans), s(ww_ans * ww_ans))
+    # The design's own effective size r(1-r)/v, as svyciprop(method = "beta") takes it; where v is 0
+    # (a rate of 0 or 1) the design says nothing and the model's (rho and Kish) size stands in.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = np.where((var > 0) & np.isfinite(var), rate * (1.0 - rate) / np.where(var > 0, var, 1.0),
+                         model_n_eff)
+        n_eff = np.minimum(n_eff, valid)
+        deff = np.where(n_eff > 0, valid / np.where(n_eff > 0, n_eff, 1.0), np.nan)
+    stats_ = (rate, var, se, deff, n_eff)
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where((df >= 1) & (n_resp >= 2),
