@@ -3,7 +3,7 @@
 ``paper_template`` makes an .xlsx with one row per paper questionnaire, drop-down lists of the
 option labels in the user's language, number and date checks and a sheet of instructions.
 ``read_paper_file`` checks every row of a filled file and turns the good ones into records for
-``repository.bulk_import``; ``import_paper`` stores them (all or only the valid ones) and audits.
+``data.imports.bulk_import``; ``import_paper`` stores them (all or only the valid ones) and audits.
 
 The response id of a paper questionnaire is derived from the round and the form number written on
 the paper (``paper_response_id``), so importing the same file twice never counts anything twice.
@@ -26,9 +26,11 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from data import accounts
-from data import repository as repo
+from data.imports import bulk_import
 from data.models import QuestionnaireVersion, SurveyRound
+from data.responses import SubmissionRefused
 from questionnaires import Question, Questionnaire, visible_questions
+from questionnaires.answer_rules import answer_problems
 from questionnaires.logic import And, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
 
@@ -600,7 +602,7 @@ def read_paper_file(data: bytes, questionnaire: Questionnaire, areas: pd.DataFra
                 problem(column.key, _msg(lang, "按跳题规则本题不应作答，请留空（或检查前面的答案）",
                                          "by the skip logic this question is not asked here: leave it empty "
                                          "(or check the earlier answers)"))
-        for code, message in repo.answer_problems(questionnaire, answers, lang).items():
+        for code, message in answer_problems(questionnaire, answers, lang).items():
             if code not in unreadable and code in {q.code for q in questionnaire.questions}:
                 problem(f"q:{code}", message)
         parsed.append({"row": excel_row, "values": values, "form": form, "community_id": community_id,
@@ -948,9 +950,9 @@ def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Que
     records = [{**record, "id": paper_response_id(survey_round.code, record["form_number"]), "channel": "paper"}
                for record in paper_import.records]
     try:
-        added = repo.bulk_import(session, survey_round, questionnaire, records, channel="paper", lang=lang)
-    except repo.SubmissionRefused as refused:
-        raise repo.SubmissionRefused(_rows_named(refused.messages, records, questionnaire, lang)) from None
+        added = bulk_import(session, survey_round, questionnaire, records, channel="paper", lang=lang)
+    except SubmissionRefused as refused:
+        raise SubmissionRefused(_rows_named(refused.messages, records, questionnaire, lang)) from None
     accounts.record(session, actor, "import.paper", survey_round.code, rows=len(records), rejected=rejected,
                     new=added, already=len(records) - added)
     return added

@@ -1,6 +1,7 @@
-"""What every results view needs, read from one database snapshot, cut to the reader's area scope
-and handed to `analysis`.  Pages, exports and the command line all go through `load_snapshot`, so
-a district office can never see another district's numbers by any of them."""
+"""What every results view needs, read from one database snapshot and cut to the reader's area
+scope (``reports.results.results_for`` hands it to `analysis`).  Pages, exports and the command line
+all go through `load_snapshot`, so a district office can never see another district's numbers by
+any of them."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from analysis import RoundResults, round_results
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import read_session
 from data.models import Area
+from data.questionnaire_versions import load_questionnaire_version
+from data.reads import exclusion_summary
+from data.rounds import round_by_code
+from data.tallies import round_cell_tally, round_tally
 from questionnaires import Questionnaire
 
 
@@ -53,7 +57,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
     snapshot are shared: callers must not modify them.
     """
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, round_code)
+        survey_round = round_by_code(session, round_code)
         if survey_round is None:
             raise LookupError(f"未找到调查轮次 {round_code!r} / no round {round_code!r}")
         area_state = tuple(session.execute(select(func.count(Area.id), func.max(Area.id))).one())
@@ -62,15 +66,15 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
             known = _SNAPSHOTS.get(key)
         if known is not None and known[0] == (survey_round.tally_version, area_state):
             return known[1]
-        areas = repo.areas_frame(session)
-        tally = repo.round_tally(session, survey_round.id)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        areas = areas_frame(session)
+        tally = round_tally(session, survey_round.id)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
         scope_level = "city"
         if scope_area_id is not None:
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
         in_scope = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()
-        exclusions = repo.exclusion_summary(session, survey_round.id, in_scope)
-        cells = repo.round_cell_tally(session, survey_round.id)
+        exclusions = exclusion_summary(session, survey_round.id, in_scope)
+        cells = round_cell_tally(session, survey_round.id)
     if scope_level in ("street", "community"):
         cells = cells.iloc[0:0]
     elif scope_level == "district":
@@ -103,15 +107,6 @@ def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> 
         keep = areas["id"] == area_id
     inside = areas[keep]
     return inside.reset_index(drop=True), tally[tally["community_id"].isin(inside["id"])].reset_index(drop=True), level
-
-
-def results_for(snapshot: RoundSnapshot, method: str = "wilson", confidence: float = 0.95) -> RoundResults:
-    """All levels × indicators × items with intervals and verdicts, computed once per snapshot."""
-    key = (method, float(confidence))
-    if key not in snapshot.computed:
-        snapshot.computed[key] = round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method,
-                                               confidence=confidence)
-    return snapshot.computed[key]
 
 
 def levels_below(scope_level: str) -> list[str]:

@@ -4,7 +4,8 @@ import streamlit as st
 
 from analysis import METHODS
 from data.db import database_url
-from data.results import levels_below, results_for
+from data.results import levels_below
+from reports.results import results_for
 from ui import audit, auth, cached
 from ui.charts import rate_chart
 from ui.i18n import lang, language_switch, t

@@ -4,13 +4,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from data import repository as repo
 from data.db import database_url, read_session
+from data.reads import completes
 from data.results import restrict_to_area
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.state import engine
 from ui.pickers import round_picker
+from ui.state import engine
 
 language_switch()
 
@@ -59,7 +59,7 @@ def progress() -> None:
     communities = None if staff.area_id is None else set(areas.loc[areas["level"] == "community", "id"])
     with read_session(engine()) as session:
         by_district, by_cell, by_interviewer, by_day = (
-            repo.completes(session, survey_round.id, by, community_ids=communities)
+            completes(session, survey_round.id, by, community_ids=communities)
             for by in ("district", "cell", "interviewer", "day"))
     quotas = survey_round.quotas.get("districts") or {}
 

@@ -7,7 +7,8 @@ import streamlit as st
 from analysis import METHODS
 from analysis.ranking import breakdown, red_black_list, weak_items
 from data.db import database_url
-from data.results import levels_below, results_for
+from data.results import levels_below
+from reports.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker

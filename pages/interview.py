@@ -8,8 +8,8 @@ goes on.
 import pandas as pd
 import streamlit as st
 
-from data import repository as repo
 from data.db import database_url, read_session
+from data.reads import completes
 from data.results import restrict_to_area
 from ui import auth, cached
 from ui import questionnaire_runner as runner
@@ -61,8 +61,8 @@ district_id = int(communities.loc[communities["id"] == community_id, "district_i
 all_areas = cached.areas(url)
 district = all_areas[all_areas["id"] == district_id].iloc[0]
 with read_session(engine()) as session:
-    by_district = repo.completes(session, survey_round.id, "district")
-    by_cell = repo.completes(session, survey_round.id, "cell")
+    by_district = completes(session, survey_round.id, "district")
+    by_cell = completes(session, survey_round.id, "cell")
 done = int(by_district.loc[by_district["district_id"] == district_id, "completes"].sum())
 quota = (survey_round.quotas.get("districts") or {}).get(district["code"])
 if quota:

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from data import paper
-from data import repository as repo
 from data.db import database_url, write_session
+from data.responses import SubmissionRefused
+from data.rounds import round_by_code
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.state import engine
 from ui.pickers import round_picker
+from ui.state import engine
 
 language_switch()
 
@@ -68,9 +69,9 @@ import_valid = buttons[1].button(t("import_valid_only"), disabled=checked.valid_
 if import_all or import_valid:
     try:
         with write_session(engine()) as session:
-            added = paper.import_paper(session, repo.round_by_code(session, round_code), questionnaire, checked,
+            added = paper.import_paper(session, round_by_code(session, round_code), questionnaire, checked,
                                        only_valid=bool(import_valid), actor=staff.username)
-    except (paper.PaperFileError, repo.SubmissionRefused) as problem:
+    except (paper.PaperFileError, SubmissionRefused) as problem:
         st.error(str(problem))
     else:
         st.success(t("imported", n=added))

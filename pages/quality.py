@@ -4,13 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from analysis.quality import flag_responses, interviewer_summary, suspicious_areas
-from data import repository as repo
 from data.db import database_url, read_session, write_session
+from data.reads import exclusion_summary, round_responses
+from data.responses import set_response_status
 from data.results import restrict_to_area
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.state import engine
 from ui.pickers import round_picker
+from ui.state import engine
 
 language_switch()
 
@@ -56,8 +57,8 @@ survey_round = next(r for r in rounds if r.code == round_code)
 questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
 
 with read_session(engine()) as session:
-    responses = repo.round_responses(session, survey_round.id)
-    excluded = repo.exclusion_summary(session, survey_round.id)
+    responses = round_responses(session, survey_round.id)
+    excluded = exclusion_summary(session, survey_round.id)
 if staff.area_id is not None:
     scope_areas, _, _ = restrict_to_area(cached.areas(url), pd.DataFrame({"community_id": []}), staff.area_id)
     responses = responses[responses["community_id"].isin(scope_areas["id"])]
@@ -91,8 +92,8 @@ else:
     if exclude or include:
         try:
             with write_session(engine()) as session:
-                changed = repo.set_response_status(session, staff.username, chosen,
-                                                   "excluded" if exclude else "included", reason)
+                changed = set_response_status(session, staff.username, chosen,
+                                              "excluded" if exclude else "included", reason)
         except ValueError as problem:
             st.error(str(problem))
         else:

@@ -5,16 +5,16 @@ Every export holds only the user's area scope and is written to the audit log.""
 import streamlit as st
 
 from analysis import METHODS
-from data import repository as repo
 from data.db import database_url, read_session
-from data.results import results_for
+from data.reads import round_responses
 from reports.excel import indicator_frame, round_report_xlsx
 from reports.printable import printable_report_html
+from reports.results import results_for
 from reports.spss import responses_sav
 from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.state import engine
 from ui.pickers import round_names, round_picker
+from ui.state import engine
 
 language_switch()
 
@@ -67,7 +67,7 @@ st.download_button(t("csv_table"), csv.to_csv(index=False).encode("utf-8-sig"), 
 if st.toggle(t("spss_file"), key="report.spss"):
     # Built only on request: it reads every response of the round (within the scope).
     with read_session(engine()) as session:
-        responses = repo.round_responses(session, snapshot.round_id)
+        responses = round_responses(session, snapshot.round_id)
     communities = snapshot.areas.loc[snapshot.areas["level"] == "community", "id"]
     responses = responses[responses["community_id"].isin(communities) & responses["eligible"]]
     st.download_button(t("spss_file"), responses_sav(responses, snapshot.questionnaire, snapshot.areas, language),

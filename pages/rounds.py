@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from data import accounts
-from data import repository as repo
 from data.db import database_url, read_session, write_session
 from data.models import QuestionnaireVersion
+from data.reads import count_responses
+from data.rounds import change_round_status, create_round, list_rounds, round_by_code, update_round_settings
 from questionnaires import INDICATORS
 from sqlalchemy import select
 from ui import auth, cached
@@ -55,12 +56,12 @@ url = database_url()
 status_label = {s: t(f"status_{s}") for s in ("draft", "open", "closed")}
 
 with read_session(engine()) as session:
-    rounds = repo.list_rounds(session)
+    rounds = list_rounds(session)
     versions = session.execute(
         select(QuestionnaireVersion.id, QuestionnaireVersion.code, QuestionnaireVersion.version,
                QuestionnaireVersion.title_zh).order_by(QuestionnaireVersion.code, QuestionnaireVersion.version)
     ).all()
-    counts = {r.id: repo.count_responses(session, r.id) for r in rounds}
+    counts = {r.id: count_responses(session, r.id) for r in rounds}
 areas = cached.areas(url)
 districts = areas[areas["level"] == "district"]
 
@@ -118,7 +119,7 @@ with st.expander(t("create_round"), expanded=not rounds):
         try:
             with write_session(engine()) as session:
                 version = session.get(QuestionnaireVersion, version_id)
-                repo.create_round(
+                create_round(
                     session, code.strip(), name_zh.strip() or code.strip(), version, targets, name_en=name_en.strip(),
                     status="draft", opens_at=datetime.combine(opens_on, time.min),
                     closes_at=datetime.combine(closes_on, time.max.replace(microsecond=0)),
@@ -146,7 +147,7 @@ chosen = next(r for r in rounds if r.code == chosen_code)
 def act(change):
     try:
         with write_session(engine()) as session:
-            change(session, repo.round_by_code(session, chosen.code))
+            change(session, round_by_code(session, chosen.code))
     except ValueError as problem:
         st.error(str(problem))
     else:
@@ -160,16 +161,16 @@ if chosen.status == "draft":
         district_quotas = quota_editor("rounds.edit", chosen.quotas or {})
         save = st.form_submit_button(t("save_settings"))
     if save:
-        act(lambda session, r: repo.update_round_settings(
+        act(lambda session, r: update_round_settings(
             session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas}))
     if st.button(t("open_round"), type="primary"):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open"))
+        act(lambda session, r: change_round_status(session, staff.username, r, "open"))
 elif chosen.status == "open":
     st.info(t("frozen_note"))
     new_close = st.date_input(t("extend_close"), value=(chosen.closes_at or datetime.now()).date(), key="rounds.close_on")
     if st.button(t("save_settings")):
-        act(lambda session, r: repo.update_round_settings(
+        act(lambda session, r: update_round_settings(
             session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0))))
     confirm = st.checkbox(t("confirm_close"), key="rounds.confirm_close")
     if st.button(t("close_round"), disabled=not confirm):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed"))
+        act(lambda session, r: change_round_status(session, staff.username, r, "closed"))

@@ -12,9 +12,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import read_session
+from data.questionnaire_versions import load_questionnaire_version
 from data.results import RoundSnapshot, load_snapshot
+from data.rounds import accepts_responses, list_rounds
 from questionnaires import Questionnaire
 from ui.state import engine
 
@@ -40,23 +42,23 @@ def rounds(db_url: str) -> list[RoundInfo]:
     now = datetime.now()
     with read_session(engine()) as session:
         return [
-            RoundInfo(r.id, r.code, r.name_zh, r.name_en or r.name_zh, r.status, repo.accepts_responses(r, now),
+            RoundInfo(r.id, r.code, r.name_zh, r.name_en or r.name_zh, r.status, accepts_responses(r, now),
                       r.questionnaire_id, dict(r.targets), dict(r.quotas or {}), r.requires_invitation,
                       r.opens_at, r.closes_at)
-            for r in repo.list_rounds(session)
+            for r in list_rounds(session)
         ]
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def questionnaire(db_url: str, version_id: int) -> Questionnaire:
     with read_session(engine()) as session:
-        return repo.load_questionnaire_version(session, version_id)
+        return load_questionnaire_version(session, version_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def areas(db_url: str) -> pd.DataFrame:
     with read_session(engine()) as session:
-        return repo.areas_frame(session)
+        return areas_frame(session)
 
 
 def snapshot(db_url: str, round_code: str, scope_area_id: int | None) -> RoundSnapshot:

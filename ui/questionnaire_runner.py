@@ -11,10 +11,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from data import repository as repo
 from data import submissions
 from data.db import read_session
-from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
+from data.responses import SubmissionRefused, new_response_id, quota_cell_full
+from data.rounds import round_by_code
+from questionnaires import Questionnaire, answer_rules, demographics, validate_answers, visible_questions
 from questionnaires.paging import survey_steps
 from ui.i18n import lang, t
 from ui.question_widgets import question_widget
@@ -38,7 +39,7 @@ def questionnaire_state(state_key: str, round_code: str, community_id: int | Non
 
 def restart(state: dict, round_code: str, community_id: int | None) -> None:
     state.clear()
-    state.update(round=round_code, community=community_id, rid=repo.new_response_id(), step=0, answers={},
+    state.update(round=round_code, community=community_id, rid=new_response_id(), step=0, answers={},
                  errors={}, started_at=datetime.now())
 
 
@@ -118,7 +119,7 @@ def run_questionnaire(
     state["errors"] = problems
     if problems:
         st.rerun()
-    screened_out = repo.screened_out(questionnaire, answers)
+    screened_out = answer_rules.screened_out(questionnaire, answers)
     if channel == "interview" and not screened_out and _quota_full(round_code, questionnaire, community_id, answers):
         state["done"] = "quota_full"  # told at once, before the rest of the interview
         st.rerun()
@@ -126,7 +127,7 @@ def run_questionnaire(
         state["step"] = step_index + 1
         st.rerun()
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
+        survey_round = round_by_code(session, round_code)
     if survey_round is None:  # removed while the citizen was answering
         st.error(t("no_open_round"))
         return
@@ -137,7 +138,7 @@ def run_questionnaire(
             interviewer=interviewer, started_at=state["started_at"], lang=language,
             invitation_token=invitation_token,
         )
-    except repo.SubmissionRefused as refused:
+    except SubmissionRefused as refused:
         state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}
         if state["errors"]:  # back to the first answer that needs attention
             state["step"] = next(i for i, s in enumerate(steps) if any(q.code in state["errors"] for q in s))
@@ -165,5 +166,5 @@ def _quota_full(round_code: str, questionnaire: Questionnaire, community_id: int
     if not person.get("age_group") or not person.get("sex"):
         return False
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
-        return repo.quota_cell_full(session, survey_round, community_id, person["age_group"], person["sex"])
+        survey_round = round_by_code(session, round_code)
+        return quota_cell_full(session, survey_round, community_id, person["age_group"], person["sex"])

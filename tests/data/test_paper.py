@@ -14,10 +14,14 @@ import pytest
 from sqlalchemy import func, select
 
 from data import accounts, paper
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
 from data.models import Response
+from data.questionnaire_versions import save_questionnaire
+from data.reads import round_responses
+from data.rounds import change_round_status, create_round, round_by_code
+from data.tallies import round_tally
 from questionnaires import clean_answers, load_default
 
 QUESTIONNAIRE = load_default()
@@ -28,12 +32,12 @@ ROUND = "P1"
 @pytest.fixture
 def city(engine):
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        version = save_questionnaire(session, QUESTIONNAIRE)
         build_city(session)
-        repo.create_round(session, ROUND, "纸质轮", version, DEFAULT_TARGETS,
-                          opens_at=datetime.now() - timedelta(days=5), closes_at=datetime.now() + timedelta(days=5))
+        create_round(session, ROUND, "纸质轮", version, DEFAULT_TARGETS,
+                     opens_at=datetime.now() - timedelta(days=5), closes_at=datetime.now() + timedelta(days=5))
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     return engine, areas
 
 
@@ -85,15 +89,15 @@ def sample_rows(areas, n, seed=7, lang="zh", start=1):
 
 def stored(engine):
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, ROUND)
+        survey_round = round_by_code(session, ROUND)
         count = session.scalar(select(func.count()).select_from(Response).where(Response.round_id == survey_round.id))
-        tally = repo.round_tally(session, survey_round.id)
+        tally = round_tally(session, survey_round.id)
     return count, tally
 
 
 def do_import(engine, checked, only_valid=False, actor="clerk"):
     with write_session(engine) as session:
-        return paper.import_paper(session, repo.round_by_code(session, ROUND), QUESTIONNAIRE, checked,
+        return paper.import_paper(session, round_by_code(session, ROUND), QUESTIONNAIRE, checked,
                                   only_valid=only_valid, actor=actor)
 
 
@@ -162,7 +166,7 @@ def test_filled_template_imports_once_and_moves_the_tally(city):
     assert (pooled == 12).all()
 
     with read_session(engine) as session:
-        responses = repo.round_responses(session, repo.round_by_code(session, ROUND).id)
+        responses = round_responses(session, round_by_code(session, ROUND).id)
         events = accounts.audit_events(session, action="import.paper")
     assert set(responses["channel"]) == {"paper"} and set(responses["interviewer"]) == {"DX-01"}
     assert "希望多建公园" in [a.get("suggestion") for a in responses["answers"]]
@@ -335,7 +339,7 @@ def test_a_closed_round_takes_no_paper_forms(city):
     data = fill(paper.paper_template(QUESTIONNAIRE, areas), sample_rows(areas, 2))
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     with write_session(engine) as session:
-        repo.change_round_status(session, None, repo.round_by_code(session, ROUND), "closed")
+        change_round_status(session, None, round_by_code(session, ROUND), "closed")
     with pytest.raises(paper.PaperFileError, match="not open"):
         do_import(engine, checked)
     assert stored(engine)[0] == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import make_engine, read_session, write_session
 from data.population import population_template, read_population_file, save_population
 from questionnaires import load_default
@@ -23,7 +23,7 @@ def load_population(url, older_share=0.5):
     """A population where the over-60s are a larger share than in the demo sample."""
     engine = make_engine(url)
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     template = pd.read_csv(__import__("io").BytesIO(population_template(areas, load_default())), dtype=str,
                            encoding="utf-8-sig")
     template["人口"] = [str(40_000 if age == "60_plus" else 10_000) for age in template["年龄段"]]

@@ -8,11 +8,15 @@ import pandas as pd
 import pyreadstat
 from openpyxl import load_workbook
 
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import make_engine, read_session
-from data.results import load_snapshot, results_for
+from data.questionnaire_versions import load_questionnaire_version
+from data.reads import round_responses
+from data.results import load_snapshot
+from data.rounds import round_by_code
 from reports.excel import round_report_xlsx
 from reports.printable import printable_report_html
+from reports.results import results_for
 from reports.spss import responses_sav
 from tests.pages.conftest import create_staff, log_in
 
@@ -61,10 +65,10 @@ def test_excel_report_sheets_headers_and_numbers(demo_url):
 def test_spss_file_has_chinese_value_labels(demo_url):
     engine = make_engine(demo_url)
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, "2026-R2")
-        responses = repo.round_responses(session, survey_round.id)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
-        areas = repo.areas_frame(session)
+        survey_round = round_by_code(session, "2026-R2")
+        responses = round_responses(session, survey_round.id)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
+        areas = areas_frame(session)
     data = responses_sav(responses, questionnaire, areas)
     import tempfile, os
     handle, name = tempfile.mkstemp(suffix=".sav")
