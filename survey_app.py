@@ -31,6 +31,7 @@ PAGE_FILES = {
     "questionnaires": ("pages/questionnaires.py", ":material/library_books:"),
     "report": ("pages/report.py", ":material/print:"),
     "insights": ("pages/insights.py", ":material/insights:"),
+    "comments": ("pages/comments.py", ":material/forum:"),
     "drilldown": ("pages/drilldown.py", ":material/account_tree:"),
     "compare": ("pages/compare.py", ":material/compare_arrows:"),
     "weighting": ("pages/weighting.py", ":material/balance:"),

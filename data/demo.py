@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from data.areas import add_area
 from data.db import write_session
+from data.demo_comments import demo_comment
 from data.imports import bulk_import
 from data.models import Area
 from data.questionnaire_versions import save_questionnaire
@@ -121,6 +122,10 @@ def load_demo(engine: Engine, *, seed: int = 2026, per_community=(34, 40), now: 
             ),
         ]
         rng = np.random.default_rng(seed)
+        # Suggestions drawn from a generator of their own, so the answers stay what they always were.
+        comment_rng = np.random.default_rng(seed + 1)
+        text_codes = [q.code for q in questionnaire.questions if q.type == "text"]
+        positive_of = {q.code: q.positive for q in questionnaire.questions if q.indicator == "satisfaction"}
         district_rates = {code: (r1, r2) for code, _, _, r1, r2 in DEMO_DISTRICTS}
         for index, survey_round in enumerate(rounds):
             records = []
@@ -129,9 +134,13 @@ def load_demo(engine: Engine, *, seed: int = 2026, per_community=(34, 40), now: 
                 rates = dict(zip(INDICATORS, district_rates[district_code][index]))
                 for k in range(per_community[index]):
                     start = survey_round.opens_at + timedelta(minutes=int(rng.integers(0, 60 * 24 * 6)))
+                    answers = synthetic_answers(questionnaire, rng, rates)
+                    comment = demo_comment(comment_rng, answers, positive_of)
+                    if comment and text_codes:
+                        answers[text_codes[0]] = comment
                     records.append({
                         "community_id": community.id,
-                        "answers": synthetic_answers(questionnaire, rng, rates),
+                        "answers": answers,
                         "channel": "interview",
                         "interviewer": f"{district_code}-{1 + k % 4:02d}",
                         "started_at": start,

@@ -35,7 +35,7 @@ from questionnaires import (
 )
 from questionnaires.model import CHOICE_TYPES
 
-UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
+UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx", ".xls")
 
 
 # ---------------------------------------------------------------------------------------- upload
@@ -44,32 +44,40 @@ UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 def check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str]]:
     """Validate an uploaded file (YAML or XLSForm .xlsx) without storing anything.
 
-    Returns the questionnaire and no messages, or None and every problem found (bilingual
-    "中文 / English" messages naming the file, question or sheet/row/column and field).
+    Returns None and every problem found (bilingual "中文 / English" messages naming the file,
+    question or sheet/row/column and field), or the questionnaire and no messages; see
+    `upload_warnings` for what an XLSForm import ignored, defaulted or renamed.
     """
+    return _check_upload(name, data)[:2]
+
+
+def upload_warnings(name: str, data: bytes) -> list[str]:
+    """What importing this (valid) XLSForm ignored, defaulted or renamed; [] for YAML and invalid files."""
+    return _check_upload(name, data)[2]
+
+
+def _check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[str], list[str]]:
     source = PurePath(name or "upload").name
     suffix = PurePath(source).suffix.lower()
-    if suffix == ".xlsx":
-        from questionnaires.xlsform import read_xlsform
+    if suffix in (".xlsx", ".xls"):
+        from questionnaires.xlsform import import_xlsform
 
         try:
-            return read_xlsform(bytes(data), source_name=source), []
+            questionnaire, warnings = import_xlsform(bytes(data), source_name=source)
+            return questionnaire, [], warnings
         except QuestionnaireError as error:
-            return None, list(error.errors)
+            return None, list(error.errors), []
     if suffix in (".yaml", ".yml"):
         try:
             content = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            return None, [f"{source}: 文件不是 UTF-8 编码的文本：{error} / the file is not UTF-8 text: {error}"]
+            return None, [f"{source}: 文件不是 UTF-8 编码的文本：{error} / the file is not UTF-8 text: {error}"], []
         try:
-            return parse_questionnaire_text(content, source), []
+            return parse_questionnaire_text(content, source), [], []
         except QuestionnaireError as error:
-            return None, list(error.errors)
-    if suffix == ".xls":
-        return None, [f"{source}: 不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx / "
-                      f"old .xls files are not supported; save the workbook as .xlsx in Excel"]
-    return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx）文件 / "
-                  f"only YAML (.yaml, .yml) and XLSForm (.xlsx) files are supported"]
+            return None, list(error.errors), []
+    return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx / .xls）文件 / "
+                  f"only YAML (.yaml, .yml) and XLSForm (.xlsx, .xls) files are supported"], []
 
 
 def message_in(message: str, lang: str) -> str:

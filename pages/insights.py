@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from analysis import METHODS
+from analysis.comments import item_mentions
 from analysis.ranking import breakdown, red_black_list, weak_items
 from data.db import database_url
 from data.results import levels_below
@@ -12,6 +13,7 @@ from reports.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
+from questionnaires.comment_themes import load_comment_themes
 
 language_switch()
 
@@ -32,6 +34,11 @@ register_texts({
     "breakdown_by": ("分组", "Break down by"),
     "age_group": ("年龄段", "Age group"),
     "sex": ("性别", "Sex"),
+    "mentions": ("居民意见提及", "Suggestions about it"),
+    "residents_say": ("居民怎么说（前 {n} 个短板）", "What residents say (first {n} weak items)"),
+    "mentions_help": ("“居民意见提及”：该区域写到这道题相关内容的意见条数（按 questionnaires/themes/comment_themes.yaml 的关键词）。",
+                      "Suggestions about it: how many of the area's suggestions mention the item's theme "
+                      "(keywords in questionnaires/themes/comment_themes.yaml)."),
     "no_cells": ("按年龄和性别的细分只在区（县）及以上范围提供。", "Breakdowns by age and sex are given for a district or the whole city."),
 })
 
@@ -73,6 +80,9 @@ with weak_tab:
     weak = weak_items(results.items[results.items["level"] == level],
                       results.indicators[results.indicators["level"] == level])
     weak = weak[weak["cost"] > 0]
+    comments = cached.comments(url, round_code, staff.area_id, snapshot.tally_version)
+    mentions = item_mentions(comments, load_comment_themes(), level).set_index(["area_id", "item"])
+    said = [mentions.loc[key] if key in mentions.index else None for key in zip(weak["area_id"], weak["item"])]
 
     def question_text(code):
         try:
@@ -84,7 +94,16 @@ with weak_tab:
         t("area"): weak[name], t("indicator"): [t(i) for i in weak["indicator"]],
         t("item"): [question_text(c) for c in weak["item"]], t("rate"): [f"{r:.1%}" for r in weak["rate"]],
         t("target"): [f"{r:.0%}" for r in weak["target"]], t("cost"): (weak["cost"] * 100).round(2),
+        t("mentions"): [0 if row is None else int(row["mentions"]) for row in said],
     }), hide_index=True, width="stretch")
+    st.caption(t("mentions_help"))
+    voiced = [(area, code, row) for area, code, row in zip(weak[name], weak["item"], said) if row is not None]
+    if voiced:
+        with st.expander(t("residents_say", n=min(5, len(voiced))), expanded=True):
+            for area, code, row in voiced[:5]:
+                st.markdown(f"**{area} · {question_text(code)}**（{int(row['mentions'])}）")
+                for example in row["examples"]:
+                    st.text(f"“{example}”")
 
 with breakdown_tab:
     if snapshot.cells is None or snapshot.cells.empty:

@@ -17,6 +17,7 @@ from data.db import read_session, write_session
 from questionnaires import Questionnaire
 from questionnaires.diff import describe_condition, diff_questionnaires, diff_table
 from questionnaires.paging import survey_steps
+from questionnaires.piping import pipe
 from ui import auth
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.question_widgets import question_widget
@@ -50,6 +51,7 @@ register_texts({
     "qv_upload_invalid": ("文件有 {n} 个问题，未保存任何内容。请修改后重新上传：",
                           "The file has {n} problem(s); nothing was saved. Fix them and upload it again:"),
     "qv_upload_valid": ("文件检查通过：{code}，共 {n} 题。", "The file is valid: {code}, {n} questions."),
+    "qv_upload_warnings": ("导入时有 {n} 处调整，请确认：", "{n} things were adjusted on import; please check them:"),
     "qv_same_as": ("内容与已保存的第 {version} 版完全相同，无需保存。",
                    "Its content is identical to the stored version {version}; there is nothing to save."),
     "qv_new_code": ("这是一份新问卷（代码 {code}），将保存为第 1 版。",
@@ -133,7 +135,7 @@ tab_versions, tab_upload, tab_preview, tab_compare = st.tabs(
 uploaded_questionnaire: Questionnaire | None = None
 with tab_upload:
     st.caption(t("qv_upload_help"))
-    upload = st.file_uploader(t("qv_upload_file"), type=["yaml", "yml", "xlsx"], key=f"{STATE}.upload")
+    upload = st.file_uploader(t("qv_upload_file"), type=["yaml", "yml", "xlsx", "xls"], key=f"{STATE}.upload")
     if upload is not None:
         uploaded_questionnaire, messages = qv.check_upload(upload.name, upload.getvalue())
         if messages:
@@ -143,6 +145,11 @@ with tab_upload:
         else:
             q = uploaded_questionnaire
             st.success(t("qv_upload_valid", code=q.code, n=len(q.questions)))
+            warnings = qv.upload_warnings(upload.name, upload.getvalue())
+            if warnings:
+                st.warning(t("qv_upload_warnings", n=len(warnings)))
+                for warning in warnings:
+                    st.warning(plain(in_language(warning)))
             with read_session(engine()) as session:
                 same = qv.same_content_version(session, q)
                 latest_row = qv.latest_version(session, q.code)
@@ -227,8 +234,10 @@ def preview(questionnaire: Questionnaire, key: str) -> None:
         st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
         for question in steps[step_index]:
             mark = t("required_mark") if question.required else t("optional_mark")
+            # No answers in a preview: a piped ${code} shows as "…", as it does before it is answered.
             question_widget(question, numbers[question.code], None, f"{STATE}.preview.{key}.{question.code}",
-                            language, mark, t("select_all_that_apply"))
+                            language, mark, t("select_all_that_apply"),
+                            text=pipe(question.text(language), {}, questionnaire, language))
             if question.relevant:
                 st.caption("↳ " + plain(t("qv_shown_only_if",
                                           condition=describe_condition(questionnaire, question.relevant, language))))

@@ -7,6 +7,8 @@ import streamlit as st
 from analysis import METHODS
 from data.db import database_url, read_session
 from data.reads import round_responses
+from questionnaires.comment_themes import load_comment_themes
+from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
 from reports.printable import printable_report_html
 from reports.results import results_for
@@ -26,6 +28,7 @@ register_texts({
     "spss_file": ("SPSS 数据文件（.sav，含中文值标签）", "SPSS data (.sav with Chinese value labels)"),
     "printable": ("可打印报告（HTML，浏览器打开后打印或另存为 PDF）", "Printable report (HTML; print or save as PDF)"),
     "preview": ("报告预览", "Preview"),
+    "comments_csv": ("居民意见（CSV，个人信息已隐去）", "Residents' suggestions (CSV, personal details masked)"),
 })
 
 staff = auth.require_page("report")
@@ -54,8 +57,11 @@ def question_text(code: str) -> str:
         return code
 
 
+comments = comments_export_frame(cached.comments(url, round_code, staff.area_id, snapshot.tally_version),
+                                 snapshot.areas, snapshot.questionnaire, load_comment_themes(), language)
 excel = round_report_xlsx(results, round_name=names[round_code], question_text=question_text, method=method,
-                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language)
+                          confidence=confidence, scope_name=scope_name, exclusions=snapshot.exclusions, lang=language,
+                          comments=comments)
 st.download_button(t("excel_report"), excel, file_name=f"{round_code}_report.xlsx", key="report.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=audit.export, args=(staff.username, round_code, "excel report", len(results.indicators)))
@@ -63,6 +69,10 @@ csv = indicator_frame(results.indicators, "district" if staff.area_id is None el
 st.download_button(t("csv_table"), csv.to_csv(index=False).encode("utf-8-sig"), file_name=f"{round_code}.csv",
                    mime="text/csv", key="report.csv",
                    on_click=audit.export, args=(staff.username, round_code, "csv", len(csv)))
+
+st.download_button(t("comments_csv"), comments.to_csv(index=False).encode("utf-8-sig"),
+                   file_name=f"{round_code}_suggestions.csv", mime="text/csv", key="report.comments_csv",
+                   on_click=audit.export, args=(staff.username, round_code, "suggestions csv", len(comments)))
 
 if st.toggle(t("spss_file"), key="report.spss"):
     # Built only on request: it reads every response of the round (within the scope).

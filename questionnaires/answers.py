@@ -13,6 +13,7 @@ import math
 from typing import Any, Mapping
 
 from .model import SINGLE_CODE_TYPES, Question, Questionnaire
+from .privacy import mask_personal_data
 
 
 def _is_empty(value: Any) -> bool:
@@ -20,9 +21,13 @@ def _is_empty(value: Any) -> bool:
 
 
 def _normalise(question: Question, value: Any) -> Any:
-    """Strip text, drop blanks from lists, and read numbers typed as text. Anything else is kept as is."""
+    """Strip text, drop blanks from lists, and read numbers typed as text; personal data (phone and ID
+    numbers, e-mail, car plates) in a free-text answer is masked, so it is never stored. Anything else is
+    kept as is."""
     if isinstance(value, str):
         value = value.strip()
+        if question.type == "text":
+            return mask_personal_data(value)[0]
         if question.type == "number" and value:
             try:
                 number = float(value)

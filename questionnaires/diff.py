@@ -262,7 +262,13 @@ def describe_condition(questionnaire: Questionnaire, relevant: str, lang: str = 
             if isinstance(left, Ref) and isinstance(right, Literal) and isinstance(right.value, str) and op in ("=", "!="):
                 verb = ("is" if op == "=" else "is not") if en else ("选" if op == "=" else "没有选")
                 return f"{question_words(left.code)} {verb} {option_words(left.code, right.value)}"
-            side = lambda s: question_words(s.code) if isinstance(s, Ref) else str(s.value)  # noqa: E731
+            def side(s) -> str:
+                if isinstance(s, Ref):
+                    return question_words(s.code)
+                if isinstance(s, Literal):
+                    return str(s.value)
+                return f"{s.function}({question_words(s.ref.code)})"  # count-selected / string-length
+
             return f"{side(left)} {_OPS[op]} {side(right)}"
         if isinstance(node, Not):
             return f"not ({words(node.operand)})" if en else f"并非（{words(node.operand)}）"

@@ -351,6 +351,24 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
     )
 
 
+def _check_piping(raw: dict, index: int, position: dict[str, int], report: _Report) -> None:
+    """`${code}` in a label or help text must name an earlier question, whose answer is shown there."""
+    from .piping import piped_codes
+
+    for field in ("label", "help"):
+        texts = raw.get(field)
+        if not isinstance(texts, dict):
+            continue
+        for language, text in texts.items():
+            for ref in piped_codes(text if isinstance(text, str) else None):
+                path = ["questions", index, field, language]
+                if ref not in position:
+                    report.add(path, f"引用的问题 {ref} 不存在", f"pipes in unknown question {ref!r}")
+                elif position[ref] >= index:
+                    report.add(path, f"只能引用前面问题的回答（{ref} 不在本题之前）",
+                               f"can only show the answer to an earlier question ({ref!r} is not before this one)")
+
+
 def _check_relevant(
     relevant: str, index: int, code: str | None, position: dict[str, int], built: dict[str, Question], report: _Report
 ) -> None:
@@ -429,6 +447,8 @@ def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:
 
     demographic_owner: dict[str, str] = {}
     for index, raw in enumerate(raw_questions):
+        if isinstance(raw, dict):
+            _check_piping(raw, index, position, report)
         relevant = raw.get("relevant") if isinstance(raw, dict) else None
         if isinstance(relevant, str) and relevant:
             code = raw.get("code")

@@ -8,14 +8,19 @@ Grammar (keywords are lower case):
     unary      := "not" "(" condition ")" | "(" condition ")" | selected | comparison
     selected   := "selected" "(" REF "," STRING ")"
     comparison := value OP value          OP is one of = != < <= > >=
-    value      := REF | STRING | NUMBER   REF is ${question_code}; NUMBER may have a leading "-"
+    value      := REF | STRING | NUMBER | count | length
+    count      := "count-selected" "(" REF ")"     the number of options chosen (0 when unanswered)
+    length     := "string-length" "(" REF ")"      the number of characters typed (0 when unanswered)
+                                          REF is ${question_code}; NUMBER may have a leading "-"
 
 The text is tokenised and parsed by hand into an AST of frozen dataclasses; nothing is ever passed
 to eval/exec, and an unknown name such as `__import__` is a parse error. A bare value (`${a}`) is not a
 condition: it has to be compared with something, which keeps truthiness rules out of the language.
 
 Evaluation never raises: a comparison with an unanswered reference (or values of incomparable types) is
-false, so `${a} != 'x'` is false while `a` is unanswered, and `not(${a} = 'x')` is true.
+false, so `${a} != 'x'` is false while `a` is unanswered, and `not(${a} = 'x')` is true. The one
+exception is XLSForm's idiom for "is answered": compared with the empty string `''`, an unanswered
+question is `''`, so `${a} != ''` means "a is answered" and `${a} = ''` "a is not answered".
 """
 from __future__ import annotations
 
@@ -64,6 +69,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 _KEYWORDS = ("and", "or", "not", "selected")
+# XPath functions that turn an answer into a number; their names hold a "-", which _NAME does not.
+_FUNCTIONS = ("count-selected", "string-length")
 
 
 def tokenize(source: str) -> list[Token]:
@@ -99,6 +106,10 @@ def tokenize(source: str) -> list[Token]:
         elif ch in "(),":
             tokens.append(Token({"(": "LPAREN", ")": "RPAREN", ",": "COMMA"}[ch], ch, i))
             i += 1
+        elif source.startswith(_FUNCTIONS, i) and source[i:].split("(")[0].strip() in _FUNCTIONS:
+            word = next(f for f in _FUNCTIONS if source.startswith(f, i))
+            tokens.append(Token("WORD", word, i))
+            i += len(word)
         elif _NAME.match(source, i):
             word = _NAME.match(source, i).group(0)
             if word not in _KEYWORDS:
@@ -129,10 +140,17 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class Call:
+    """count-selected(${q}) or string-length(${q})."""
+    function: str
+    ref: Ref
+
+
+@dataclass(frozen=True)
 class Compare:
     op: str
-    left: Ref | Literal
-    right: Ref | Literal
+    left: Ref | Literal | Call
+    right: Ref | Literal | Call
 
 
 @dataclass(frozen=True)
@@ -241,8 +259,14 @@ class _Parser:
         right = self.value()
         return Compare(op, left, right)
 
-    def value(self) -> Ref | Literal:
+    def value(self) -> Ref | Literal | Call:
         token = self.current
+        if token.kind == "WORD" and token.value in _FUNCTIONS:
+            self.advance()
+            self.expect("LPAREN", f"{token.value} 后面应为 (", f"expected '(' after {token.value}")
+            ref = self.expect("REF", f"{token.value} 的参数应为 ${{问题代码}}", f"{token.value}() needs ${{question_code}}")
+            self.expect("RPAREN", "缺少 )", "expected ')'")
+            return Call(token.value, Ref(ref.value))
         if token.kind == "REF":
             self.advance()
             return Ref(token.value)
@@ -269,7 +293,14 @@ def _lookup(answers: Mapping, code: str) -> Any:
     return value
 
 
-def _operand(node: Ref | Literal, answers: Mapping) -> Any:
+def _operand(node: Ref | Literal | Call, answers: Mapping) -> Any:
+    if isinstance(node, Call):
+        value = _lookup(answers, node.ref.code)
+        if value is _MISSING:
+            return 0
+        if node.function == "count-selected":
+            return len(value) if isinstance(value, (list, tuple, set, frozenset)) else 1
+        return len(str(value))
     return _lookup(answers, node.code) if isinstance(node, Ref) else node.value
 
 
@@ -313,7 +344,12 @@ def _compare(op: str, left: Any, right: Any) -> bool:
 
 def _evaluate(node: Node, answers: Mapping) -> bool:
     if isinstance(node, Compare):
-        return _compare(node.op, _operand(node.left, answers), _operand(node.right, answers))
+        left, right = _operand(node.left, answers), _operand(node.right, answers)
+        if node.right == Literal("") and left is _MISSING:
+            left = ""  # ${a} = '' : "a is not answered"
+        if node.left == Literal("") and right is _MISSING:
+            right = ""
+        return _compare(node.op, left, right)
     if isinstance(node, Selected):
         value = _lookup(answers, node.ref.code)
         if isinstance(value, str):
@@ -352,6 +388,8 @@ class Condition:
                 for side in (node.left, node.right):
                     if isinstance(side, Ref):
                         seen.setdefault(side.code)
+                    elif isinstance(side, Call):
+                        seen.setdefault(side.ref.code)
             elif isinstance(node, Selected):
                 seen.setdefault(node.ref.code)
         return list(seen)
@@ -370,8 +408,12 @@ class Condition:
                 left, right = node.left, node.right
                 if isinstance(left, Literal) and isinstance(right, Ref):
                     left, right = right, left
-                if isinstance(left, Ref) and isinstance(right, Literal) and isinstance(right.value, str):
-                    pairs.append((left.code, right.value))
+                if isinstance(left, Ref) and isinstance(right, Literal) and right.value != "":
+                    # A number is an option code too (`${resident} = 3` against options 1 and 2 is a typo).
+                    value = right.value
+                    if not isinstance(value, str):
+                        value = str(int(value)) if float(value).is_integer() else str(value)
+                    pairs.append((left.code, value))
         return pairs
 
     def evaluate(self, answers: Mapping) -> bool:

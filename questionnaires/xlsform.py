@@ -10,27 +10,32 @@ problem of a workbook is collected first and raised once as `XLSFormError`, whos
 sheet, the Excel row number (as the user sees it) and the column, in Chinese and English. Problems
 found by `parse_questionnaire` are translated back to the row and column they came from.
 
-The format, including our extension columns, is described in XLSFORM.md in this folder.
+The format, including our extension columns, is described in XLSFORM.md in this folder; the export
+lives in xlsform_export.py.
 
-Why one module of ~1,150 lines: reading and writing one format must stay in step (the round trip
-above is tested for every valid questionnaire), and both use the same column tables and messages.
+Why this module is long (about 1,300 lines): it is one pipeline with one error model (every problem
+located at sheet, row and column, every warning likewise, loader messages translated back to cells);
+splitting the stages apart would spread that shared state over several modules. Its sections:
+vocabulary, errors, reading cells (pyxform), languages and names, reading the form, loader messages.
 """
 from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable
 
-from .loader import DEFAULT_INVALID, DEFAULT_POSITIVE, DEFAULT_OPTIONS, parse_questionnaire
+from .loader import parse_questionnaire
 from .logic import ConditionError, parse_condition
-from .model import CHOICE_TYPES, Question, Questionnaire, QuestionnaireError
+from .model import Option, Question, Questionnaire, QuestionnaireError
+from .xlsform_export import (  # noqa: F401 - write_xlsform and write_xlsform_file are part of this module's API
+    NONE_MARKER, SCREENING_END, WRITE_LANGUAGE_NAMES, _strip_screening, screening_condition, write_xlsform,
+    write_xlsform_file,
+)
 
-__all__ = ["XLSFormError", "read_xlsform", "write_xlsform", "write_xlsform_file"]
+__all__ = ["XLSFormError", "import_xlsform", "read_xlsform", "write_xlsform", "write_xlsform_file"]
 
 
 class XLSFormError(QuestionnaireError):
@@ -52,7 +57,6 @@ LANGUAGE_ALIASES = {
     "en": ("en", "en-us", "en-gb", "english", "英文", "英语"),
 }
 _LANGUAGES = {alias: code for code, aliases in LANGUAGE_ALIASES.items() for alias in aliases}
-WRITE_LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 # Columns that may carry a language suffix (`label::中文`).
 TRANSLATABLE = {
@@ -70,7 +74,10 @@ CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = ("form_id", "version", "title", "intro", "thanks", "default_language")
 # Display or bookkeeping columns that do not change what is asked or how it is counted.
 IGNORABLE_COLUMNS = {
-    "survey": ("appearance", "constraint_message", "required_message", "guidance_hint", "comment", "comments", "note_to_translator"),
+    # calculation: its calculate rows are reported (and left out) on their own; parameters: read where they
+    # change what is asked (range), else display only (randomize, max-pixels, audit settings)
+    "survey": ("appearance", "constraint_message", "required_message", "guidance_hint", "comment", "comments", "note_to_translator",
+               "calculation", "parameters"),
     "choices": ("comment", "comments"),
     "settings": ("style", "instance_name", "submission_url", "public_key", "auto_send", "auto_delete",
                  "namespaces", "allow_choice_duplicates", "clean_text_values", "comment", "comments"),
@@ -82,12 +89,54 @@ UNSUPPORTED_COLUMNS = {
     "choices": ("image", "big-image", "audio", "video", "media", "filter"),
     "settings": (),
 }
+MEDIA_COLUMNS = ("media", "image", "big-image", "audio", "video")
+# Why a standard XLSForm column is ignored (it is reported with its rows as a warning).
+UNSUPPORTED_COLUMN_REASONS = {
+    "default": ("问卷不预先填写答案", "answers are never pre-filled"),
+    "calculation": ("不支持计算（calculate）", "calculations are not supported"),
+    "choice_filter": ("选项总是全部显示", "every option is always shown"),
+    "read_only": ("问题总可作答", "every question can be answered"),
+    "repeat_count": ("不支持重复组", "repeats are not supported"),
+    **{media: ("问卷只显示文字，不显示图片、音频或视频", "the survey shows text only, no pictures, audio or video")
+       for media in ("image", "big-image", "audio", "video", "media", "label_media")},
+    "bind": ("ODK 专用的绑定属性", "ODK-specific bind attributes"),
+    "body": ("ODK 专用的显示属性", "ODK-specific display attributes"),
+    "instance": ("ODK 专用的实例属性", "ODK-specific instance attributes"),
+    "parameters": ("ODK 专用的参数", "ODK-specific parameters"),
+    "trigger": ("不支持触发重算", "triggers are not supported"),
+}
 MULTI_VALUE_COLUMNS = ("positive", "invalid", "correct", "screening_eligible")
-NONE_MARKER = "-"  # in positive / invalid: "explicitly none", overriding the type's default
 
 METADATA_TYPES = ("start", "end", "today", "deviceid", "username", "phonenumber", "simserial", "subscriberid",
                   "audit", "email", "imei", "start-geopoint", "background-audio")
 OUR_SELECT_ONE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
+_GEO = ("位置", "location")
+_MEDIA = ("图片、音频、视频和文件", "pictures, audio, video and files")
+# XLSForm types the survey cannot honour: (construct, zh, en), reported once per construct with its rows.
+_REFUSED_TYPES = {
+    **{kind: ("geo", "不支持位置题（geopoint、geotrace、geoshape）：市民问卷不采集位置",
+              "location types (geopoint, geotrace, geoshape) are not supported: the citizens' survey collects no location")
+       for kind in ("geopoint", "geotrace", "geoshape", "start-geopoint", "location")},
+    **{kind: ("media", "不支持图片、音频、视频、文件和条码题：本系统只存文字和数字答案",
+              "image, audio, video, file and barcode questions are not supported: the survey stores text and number answers only")
+       for kind in ("image", "photo", "audio", "video", "file", "barcode", "background-audio", "background-video", "signature")},
+    **{kind: ("date", "不支持日期和时间题：请改用数字题（如出生年份）",
+              "date and time questions are not supported: ask a number instead (e.g. the year of birth)")
+       for kind in ("date", "time", "datetime")},
+    "acknowledge": ("acknowledge", "不支持确认题（acknowledge）：请改用是/否单选题",
+                    "acknowledge is not supported: use a yes/no question"),
+    "trigger": ("acknowledge", "不支持确认题（acknowledge）：请改用是/否单选题",
+                "acknowledge is not supported: use a yes/no question"),
+    "rank": ("rank", "不支持排序题（rank）", "rank (ordering) questions are not supported"),
+    "select_one_from_file": ("from_file", "不支持从外部文件读取选项（select_one_from_file）",
+                             "choices from an external file (select_one_from_file) are not supported"),
+    "select_multiple_from_file": ("from_file", "不支持从外部文件读取选项（select_multiple_from_file）",
+                                  "choices from an external file (select_multiple_from_file) are not supported"),
+    "select_one_external": ("from_file", "不支持外部选项（select_one_external）", "external choices (select_one_external) are not supported"),
+    "osm": ("osm", "不支持 OpenStreetMap 题（osm）", "OpenStreetMap (osm) questions are not supported"),
+    "xml-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
+    "csv-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
+}
 
 TRUE_WORDS = ("yes", "true", "1", "y", "是", "true()")
 FALSE_WORDS = ("", "no", "false", "0", "n", "否", "false()")
@@ -114,21 +163,49 @@ class _Where:
 
 
 class _Errors:
+    """Problems (the form is refused) and warnings (imported; the organiser should know) of one workbook."""
+
     def __init__(self, source: str | None):
         self.source = source
         self._entries: list[tuple[_Where, str, str]] = []
+        self._warnings: list[tuple[_Where, str, str]] = []
+        # construct -> (zh, en, sheet, column, rows): one message per construct, naming every row
+        self._refused: dict[str, tuple[str, str, str, str | None, list[int]]] = {}
 
     def add(self, where: _Where, zh: str, en: str) -> None:
         if (where, zh, en) not in self._entries:
             self._entries.append((where, zh, en))
 
+    def warn(self, where: _Where, zh: str, en: str) -> None:
+        if (where, zh, en) not in self._warnings:
+            self._warnings.append((where, zh, en))
+
+    def refuse(self, construct: str, zh: str, en: str, sheet: str, column: str | None, row: int) -> None:
+        """A construct the product cannot honour: collected, then reported once with all its rows."""
+        entry = self._refused.setdefault(construct, (zh, en, sheet, column, []))
+        entry[4].append(row)
+
+    def flush_refused(self) -> None:
+        for zh, en, sheet, column, rows in self._refused.values():
+            more, shown = rows[1:], rows[1:12]
+            tail_zh = f"（另见第 {'、'.join(map(str, shown))} 行{' …' if len(more) > len(shown) else ''}）" if more else ""
+            tail_en = f" (also row{'s' if len(more) > 1 else ''} {', '.join(map(str, shown))}{' …' if len(more) > len(shown) else ''})" if more else ""
+            self.add(_Where(sheet, rows[0], column), zh + tail_zh, en + tail_en)
+        self._refused.clear()
+
+    def warnings(self) -> list[str]:
+        return self._format(self._warnings)
+
     def locations(self) -> set[_Where]:
         return {where for where, _, _ in self._entries}
 
     def __bool__(self) -> bool:
-        return bool(self._entries)
+        return bool(self._entries or self._refused)
 
     def messages(self) -> list[str]:
+        return self._format(self._entries)
+
+    def _format(self, entries) -> list[str]:
         def rank(entry):
             where = entry[0]
             sheet = (where.sheet or "").lower()
@@ -136,13 +213,14 @@ class _Errors:
             return (order, where.row or 0)
 
         out = []
-        for where, zh, en in sorted(self._entries, key=rank):
+        for where, zh, en in sorted(entries, key=rank):
             where_zh, where_en = where.prefix()
             message = f"{where_zh}{zh} / {where_en}{en}"
             out.append(f"{self.source}: {message}" if self.source else message)
         return out
 
     def raise_if_any(self) -> None:
+        self.flush_refused()
         if self._entries:
             raise XLSFormError(self.messages())
 
@@ -183,6 +261,7 @@ class _Column:
     header: str  # as written
     base: str  # lower case, before "::"
     language: str | None = None  # raw text after "::"
+    lang_id: str | None = None  # translatable columns: "zh", "en", another language's name, or "default"
 
 
 @dataclass
@@ -221,115 +300,267 @@ class _Sheet:
         return row.cells.get(column.index, "") if column is not None else ""
 
 
-def _read_sheet(worksheet) -> _Sheet:
-    rows = []
-    header = None
-    header_row = None
-    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        cells = {i: _cell_text(v) for i, v in enumerate(values)}
-        cells = {i: v for i, v in cells.items() if v != ""}
-        if not cells:
+def _column(index: int, text: str) -> _Column:
+    """`label::中文 (zh)`, and pyxform's single-colon `label:English` for the translatable columns."""
+    text = text.strip()
+    base, sep, language = text.partition("::")
+    if not sep:
+        head, colon, tail = text.partition(":")
+        if colon and head.strip().lower() in ("label", "hint", "guidance_hint", "constraint_message",
+                                              "required_message", "media", "image", "audio", "video", "title"):
+            base, sep, language = head, "::", tail
+    return _Column(index, text, base.strip().lower().replace(" ", "_"), language.strip() if sep else None)
+
+
+def _sheet_from_pyxform(title: str, rows, header) -> _Sheet:
+    """pyxform's plain dict of one sheet (rows as {header: text}; empty rows kept, so position i is
+    Excel row i + 2) as our _Sheet."""
+    headers = list(header[0].keys()) if header else []
+    columns = [_column(index, text) for index, text in enumerate(headers)]
+    index_of = {text: index for index, text in enumerate(headers)}
+    sheet_rows = []
+    for number, row in enumerate(rows or (), start=2):
+        cells = {index_of[key]: str(value) for key, value in row.items()
+                 if key in index_of and value is not None and str(value).strip()}
+        if cells:
+            sheet_rows.append(_Row(number, cells))
+    return _Sheet(title, 1, columns, sheet_rows)
+
+
+def _read_book(source: str | Path | bytes | bytearray | memoryview | BinaryIO, errors: _Errors) -> dict[str, _Sheet] | None:
+    """The workbook's XLSForm sheets, read by pyxform (the ODK ecosystem's own reader), or None after
+    reporting why the file cannot be read. Old .xls workbooks are read too."""
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import get_xlsform
+
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+        elif isinstance(source, (str, Path)):
+            data = Path(source).read_bytes()
+        else:
+            data = source.read()
+    except OSError as exc:
+        errors.add(_Where(), f"无法读取文件：{exc}", f"cannot read the file: {exc}")
+        return None
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        file_type = ".xls"
+    elif zipfile.is_zipfile(io.BytesIO(data)):
+        file_type = ".xlsx"
+    else:
+        errors.add(_Where(), "不是有效的 Excel 文件（XLSForm 必须是 .xlsx 或 .xls 工作簿）",
+                   "not a valid Excel file (an XLSForm must be an .xlsx or .xls workbook)")
+        return None
+    try:
+        book = get_xlsform(io.BytesIO(data), file_type=file_type)
+    except PyXFormError as exc:
+        errors.add(_Where(), f"无法读取工作簿：{exc}", f"cannot read the workbook: {exc}")
+        return None
+    except Exception as exc:  # a damaged workbook raises many things inside the readers; never leak a traceback
+        errors.add(_Where(), f"无法打开工作簿：{type(exc).__name__}: {exc}", f"cannot open the workbook: {type(exc).__name__}: {exc}")
+        return None
+    names = list(book.sheet_names or ())
+    sheets: dict[str, _Sheet] = {"_names": names}  # type: ignore[dict-item]
+    for kind in (*SHEETS, *UNSUPPORTED_SHEETS):
+        rows = getattr(book, kind, None)
+        if rows is None:
             continue
-        if header is None:
-            header, header_row = cells, number
-            continue
-        rows.append(_Row(number, cells))
-    columns = []
-    for index, text in sorted((header or {}).items()):
-        text = text.strip()
-        base, sep, language = text.partition("::")
-        columns.append(_Column(index, text, base.strip().lower().replace(" ", "_"), language.strip() if sep else None))
-    return _Sheet(worksheet.title, header_row, columns, rows)
+        title = next((n for n in names if n.strip().lower() == kind), names[0] if kind == "survey" and len(names) == 1 else kind)
+        sheets[kind] = _sheet_from_pyxform(title, rows, getattr(book, f"{kind}_header", None))
+    return sheets
 
 
 def _column_has_values(sheet: _Sheet, column: _Column) -> list[_Row]:
     return [row for row in sheet.rows if column.index in row.cells]
 
 
-def _resolve_columns(sheet: _Sheet, kind: str, default_language: str, errors: _Errors) -> None:
-    """Map each header to a known column, reporting unknown, duplicated and unsupported ones."""
+def _rows_text(rows: list[_Row]) -> tuple[str, str]:
+    numbers = [str(r.number) for r in rows[:12]]
+    more = len(rows) > len(numbers)
+    return ("第 " + "、".join(numbers) + " 行" + (" …" if more else ""),
+            ("row " if len(rows) == 1 else "rows ") + ", ".join(numbers) + (" …" if more else ""))
+
+
+def _resolve_columns(sheet: _Sheet, kind: str, errors: _Errors) -> None:
+    """Map each header to a known column. Columns that only change how ODK shows a form are ignored,
+    columns we cannot honour and unknown columns are ignored with a warning naming their rows; a
+    translatable column's language is noted here and mapped by `_choose_languages`."""
     known = {"survey": SURVEY_COLUMNS, "choices": CHOICES_COLUMNS, "settings": SETTINGS_COLUMNS}[kind]
     for column in sheet.columns:
         if kind == "choices" and column.base == "list name":
             column.base = "list_name"
         if kind == "settings" and column.base == "form_title":
             column.base = "title"  # form_title is the title in the default language; title::English etc. the others
+        if kind == "settings" and column.language is None and (match := re.fullmatch(r"our_(title|intro|thanks)_(zh|en)", column.base)):
+            column.base, column.language = match.group(1), match.group(2)  # what the export writes
     for column in sheet.columns:
         base = column.base
         where = _Where(sheet.title, sheet.header_row, column.header)
         if base.startswith("$") or base in IGNORABLE_COLUMNS[kind]:
             continue
-        if base in UNSUPPORTED_COLUMNS[kind] or (column.language is not None and base in ("media", "image", "audio", "video", "big-image")):
-            for row in _column_has_values(sheet, column):
-                errors.add(
-                    _Where(sheet.title, row.number, column.header),
-                    f"不支持 {column.header} 列（请删除此单元格的内容）",
-                    f"column {column.header!r} is not supported (please clear this cell)",
-                )
+        if base in UNSUPPORTED_COLUMNS[kind] or (column.language is not None and base in MEDIA_COLUMNS):
+            used = _column_has_values(sheet, column)
+            if used:
+                rows_zh, rows_en = _rows_text(used)
+                zh, en = UNSUPPORTED_COLUMN_REASONS.get(base, ("本系统不使用此列", "the survey system does not use it"))
+                errors.warn(where, f"已忽略 {column.header} 列（{rows_zh}）：{zh}",
+                            f"column {column.header!r} ignored ({rows_en}): {en}")
             continue
         if base not in known:
-            if _column_has_values(sheet, column):
-                errors.add(where, f"不认识的列 {column.header}（拼写错误？）", f"unknown column {column.header!r} (misspelt?)")
+            used = _column_has_values(sheet, column)
+            if used:
+                rows_zh, rows_en = _rows_text(used)
+                errors.warn(where, f"不认识的列 {column.header}，已忽略（{rows_zh}；拼写错误？）",
+                            f"unknown column {column.header!r} ignored ({rows_en}; misspelt?)")
             continue
-        if column.language is not None:
-            if base not in TRANSLATABLE[kind]:
-                errors.add(where, f"{base} 列不能带语言后缀", f"column {base!r} cannot have a language suffix")
-                continue
-            language = _normalise_language(column.language)
-            if language is None:
-                errors.add(
-                    where,
-                    f"不支持的语言 {column.language}（只支持中文和英文，如 label::中文、label::English）",
-                    f"unsupported language {column.language!r} (only Chinese and English, e.g. label::中文, label::English)",
-                )
-                continue
-        elif base in TRANSLATABLE[kind]:
-            language = default_language
-        else:
-            language = None
-        key = (base, language)
+        if column.language is not None and base not in TRANSLATABLE[kind]:
+            errors.add(where, f"{base} 列不能带语言后缀", f"column {base!r} cannot have a language suffix")
+            continue
+        if base in TRANSLATABLE[kind]:
+            column.lang_id = _language_id(column.language) if column.language is not None else ""
+            continue  # mapped to zh / en once the form's languages are known
+        key = (base, None)
         if key in sheet.by_key:
-            errors.add(
-                where,
-                f"与 {sheet.by_key[key].header} 列重复",
-                f"duplicates column {sheet.by_key[key].header!r}",
-            )
+            errors.add(where, f"与 {sheet.by_key[key].header} 列重复", f"duplicates column {sheet.by_key[key].header!r}")
             continue
         sheet.by_key[key] = column
 
 
-def _open_workbook(source: str | Path | bytes | bytearray | memoryview | BinaryIO, errors: _Errors):
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
-    try:
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            stream: Any = io.BytesIO(bytes(source))
-        elif isinstance(source, (str, Path)):
-            stream = io.BytesIO(Path(source).read_bytes())
-        else:
-            stream = io.BytesIO(source.read())
-        data = stream.getvalue()
-        if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            errors.add(
-                _Where(),
-                "这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入",
-                "this is an old Excel (.xls) file; save it as .xlsx in Excel and import that",
-            )
-            return None
-        if not zipfile.is_zipfile(stream):
-            errors.add(_Where(), "不是有效的 .xlsx 文件（XLSForm 必须是 Excel .xlsx 工作簿）",
-                       "not a valid .xlsx file (an XLSForm must be an Excel .xlsx workbook)")
-            return None
-        stream.seek(0)
-        return openpyxl.load_workbook(stream, data_only=True)
-    except OSError as exc:
-        errors.add(_Where(), f"无法读取文件：{exc}", f"cannot read the file: {exc}")
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        errors.add(_Where(), f"不是有效的 .xlsx 文件：{exc}", f"not a valid .xlsx file: {exc}")
-    except Exception as exc:  # openpyxl raises many things on a damaged workbook; never leak a traceback
-        errors.add(_Where(), f"无法打开工作簿：{type(exc).__name__}: {exc}", f"cannot open the workbook: {type(exc).__name__}: {exc}")
-    return None
+
+def _language_id(raw: str | None) -> str:
+    """'zh' or 'en' for the names and codes of Chinese and English, else the name itself (lower case)."""
+    if not raw:
+        return ""
+    code = re.search(r"\(([^()]*)\)\s*$", raw)
+    return _normalise_language(raw) or (code.group(1) if code else raw).strip().lower()
+
+
+def _choose_languages(sheets: dict[str, _Sheet | None], default_language: str | None, requested: str | None,
+                      errors: _Errors) -> None:
+    """Decide which language citizens read (the `zh` texts) and which is the English one.
+
+    Chinese when the form has it. Otherwise the requested language, the settings' default_language,
+    English, or the first language found, in that order; its texts then stand in for both languages,
+    so an English-only form imports. Columns in any other language are ignored with a warning.
+    """
+    default_id = _language_id(default_language) if default_language else None
+    translatable = [(kind, sheet, column) for kind, sheet in sheets.items() if sheet is not None
+                    for column in sheet.columns if column.lang_id is not None]
+
+    def plain_id(kind: str, sheet: _Sheet, column: _Column) -> str:
+        if default_id:
+            return default_id
+        texts = [row.cells[column.index] for row in sheet.rows if column.index in row.cells]
+        # A plain `label` column without default_language is Chinese unless it holds no Chinese at all.
+        return "zh" if kind == "settings" or not texts or any(_CJK.search(t) for t in texts) else "default"
+
+    for kind, sheet, column in translatable:
+        if column.lang_id == "":
+            column.lang_id = plain_id(kind, sheet, column)
+    found: list[str] = []
+    for kind, _, column in translatable:
+        if kind != "settings" and column.lang_id not in found:
+            found.append(column.lang_id)
+    if "zh" in found or not found:
+        citizens = "zh"
+    else:
+        wanted = _language_id(requested) if requested else None
+        if wanted and wanted not in found:  # a language's name where its columns give the code too
+            wanted = next((c.lang_id for _, _, c in translatable
+                           if c.language and c.language.strip().lower().startswith(requested.strip().lower())), wanted)
+        citizens = next((c for c in (wanted, default_id, "en") if c in found), found[0])
+        name = {"en": "English", "default": "未注明语言的"}.get(citizens, citizens)
+        name_en = {"en": "English", "default": "unnamed-language"}.get(citizens, citizens)
+        errors.warn(_Where(), f"表单没有中文标签：市民看到的是 {name} 文字（中文和英文界面都显示它）",
+                    f"the form has no Chinese labels: citizens read the {name_en} texts (shown in both the Chinese and English views)")
+    english = "en" if "en" in found else (citizens if citizens != "zh" else None)
+    ignored: dict[str, None] = {}
+    for kind, sheet, column in translatable:
+        keys = []
+        if column.lang_id == citizens or (kind == "settings" and column.lang_id == "zh"):
+            keys.append((column.base, "zh"))
+        if column.lang_id == english or (kind == "settings" and column.lang_id == "en"):
+            keys.append((column.base, "en"))
+        if not keys:
+            if _column_has_values(sheet, column):
+                ignored.setdefault(column.language or column.header)
+            continue
+        for key in keys:
+            if key in sheet.by_key:
+                if kind == "settings" and sheet.by_key[key].language is not None and column.language is None:
+                    continue  # form_title beside title::中文: the explicit one wins
+                errors.add(_Where(sheet.title, sheet.header_row, column.header),
+                           f"与 {sheet.by_key[key].header} 列重复", f"duplicates column {sheet.by_key[key].header!r}")
+                continue
+            sheet.by_key[key] = column
+    if ignored:
+        names = ", ".join(ignored)
+        errors.warn(_Where(), f"已忽略这些语言的文字：{names}（本系统显示市民语言和英文两种）",
+                    f"texts in these languages are ignored: {names} (the survey shows the citizens' language and English)")
+
+
+def _code_from_name(name: str, option: bool = False) -> str:
+    """Kobo's `What_is_your_age`, `Q2`, `q-2` as our lower-case codes; '' when nothing usable is left."""
+    code = re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]+", "_", name.strip().lower())).strip("_")
+    if code and not option and not code[0].isalpha():
+        code = "q_" + code
+    return code
+
+
+def _normalise_names(sheets: dict[str, _Sheet | None], errors: _Errors) -> None:
+    """Rename question, group and option names to our code format, everywhere they are referred to."""
+    survey, choices = sheets["survey"], sheets["choices"]
+    renamed: dict[str, str] = {}
+    option_renamed: dict[str, str] = {}
+
+    def rename(sheet: _Sheet | None, option: bool, into: dict[str, str]) -> None:
+        column = sheet.by_key.get(("name", None)) if sheet is not None else None
+        if column is None:
+            return
+        taken = {row.cells.get(column.index) for row in sheet.rows}
+        for row in sheet.rows:
+            name = row.cells.get(column.index, "").strip()
+            code = _code_from_name(name, option) if name else ""
+            if not code or code == name:
+                continue
+            if code in taken and into.get(name) != code:
+                continue  # would collide: the name is left for the loader to report
+            into[name] = code
+            row.cells[column.index] = code
+            taken.add(code)
+
+    rename(survey, False, renamed)
+    rename(choices, True, option_renamed)
+    if not renamed and not option_renamed:
+        return
+
+    def in_condition(text: str) -> str:
+        text = re.sub(r"\$\{\s*([^}]*?)\s*\}", lambda m: "${" + renamed.get(m.group(1), m.group(1)) + "}", text)
+        return re.sub(r"'([^']*)'", lambda m: "'" + option_renamed.get(m.group(1), m.group(1)) + "'", text)
+
+    for key in (("relevant", None), ("constraint", None)):
+        column = survey.by_key.get(key)
+        for row in survey.rows if column is not None else ():
+            if column.index in row.cells:
+                row.cells[column.index] = in_condition(row.cells[column.index])
+    for column in survey.columns:  # answers piped into labels and hints: ${What_is_your_age}
+        if column.base in ("label", "hint"):
+            for row in survey.rows:
+                if "${" in row.cells.get(column.index, ""):
+                    row.cells[column.index] = re.sub(r"\$\{\s*([^}]*?)\s*\}",
+                                                     lambda m: "${" + renamed.get(m.group(1), m.group(1)) + "}",
+                                                     row.cells[column.index])
+    for key in MULTI_VALUE_COLUMNS:
+        column = survey.by_key.get((key, None))
+        for row in survey.rows if column is not None else ():
+            if column.index in row.cells:
+                row.cells[column.index] = " ".join(option_renamed.get(c, c) for c in _split_codes(row.cells[column.index]))
+    pairs = list(renamed.items()) + list(option_renamed.items())
+    shown = ", ".join(f"{a} → {b}" for a, b in pairs[:15]) + (" …" if len(pairs) > 15 else "")
+    errors.warn(_Where(), f"名称已改为本系统的代码格式（小写字母、数字和 _）：{shown}",
+                f"names changed to the survey's code format (lower-case letters, digits, _): {shown}")
 
 
 # ---------------------------------------------------------------------------------------------- reading the form
@@ -352,8 +583,10 @@ def _parse_number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
-def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) -> dict[str, Any]:
-    """The supported subset: `. >= A and . <= B` (either half) for numbers, `string-length(.) <= N` for text."""
+def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors, integer: bool = False) -> dict[str, Any]:
+    """The supported subset: `. >= A and . <= B` (either half) for numbers, `string-length(.) <= N` for
+    text; strict `>` / `<` where they mean the same thing for whole numbers (`. > 17` is `min: 18`,
+    `string-length(.) < 300` is `max_length: 299`)."""
     unsupported_zh = (
         f"不支持的约束 {text}（只支持 . >= 最小值 and . <= 最大值，或 string-length(.) <= 最多字数）"
     )
@@ -363,8 +596,10 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) 
     parts = [p.strip() for p in re.split(r"\s+and\s+", text.strip())]
     if our_type == "text":
         match = _STRING_LENGTH.match(text.strip())
-        if len(parts) == 1 and match and match.group(1) == "<=" and int(match.group(2)) >= 1:
-            return {"max_length": int(match.group(2))}
+        if len(parts) == 1 and match and match.group(1) in ("<=", "<"):
+            limit = int(match.group(2)) - (1 if match.group(1) == "<" else 0)
+            if limit >= 1:
+                return {"max_length": limit}
         errors.add(where, unsupported_zh, unsupported_en)
         return {}
     if our_type != "number":
@@ -373,15 +608,39 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors) 
     result: dict[str, Any] = {}
     for part in parts:
         match = _BOUND.match(part)
-        if not match or match.group(1) not in (">=", "<="):
+        if not match or match.group(1) not in (">=", "<=", ">", "<"):
             errors.add(where, unsupported_zh, unsupported_en)
             return {}
-        key = "min" if match.group(1) == ">=" else "max"
+        op, value = match.group(1), _parse_number(match.group(2))
+        if op in (">", "<"):
+            if not (integer and isinstance(value, int)):
+                errors.add(where, f"小数题不支持严格的 {op}（请改用 {op}=）",
+                           f"a strict {op} is only supported on whole numbers (write {op}= for a decimal)")
+                return {}
+            op, value = op + "=", value + (1 if op == ">" else -1)
+        key = "min" if op == ">=" else "max"
         if key in result:
-            errors.add(where, f"约束中 {match.group(1)} 出现了两次", f"{match.group(1)} appears twice in the constraint")
+            errors.add(where, f"约束中 {op} 出现了两次", f"{op} appears twice in the constraint")
             return {}
-        result[key] = _parse_number(match.group(2))
+        result[key] = value
     return result
+
+
+def _range(sheet: _Sheet, row: _Row, errors: _Errors) -> dict[str, Any]:
+    """ODK's slider `range` (parameters start=0 end=10 step=1, its defaults) as a number question
+    with those limits: the same answers, typed instead of slid."""
+    column = next((c for c in sheet.columns if c.base == "parameters"), None)
+    text = row.cells.get(column.index, "") if column is not None else ""
+    values = dict(part.split("=", 1) for part in re.split(r"[\s,;]+", text.strip()) if "=" in part)
+    try:
+        start, end, step = (_parse_number(values.get(k, d).strip()) for k, d in (("start", "0"), ("end", "10"), ("step", "1")))
+    except ValueError:
+        errors.add(sheet.where(row.number, header=column.header if column else "parameters"),
+                   f"range 的参数无法读取：{text}", f"cannot read the range parameters {text!r}")
+        return {}
+    errors.warn(sheet.where(row.number, "type"), f"滑块（range）改为 {start} 到 {end} 的数字题",
+                f"the range slider became a number question from {start} to {end}")
+    return {"integer": isinstance(step, int) and isinstance(start, int), "min": min(start, end), "max": max(start, end)}
 
 
 def _label(sheet: _Sheet, row: _Row, base: str) -> dict[str, str]:
@@ -428,56 +687,97 @@ def _read_choices(sheet: _Sheet | None, errors: _Errors) -> dict[str, list[tuple
     return lists
 
 
-def _read_settings(sheet: _Sheet | None, errors: _Errors) -> tuple[dict, int | None]:
+def _read_settings(sheet: _Sheet | None, errors: _Errors, source_name: str | None) -> tuple[dict, int | None]:
+    """The settings row, with defaults (and a warning each) for what ODK lets a form leave out."""
     data: dict[str, Any] = {}
-    if sheet is None:
-        errors.add(
-            _Where(),
-            "缺少 settings 表（需要 form_id、version 和 form_title 三列）",
-            "the settings sheet is missing (it needs the columns form_id, version and form_title)",
-        )
-        return data, None
-    if not sheet.rows:
-        return data, (sheet.header_row or 1) + 1
-    row = sheet.rows[0]
-    for extra in sheet.rows[1:]:
-        errors.add(sheet.where(extra.number), "settings 表只能有一行数据", "the settings sheet can only have one row of values")
-    form_id = sheet.get(row, "form_id").strip()
-    if form_id:
-        data["code"] = form_id
-    version = sheet.get(row, "version").strip()
-    if version:
-        data["version"] = int(version) if re.fullmatch(r"\d+", version) else version
-    for key in ("title", "intro", "thanks"):
-        value = _label(sheet, row, key)
-        if value:
-            data[key] = value
-    return data, row.number
+    row_number = None
+    if sheet is not None and sheet.rows:
+        row = sheet.rows[0]
+        row_number = row.number
+        for extra in sheet.rows[1:]:
+            errors.add(sheet.where(extra.number), "settings 表只能有一行数据", "the settings sheet can only have one row of values")
+        form_id = sheet.get(row, "form_id").strip()
+        if form_id:
+            data["code"] = _code_from_name(form_id) or form_id
+            if data["code"] != form_id:
+                errors.warn(sheet.where(row.number, "form_id"), f"form_id {form_id} 已改为 {data['code']}",
+                            f"form_id {form_id!r} became {data['code']!r}")
+        version = sheet.get(row, "version").strip()
+        if version:
+            if re.fullmatch(r"\d+", version) and 1 <= int(version) <= 2**31 - 1:
+                data["version"] = int(version)
+            else:
+                # Kobo writes versions such as "vHk3…" or "1 (2021-03-04)"; ours count 1, 2, 3 …
+                errors.warn(sheet.where(row.number, "version"), f"版本 {version} 不是整数，按第 1 版导入",
+                            f"version {version!r} is not a whole number; imported as version 1")
+                data["version"] = 1
+        for key in ("title", "intro", "thanks"):
+            value = _label(sheet, row, key)
+            if value:
+                data[key] = value
+    elif sheet is not None:
+        row_number = (sheet.header_row or 1) + 1
+    where = _Where("settings") if sheet is None else sheet.where(row_number)
+    if "code" not in data:
+        stem = Path(source_name).stem if source_name else ""
+        data["code"] = _code_from_name(stem) or "imported_form"
+        errors.warn(where, f"没有 form_id，问卷代码取为 {data['code']}", f"no form_id: the questionnaire code is {data['code']!r}")
+    if "version" not in data:
+        data["version"] = 1
+        errors.warn(where, "没有 version，按第 1 版导入", "no version: imported as version 1")
+    title = data.get("title") or {}
+    if not title.get("zh"):
+        title["zh"] = title.get("en") or data["code"]
+        data["title"] = title
+        errors.warn(where, f"没有中文标题，标题取为 {title['zh']}", f"no Chinese title: the title is {title['zh']!r}")
+    return data, row_number
 
 
 def _survey_type(raw: str) -> tuple[str, str | None]:
-    """('select_one', 'yes_no'), ('integer', None), ('begin_group', None) ..."""
+    """('select_one', 'yes_no'), ('select_one', 'yes_no or_other'), ('integer', None), ('begin_group', None) …
+
+    The type vocabulary is pyxform's own (its select and group patterns and question-type dictionary),
+    so every alias ODK accepts (`select one from X`, `select all that apply from X or specify other`,
+    `phone number`, `begin loop over X`, `percentage`, …) is understood the way ODK understands it.
+    """
+    from pyxform import aliases, constants
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+    from pyxform.xls2json import RE_BEGIN_CONTROL, RE_END_CONTROL, RE_SELECT
+
     text = " ".join(raw.strip().split())
     lowered = text.lower()
-    for prefix, kind in (
-        ("select_one_from_file", "select_one_from_file"),
-        ("select_multiple_from_file", "select_multiple_from_file"),
-        ("select_one", "select_one"),
-        ("select one", "select_one"),
-        ("select_multiple", "select_multiple"),
-        ("select multiple", "select_multiple"),
-        ("select all that apply", "select_multiple"),
-    ):
-        if lowered == prefix or lowered.startswith(prefix + " "):
-            return kind, text[len(prefix):].strip() or None
-    aliases = {
-        "begin group": "begin_group", "begin_group": "begin_group",
-        "end group": "end_group", "end_group": "end_group",
-        "begin repeat": "begin_repeat", "begin_repeat": "begin_repeat",
-        "end repeat": "end_repeat", "end_repeat": "end_repeat",
-        "int": "integer", "string": "text",
-    }
-    return aliases.get(lowered, lowered), None
+    ours = {constants.SELECT_ONE: "select_one", constants.SELECT_ALL_THAT_APPLY: "select_multiple",
+            constants.SELECT_ONE_EXTERNAL: "select_one_external"}
+    if lowered in aliases.select:
+        command = aliases.select[lowered]
+        return ("select_one_from_file" if lowered in aliases.select_from_file else ours.get(command, command)), None
+    match = re.match(RE_SELECT.pattern, text, re.IGNORECASE)
+    if match:
+        command = match.group("select_command").lower()
+        if command in aliases.select_from_file:
+            return "select_one_from_file", match.group("list_name")
+        kind = ours.get(aliases.select[command], aliases.select[command])
+        return kind, match.group("list_name") + (" or_other" if match.group("specify_other") else "")
+    for pattern, edge in ((RE_BEGIN_CONTROL, "begin"), (RE_END_CONTROL, "end")):
+        match = pattern.match(lowered)
+        if match:
+            control = aliases.control[match.group("type")]
+            return f"{edge}_{'group' if control == constants.GROUP else 'repeat'}", None
+    if lowered.split(" ")[0] == "osm":
+        return "osm", None
+    entry = QUESTION_TYPE_DICT.get(lowered)
+    if entry is not None:
+        bind = entry.get("bind", {})
+        if "jr:preload" in bind or lowered in ("audit", "background-audio"):
+            return "metadata", None
+        if lowered in ("note", "calculate", "hidden", "acknowledge", "trigger", "range", "rank"):
+            return lowered, None
+        control = entry.get("control", {}).get("tag")
+        if control == "input" and bind.get("type") == "string":
+            return "text", None
+        if control == "input" and bind.get("type") in ("int", "decimal"):
+            return {"int": "integer"}.get(bind["type"], bind["type"]), None
+    return lowered, None
 
 
 def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choices: _Sheet | None, errors: _Errors):
@@ -494,7 +794,12 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
 
     names: dict[str, int] = {}
     group_names: dict[str, int] = {}
-    open_group: tuple[str, int] | None = None  # (name, row)
+    groups: list[tuple[str, int, str]] = []  # open groups, outermost first: (name, row, relevant)
+    nested: list[_Row] = []
+    metadata: list[_Row] = []
+    notes: list[_Row] = []
+    calculated: list[_Row] = []
+    screening: list[str] = []  # "screening passed" conditions as our export writes them
 
     def where(row: _Row, key) -> _Where:
         return sheet.where(row.number, key)
@@ -520,14 +825,15 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             continue
 
         if kind == "begin_group":
-            if open_group is not None:
-                errors.add(
-                    where(row, "type"),
-                    f"不支持嵌套分组（第 {open_group[1]} 行的分组 {open_group[0]} 还没有结束）",
-                    f"nested groups are not supported (group {open_group[0]!r} from row {open_group[1]} is still open)",
-                )
-                continue
-            no_extra_columns(row, ("label",), "分组", "a group")
+            no_extra_columns(row, ("label", "relevant"), "分组", "a group")
+            group_relevant = sheet.get(row, "relevant").strip()
+            if group_relevant:
+                try:
+                    parse_condition(group_relevant)
+                except ConditionError as exc:
+                    errors.add(where(row, "relevant"), f"条件无法解析：{exc.where_zh}{exc.message_zh}",
+                               f"cannot parse the condition: {exc.where_en}{exc.message_en}")
+                    group_relevant = ""
             if not name:
                 errors.add(where(row, "name"), "分组缺少名称（即分区代码）", "the group needs a name (the section code)")
             elif name in group_names:
@@ -544,19 +850,47 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     section["title"] = title
                 sections.append(section)
                 section_rows.append(row.number)
-            open_group = (name, row.number)
+            if groups:
+                # A group inside a group becomes a section of its own; its questions also obey the outer
+                # group's condition.
+                nested.append(row)
+            groups.append((name, row.number, group_relevant))
             continue
 
         if kind == "end_group":
-            if open_group is None:
+            if not groups:
                 errors.add(where(row, "type"), "end group 前面没有对应的 begin group", "end group without a matching begin group")
-            elif name and name != open_group[0]:
-                errors.add(
-                    where(row, "name"),
-                    f"结束的分组 {name} 与第 {open_group[1]} 行开始的分组 {open_group[0]} 不一致",
-                    f"ends group {name!r}, but group {open_group[0]!r} was begun in row {open_group[1]}",
-                )
-            open_group = None
+            else:
+                open_name, open_row, _ = groups.pop()
+                if name and name != open_name:
+                    errors.add(
+                        where(row, "name"),
+                        f"结束的分组 {name} 与第 {open_row} 行开始的分组 {open_name} 不一致",
+                        f"ends group {name!r}, but group {open_name!r} was begun in row {open_row}",
+                    )
+            continue
+
+        if kind in ("begin_repeat", "end_repeat"):
+            if kind == "begin_repeat":
+                errors.refuse("repeat", "不支持重复组（begin repeat）：每位受访者只回答一份问卷，请把重复的问题展开写出",
+                              "repeats ('begin repeat') are not supported: each respondent answers one questionnaire; "
+                              "write the repeated questions out", sheet.title, "type", row.number)
+            continue
+        if kind == "metadata" or kind in METADATA_TYPES:
+            metadata.append(row)
+            continue
+        if kind == "note" and sheet.get(row, "our_type").strip() == SCREENING_END:
+            continue  # written by our export for ODK Collect; our runner ends the interview itself
+        if kind == "note":
+            notes.append(row)
+            continue
+        if kind in ("calculate", "hidden"):
+            calculated.append(row)
+            continue
+        refusal = _REFUSED_TYPES.get(kind)
+        if refusal is not None:
+            construct, zh, en = refusal
+            errors.refuse(construct, zh, en, sheet.title, "type", row.number)
             continue
 
         our_type_text = sheet.get(row, "our_type").strip()
@@ -564,22 +898,13 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             allowed = OUR_SELECT_ONE_TYPES
         elif kind == "select_multiple":
             allowed = ("multiple_choice",)
-        elif kind in ("integer", "decimal"):
+        elif kind in ("integer", "decimal", "range"):
             allowed = ("number",)
         elif kind == "text":
             allowed = ("text",)
         else:
-            if kind in ("begin_repeat", "end_repeat"):
-                zh, en = "不支持重复组（repeat）", f"repeats are not supported ({raw_type.strip()!r})"
-            elif kind in METADATA_TYPES:
-                zh = f"不支持元数据字段 {raw_type.strip()}（请删除这一行）"
-                en = f"metadata field {raw_type.strip()!r} is not supported (delete this row)"
-            elif kind == "note":
-                zh = "不支持说明文字（note）：本系统的问卷只有问题，说明请写在问题的提示（hint）中"
-                en = "unsupported type 'note': put explanations in a question's hint"
-            else:
-                zh, en = f"不支持的题型 {raw_type.strip()}", f"unsupported type {raw_type.strip()!r}"
-            errors.add(where(row, "type"), zh, en)
+            errors.refuse(f"type:{kind}", f"不支持的题型 {raw_type.strip()}", f"unsupported type {raw_type.strip()!r}",
+                          sheet.title, "type", row.number)
             continue
         if our_type_text and our_type_text not in allowed:
             errors.add(
@@ -621,6 +946,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                 f"required must be yes or no; {required!r} is not supported",
             )
 
+        open_group = groups[-1][:2] if groups else None
         section_code = sheet.get(row, "section").strip()
         if open_group is not None:
             info.group_row = open_group[1]
@@ -636,12 +962,14 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             question["section"] = section_code
             info.section_from_column = True
 
+        or_other = False
+        if kind in ("select_one", "select_multiple") and list_name and len(list_name.split()) == 2 \
+                and list_name.split()[1].lower() == "or_other":
+            list_name, or_other = list_name.split()[0], True
         if kind in ("select_one", "select_multiple"):
             info.options_missing = list_name not in lists
             if not list_name or len(list_name.split()) != 1:
-                if list_name and list_name.split()[-1] == "or_other":
-                    errors.add(where(row, "type"), "不支持 or_other（其他，请注明）", "'or_other' is not supported")
-                else:
+                if True:
                     errors.add(
                         where(row, "type"),
                         f"{kind} 后面应写一个选项列表名，如 {kind} yes_no",
@@ -659,6 +987,12 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             else:
                 question["options"] = [dict(option) for option, _ in lists[list_name]]
                 info.option_rows = [number for _, number in lists[list_name]]
+                if or_other and "other" not in {o["code"] for o in question["options"]}:
+                    # ODK adds the option "other" itself; ours is written out so it can be counted.
+                    question["options"].append({"code": "other", "label": {"zh": "其他", "en": "Other"}})
+                if or_other:
+                    errors.warn(where(row, "type"), "or_other：已加上选项“其他”（other），“请注明”的文字不收集",
+                                "or_other: the option 'other' was added; the 'please specify' text is not collected")
 
         for key in ("indicator", "demographic"):
             value = sheet.get(row, key).strip()
@@ -685,11 +1019,14 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
 
         if our_type == "number":
             question["integer"] = kind == "integer"
+        if kind == "range":
+            question.update(_range(sheet, row, errors))
         constraint = sheet.get(row, "constraint").strip()
         if constraint:
-            question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors))
+            question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors,
+                                              integer=kind == "integer"))
 
-        relevant = sheet.get(row, "relevant").strip()
+        relevant = _strip_screening(sheet.get(row, "relevant").strip(), " and ".join(screening))
         if relevant:
             try:
                 parse_condition(relevant)
@@ -699,18 +1036,46 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     f"条件无法解析：{exc.where_zh}{exc.message_zh}",
                     f"cannot parse the condition: {exc.where_en}{exc.message_en}",
                 )
-            else:
-                question["relevant"] = relevant
+                relevant = ""
+        # A group's condition holds for every question in it: ours live on the questions.
+        conditions = [g[2] for g in groups if g[2]] + ([relevant] if relevant else [])
+        if len(conditions) == 1:
+            question["relevant"] = conditions[0]
+        elif conditions:
+            question["relevant"] = " and ".join(f"({c})" for c in conditions)
+        if "screening" in question:
+            screening_question = Question(code=name, type=our_type, label={}, options=tuple(
+                Option(o["code"], {}) for o in question.get("options", ())),
+                screening_eligible=frozenset(question["screening"]["eligible"]))
+            screening.append(screening_condition(screening_question))
 
         questions.append(question)
         rows.append(info)
 
-    if open_group is not None:
-        errors.add(
-            sheet.where(open_group[1], "type"),
-            f"分组 {open_group[0]} 缺少 end group",
-            f"group {open_group[0]!r} has no end group",
-        )
+    for open_name, open_row, _ in groups:
+        errors.add(sheet.where(open_row, "type"), f"分组 {open_name} 缺少 end group", f"group {open_name!r} has no end group")
+    if metadata:
+        kinds = ", ".join(dict.fromkeys(sheet.get(r, "type").strip() for r in metadata))
+        rows_zh, rows_en = _rows_text(metadata)
+        errors.warn(sheet.where(metadata[0].number, "type"),
+                    f"元数据字段 {kinds} 未导入（{rows_zh}）：访问的开始和结束时间由本系统自己记录，设备和用户信息不收集",
+                    f"metadata fields {kinds} not imported ({rows_en}): the system records each interview's start and "
+                    f"end time itself and collects no device or user data")
+    if notes:
+        rows_zh, rows_en = _rows_text(notes)
+        errors.warn(sheet.where(notes[0].number, "type"),
+                    f"说明文字（note）未导入（{rows_zh}）：请把说明写进问卷开头的介绍或问题的提示（hint）",
+                    f"notes not imported ({rows_en}): put such texts in the questionnaire's intro or a question's hint")
+    if calculated:
+        rows_zh, rows_en = _rows_text(calculated)
+        errors.warn(sheet.where(calculated[0].number, "type"),
+                    f"计算字段（calculate）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
+                    f"calculate rows not imported ({rows_en}): derived values are not stored; scores come from the "
+                    f"answers through the indicator and positive columns")
+    if nested:
+        rows_zh, rows_en = _rows_text(nested)
+        errors.warn(sheet.where(nested[0].number, "type"),
+                    f"嵌套分组已展开为相继的分区（{rows_zh}）", f"nested groups became sections of their own ({rows_en})")
     if not questions and not errors:
         errors.add(_Where(sheet.title), "没有任何问题", "there are no questions")
     return questions, rows, sections, section_rows
@@ -863,26 +1228,39 @@ def _question_where(info: _QuestionRows, field_path: str | None, question: dict,
 
 # ---------------------------------------------------------------------------------------------- public: read
 
-def read_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: str | None = None) -> Questionnaire:
+def read_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: str | None = None,
+                 language: str | None = None) -> Questionnaire:
     """Import an XLSForm workbook (a path, the file's bytes or a binary file object).
 
-    Raises XLSFormError listing every problem, each naming the sheet, row and column.
+    Raises XLSFormError listing every problem, each naming the sheet, row and column. See
+    `import_xlsform` for the warnings of a form that imports.
+    """
+    return import_xlsform(path_or_bytes, source_name, language)[0]
+
+
+def import_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: str | None = None,
+                   language: str | None = None) -> tuple[Questionnaire, list[str]]:
+    """Import an XLSForm workbook; returns the questionnaire and the warnings (bilingual, each naming
+    the sheet, row and column): what was ignored, defaulted or renamed on the way.
+
+    `language` is the citizens' language when the form has no Chinese labels (a language name or code
+    as written in the columns, e.g. "English" or "en"); without it, the settings' default_language,
+    then English, then the first language found. Raises XLSFormError listing every problem.
     """
     if source_name is None and isinstance(path_or_bytes, (str, Path)):
         source_name = Path(path_or_bytes).name
     errors = _Errors(source_name)
-    workbook = _open_workbook(path_or_bytes, errors)
-    if workbook is None:
+    book = _read_book(path_or_bytes, errors)
+    if book is None:
         errors.raise_if_any()
         raise XLSFormError(["无法打开工作簿 / cannot open the workbook"])  # pragma: no cover - defensive
-
-    worksheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
+    names = book.pop("_names")
     for name in UNSUPPORTED_SHEETS:
-        if name in worksheets and _read_sheet(worksheets[name]).rows:
-            ws = worksheets[name]
-            errors.add(_Where(ws.title), f"不支持 {ws.title} 表", f"the {ws.title!r} sheet is not supported")
-    if "survey" not in worksheets:
-        found = ", ".join(ws.title for ws in workbook.worksheets)
+        if name in book and book[name].rows:
+            title = book[name].title
+            errors.add(_Where(title), f"不支持 {title} 表", f"the {title!r} sheet is not supported")
+    if "survey" not in book:
+        found = ", ".join(names)
         errors.add(
             _Where(),
             f"缺少 survey 表（XLSForm 的问题写在名为 survey 的工作表中；本工作簿只有：{found}）",
@@ -890,36 +1268,30 @@ def read_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: str 
         )
         errors.raise_if_any()
 
-    sheets: dict[str, _Sheet | None] = {k: (_read_sheet(worksheets[k]) if k in worksheets else None) for k in SHEETS}
+    sheets: dict[str, _Sheet | None] = {k: book.get(k) for k in SHEETS}
     settings = sheets["settings"]
-    default_language = "zh"
+    default_language = None
     if settings is not None:
         # default_language decides what a plain `label` column means; resolve it before the other columns
         column = next((c for c in settings.columns if c.base == "default_language" and c.language is None), None)
         value = settings.rows[0].cells.get(column.index, "").strip() if column and settings.rows else ""
-        if value:
-            language = _normalise_language(value)
-            if language is None:
-                errors.add(
-                    settings.where(settings.rows[0].number, header=column.header),
-                    f"不支持的语言 {value}（只支持中文和英文）",
-                    f"unsupported language {value!r} (only Chinese and English)",
-                )
-            else:
-                default_language = language
+        default_language = value or None
     for kind, sheet in sheets.items():
         if sheet is not None:
-            _resolve_columns(sheet, kind, default_language, errors)
+            _resolve_columns(sheet, kind, errors)
+    _choose_languages(sheets, default_language, language, errors)
+    renames = _normalise_names(sheets, errors)
 
     survey = sheets["survey"]
     lists = _read_choices(sheets["choices"], errors)
-    data, settings_row = _read_settings(settings, errors)
+    data, settings_row = _read_settings(settings, errors, source_name)
     questions, question_rows, sections, section_rows = _read_survey(survey, lists, sheets["choices"], errors)
     if sections:
         data["sections"] = sections
     data["questions"] = questions
 
     source = source_name or "XLSForm"
+    errors.flush_refused()
     try:
         questionnaire = parse_questionnaire(data, source)
     except QuestionnaireError as exc:
@@ -929,223 +1301,4 @@ def read_xlsform(path_or_bytes: str | Path | bytes | BinaryIO, source_name: str 
         errors.raise_if_any()
         raise XLSFormError(exc.errors) from exc  # pragma: no cover - every loader message is translated above
     errors.raise_if_any()
-    return questionnaire
-
-
-# ---------------------------------------------------------------------------------------------- public: write
-
-def _number_text(value: int | float) -> str:
-    if isinstance(value, float):
-        if value.is_integer():
-            return f"{value:.1f}"
-        return format(Decimal(repr(value)), "f")
-    return str(value)
-
-
-def _constraint(question: Question) -> str:
-    if question.type == "number":
-        parts = []
-        if question.min is not None:
-            parts.append(f". >= {_number_text(question.min)}")
-        if question.max is not None:
-            parts.append(f". <= {_number_text(question.max)}")
-        return " and ".join(parts)
-    if question.type == "text" and question.max_length is not None:
-        return f"string-length(.) <= {question.max_length}"
-    return ""
-
-
-def _default_positive(question: Question) -> frozenset:
-    if question.type == "quiz":
-        return question.correct
-    return frozenset(c for c in DEFAULT_POSITIVE.get(question.type, ()) if c in question.option_codes)
-
-
-def _default_invalid(question: Question) -> frozenset:
-    return frozenset(c for c in DEFAULT_INVALID.get(question.type, ()) if c in question.option_codes)
-
-
-def _codes_cell(question: Question, codes: frozenset, default: frozenset | None = None) -> str:
-    """Space-separated option codes in option order; blank when the type's default gives the same."""
-    if default is not None and codes == default:
-        return ""
-    if not codes:
-        return NONE_MARKER
-    return " ".join(c for c in question.option_codes if c in codes)
-
-
-def _choice_lists(questionnaire: Questionnaire) -> tuple[dict[str, str], list[tuple[str, tuple]]]:
-    """Question code -> list name, and the lists in order. Questions with identical options share a list."""
-    by_options: dict[tuple, str] = {}
-    lists: list[tuple[str, tuple]] = []
-    used: set[str] = set()
-    names: dict[str, str] = {}
-    for question in questionnaire.questions:
-        if question.type not in CHOICE_TYPES:
-            continue
-        key = tuple((o.code, tuple(sorted(o.label.items()))) for o in question.options)
-        if key in by_options:
-            names[question.code] = by_options[key]
-            continue
-        if question.type in DEFAULT_OPTIONS and question.options == DEFAULT_OPTIONS[question.type] and question.type not in used:
-            name = question.type
-        else:
-            name, n = question.code, 2
-            while name in used:
-                name, n = f"{question.code}_{n}", n + 1
-        used.add(name)
-        by_options[key] = name
-        names[question.code] = name
-        lists.append((name, question.options))
-    return names, lists
-
-
-def _question_row(question: Question, list_name: str | None, section_cell: str) -> dict[str, Any]:
-    if question.type in CHOICE_TYPES:
-        xls_type = f"{'select_multiple' if question.type == 'multiple_choice' else 'select_one'} {list_name}"
-    elif question.type == "number":
-        xls_type = "integer" if question.integer else "decimal"
-    else:
-        xls_type = "text"
-    help_ = question.help or {}
-    row = {
-        "type": xls_type,
-        "name": question.code,
-        "label::中文": question.label.get("zh"),
-        "label::English": question.label.get("en"),
-        "hint::中文": help_.get("zh"),
-        "hint::English": help_.get("en"),
-        "required": "yes" if question.required else "no",
-        "relevant": question.relevant,
-        "constraint": _constraint(question),
-        "our_type": question.type if question.type in ("yes_no", "satisfaction", "quiz") else None,
-        "indicator": question.indicator,
-        "section": section_cell,
-        "demographic": question.demographic,
-    }
-    if question.type in CHOICE_TYPES:
-        row["positive"] = _codes_cell(question, question.positive, _default_positive(question))
-        row["invalid"] = _codes_cell(question, question.invalid, _default_invalid(question))
-        row["correct"] = _codes_cell(question, question.correct) if question.correct else None
-        if question.screening_eligible is not None:
-            row["screening_eligible"] = _codes_cell(question, question.screening_eligible)
-    return row
-
-
-SURVEY_HEADERS = (
-    "type", "name", "label::中文", "label::English", "hint::中文", "hint::English", "required", "relevant",
-    "constraint", "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic",
-    "section",
-)
-CHOICES_HEADERS = ("list_name", "name", "label::中文", "label::English")
-SETTINGS_HEADERS = (
-    "form_id", "version", "form_title", "title::English", "intro::中文", "intro::English",
-    "thanks::中文", "thanks::English", "default_language",
-)
-
-
-def _survey_rows(questionnaire: Questionnaire) -> tuple[list[dict], list[tuple[str, tuple]]]:
-    """Groups follow the order of `sections`; a question that cannot sit in its section's group (the
-    section's questions are not consecutive, or the section is not declared) names it in the section column."""
-    list_names, lists = _choice_lists(questionnaire)
-    declared = [s.code for s in questionnaire.sections]
-    titles = {s.code: s.title for s in questionnaire.sections}
-    emitted: set[str] = set()
-    rows: list[dict] = []
-    open_group: str | None = None
-
-    def begin(code: str) -> None:
-        rows.append({"type": "begin group", "name": code,
-                     "label::中文": titles[code].get("zh"), "label::English": titles[code].get("en")})
-        emitted.add(code)
-
-    def end() -> None:
-        rows.append({"type": "end group", "name": None})
-
-    def declare_up_to(code: str) -> None:
-        for earlier in declared[: declared.index(code)]:
-            if earlier not in emitted:
-                begin(earlier)
-                end()
-
-    for question in questionnaire.questions:
-        section = question.section
-        if open_group is not None and section != open_group:
-            end()
-            open_group = None
-        if open_group is None and section in titles and section not in emitted:
-            declare_up_to(section)
-            begin(section)
-            open_group = section
-        section_cell = "" if open_group is not None else (section or "")
-        rows.append(_question_row(question, list_names.get(question.code), section_cell))
-    if open_group is not None:
-        end()
-    for code in declared:
-        if code not in emitted:
-            begin(code)
-            end()
-    return rows, lists
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _write_sheet(worksheet, headers: tuple[str, ...], rows: list[dict]) -> None:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    worksheet.append(list(headers))
-    for cell in worksheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="top")
-    for row in rows:
-        worksheet.append([row.get(h) if row.get(h) not in ("",) else None for h in headers])
-        for cell in worksheet[worksheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # a label starting with "=" is text, not a formula
-    worksheet.freeze_panes = "A2"
-    for index, header in enumerate(headers, start=1):
-        values = [header] + [str(row.get(header) or "") for row in rows]
-        width = max(_display_width(v) for v in values) + 2
-        worksheet.column_dimensions[get_column_letter(index)].width = max(8, min(width, 60))
-
-
-def write_xlsform(questionnaire: Questionnaire) -> bytes:
-    """The questionnaire as an XLSForm .xlsx workbook (survey, choices and settings sheets)."""
-    import openpyxl
-
-    survey_rows, lists = _survey_rows(questionnaire)
-    choice_rows = [
-        {"list_name": name, "name": option.code, "label::中文": option.label.get("zh"), "label::English": option.label.get("en")}
-        for name, options in lists
-        for option in options
-    ]
-    settings_row = {
-        "form_id": questionnaire.code,
-        "version": questionnaire.version,
-        "form_title": questionnaire.title.get("zh"),
-        "title::English": questionnaire.title.get("en"),
-        "intro::中文": (questionnaire.intro or {}).get("zh"),
-        "intro::English": (questionnaire.intro or {}).get("en"),
-        "thanks::中文": (questionnaire.thanks or {}).get("zh"),
-        "thanks::English": (questionnaire.thanks or {}).get("en"),
-        "default_language": "中文",
-    }
-    workbook = openpyxl.Workbook()
-    survey = workbook.active
-    survey.title = "survey"
-    _write_sheet(survey, SURVEY_HEADERS, survey_rows)
-    _write_sheet(workbook.create_sheet("choices"), CHOICES_HEADERS, choice_rows)
-    _write_sheet(workbook.create_sheet("settings"), SETTINGS_HEADERS, [settings_row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def write_xlsform_file(questionnaire: Questionnaire, path: str | Path) -> Path:
-    """Write the questionnaire as an XLSForm .xlsx file; returns the path."""
-    path = Path(path)
-    path.write_bytes(write_xlsform(questionnaire))
-    return path
+    return questionnaire, errors.warnings()

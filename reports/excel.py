@@ -64,7 +64,10 @@ def round_report_xlsx(
     results: RoundResults, *, round_name: str, question_text, method: str, confidence: float,
     scope_name: str, exclusions: pd.DataFrame | None = None, lang: str = "zh",
     levels: tuple[str, ...] = ("city", "district", "street", "community"),
+    comments: pd.DataFrame | None = None,
 ) -> bytes:
+    """The round's report workbook; ``comments`` (reports.comments.comments_export_frame) adds the
+    residents' suggestions as a sheet of their own."""
     buffer = io.BytesIO()
     percent_headers = {_pick(HEADERS[k], lang) for k in ("rate", "ci_low", "ci_high", "target", "gap")}
     verdict_header = _pick(HEADERS["verdict"], lang)
@@ -90,6 +93,8 @@ def round_report_xlsx(
                    for level in levels if (results.indicators["level"] == level).any()]
         item_level = "district" if (results.items["level"] == "district").any() else "city"
         sheets.append(("题目明细" if lang != "en" else "Items", item_frame(results.items, question_text, item_level, lang)))
+        if comments is not None:
+            sheets.append(("居民意见" if lang != "en" else "Suggestions", comments))
 
         for sheet_name, frame in sheets:
             frame.to_excel(writer, sheet_name=sheet_name, index=False)

@@ -1,21 +1,64 @@
-"""Responses as an SPSS .sav file with Chinese variable and value labels."""
+"""Responses as an SPSS .sav file an analyst can trust: the questionnaire's own codes, "don't know"
+codes declared user-missing, measurement levels, integer formats, Chinese variable and value labels.
+
+A choice question is one numeric variable. When every option code of the question is a whole number
+(as in most imported XLSForms: 5 = 满意 … 1 = 不满意) those numbers are the values; otherwise the
+options are numbered in questionnaire order (our bundled questionnaires use words as codes). The question's ``invalid`` options
+(不了解 / 说不清 …), which our rates leave out of the denominator, are declared user-missing, so SPSS
+frequencies and means leave them out as well. Satisfaction scales and the age group are ordinal,
+other choices nominal, numbers scale; multiple choice is one 0/1 variable per option.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
 import pandas as pd
 import pyreadstat
 
-from questionnaires import Questionnaire
+from questionnaires import Question, Questionnaire
 
 CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
+ORDINAL_TYPES = ("satisfaction",)
+ORDINAL_DEMOGRAPHICS = ("age_group",)
+# SPSS keeps at most three discrete user-missing values per variable (or one range plus one value).
+MAX_DISCRETE_MISSING = 3
+_WHOLE_NUMBER = re.compile(r"^-?\d{1,9}$")
+
+
+def option_values(question: Question) -> dict[str, int]:
+    """Option code -> the number stored in SPSS: the code itself when every code is a whole number,
+    else the option's position (1, 2, …)."""
+    codes = question.option_codes
+    if codes and all(_WHOLE_NUMBER.match(code) for code in codes) and len({int(c) for c in codes}) == len(codes):
+        return {code: int(code) for code in codes}
+    return {code: number for number, code in enumerate(codes, start=1)}
+
+
+def _missing(values: list[int]) -> list:
+    """User-missing declaration for these values in the form pyreadstat accepts."""
+    values = sorted(set(values))
+    if len(values) <= MAX_DISCRETE_MISSING:
+        return values
+    return [{"lo": values[0], "hi": values[-1]}]
+
+
+def _width(values) -> int:
+    return max(len(str(v)) for v in values) if values else 1
+
+
+def measurement_level(question: Question) -> str:
+    if question.type == "number":
+        return "scale"
+    if question.type in ORDINAL_TYPES or question.demographic in ORDINAL_DEMOGRAPHICS:
+        return "ordinal"
+    return "nominal"
 
 
 def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: pd.DataFrame, lang: str = "zh") -> bytes:
-    """One row per response; choice answers as numbered codes with value labels in ``lang``,
-    multiple choice as one 0/1 variable per option, numbers as numbers, text as text."""
+    """One row per response, the questionnaire's variables after the response's own fields."""
     english = lang == "en"
     names = dict(zip(areas["id"], areas["name_en" if english else "name_zh"]))
     codes = dict(zip(areas["id"], areas["code"]))
@@ -36,35 +79,55 @@ def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: 
               "submitted": "提交时间" if not english else "Submitted",
               "status": "是否计入" if not english else "Status"}
     value_labels: dict[str, dict] = {}
+    missing: dict[str, list] = {}
+    measure: dict[str, str] = {name: "nominal" for name in data.columns}
+    measure["submitted"] = "scale"
+    formats: dict[str, str] = {}
     answers = responses["answers"].tolist()
     for question in questionnaire.questions:
         text = question.text(lang)
-        option_codes = [o.code for o in question.options]
         if question.type in CHOICE_TYPES:
-            numbers = {code: number for number, code in enumerate(option_codes, start=1)}
-            data[question.code] = [numbers.get(a.get(question.code)) for a in answers]
-            data[question.code] = data[question.code].astype("float64")
+            values = option_values(question)
+            data[question.code] = pd.Series([values.get(a.get(question.code)) for a in answers], dtype="float64")
             labels[question.code] = text
-            value_labels[question.code] = {float(n): question.option_label(c, lang) for c, n in numbers.items()}
+            value_labels[question.code] = {
+                value: question.option_label(code, lang) for code, value in values.items()
+            }
+            invalid = [values[c] for c in question.option_codes if c in question.invalid]
+            if invalid:
+                missing[question.code] = _missing(invalid)
+            measure[question.code] = measurement_level(question)
+            formats[question.code] = f"F{_width(values.values())}.0"
         elif question.type == "multiple_choice":
-            for number, code in enumerate(option_codes, start=1):
-                variable = f"{question.code}_{number}"
-                data[variable] = [float(code in (a.get(question.code) or [])) if question.code in a else None
-                                  for a in answers]
+            for number, code in enumerate(question.option_codes, start=1):
+                variable = f"{question.code}_{code}" if re.fullmatch(r"[A-Za-z0-9_]+", code) else f"{question.code}_{number}"
+                data[variable] = pd.Series(
+                    [float(code in (a.get(question.code) or [])) if question.code in a else None for a in answers],
+                    dtype="float64")
                 labels[variable] = f"{text}：{question.option_label(code, lang)}"
-                value_labels[variable] = {0.0: "未选" if not english else "Not chosen",
-                                          1.0: "选中" if not english else "Chosen"}
+                value_labels[variable] = {0: "未选" if not english else "Not chosen", 1: "选中" if not english else "Chosen"}
+                measure[variable] = "nominal"
+                formats[variable] = "F1.0"
         elif question.type == "number":
             data[question.code] = pd.to_numeric(pd.Series([a.get(question.code) for a in answers]), errors="coerce")
             labels[question.code] = text
+            measure[question.code] = "scale"
+            if question.integer:
+                largest = max((abs(v) for v in (question.min, question.max) if v is not None), default=None)
+                digits = len(str(int(largest))) if largest is not None else 8
+                formats[question.code] = f"F{digits + (1 if (question.min or 0) < 0 else 0)}.0"
+            else:
+                formats[question.code] = "F8.2"
         else:
             data[question.code] = [str(a.get(question.code) or "") for a in answers]
             labels[question.code] = text
+            measure[question.code] = "nominal"
     handle, path = tempfile.mkstemp(suffix=".sav")
     os.close(handle)
     try:
         pyreadstat.write_sav(data, path, column_labels=[labels[c] for c in data.columns],
-                             variable_value_labels=value_labels)
+                             variable_value_labels=value_labels, missing_ranges=missing,
+                             variable_measure=measure, variable_format=formats)
         with open(path, "rb") as saved:
             return saved.read()
     finally:

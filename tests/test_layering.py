@@ -1,6 +1,7 @@
 """The layers, read from the code's own imports (docs/architecture.md draws them).
 
-    questionnaires/, analysis/   pure: no storage, no Streamlit, no other layer of ours
+    questionnaires/              pure: no storage, no Streamlit, no other layer of ours
+    analysis/                    pure: may use questionnaires/ (itself pure), nothing else of ours
     data/                        storage: questionnaires/ and itself only
     reports/, ui/                above them; pages/ on top, and no page imports another
 
@@ -23,7 +24,7 @@ STREAMLIT_AND_STORAGE = {"streamlit", "sqlalchemy", "alembic", "psycopg", "psyco
 # Which of our packages each layer may import (besides itself).
 ALLOWED = {
     "questionnaires": set(),
-    "analysis": set(),
+    "analysis": {"questionnaires"},
     "data": {"questionnaires"},
     "reports": {"questionnaires", "analysis", "data"},
     "ui": {"questionnaires", "analysis", "data", "reports"},
@@ -100,11 +101,12 @@ def test_sqlalchemy_compiled_internals_stay_in_the_fast_path_module():
     """``positiontup``, ``bind_names`` and the bind processors re-applied by hand are private to
     SQLAlchemy's compiler; only data/fast_paths.py may rely on them."""
     private = ("positiontup", "bind_names", "bind_processor", "construct_params")
+    measuring_them = "bench/fast_paths.py"  # times each trick against SQLAlchemy's own way
     users = []
     for layer in ("analysis", "bench", "data", "pages", "questionnaires", "reports", "ui"):
         for path in (ROOT / layer).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-            if names & set(private):
+            if names & set(private) and str(path.relative_to(ROOT)) != measuring_them:
                 users.append(str(path.relative_to(ROOT)))
     assert users == ["data/fast_paths.py"]

@@ -21,12 +21,12 @@ KEY = "auth"
 # Which pages each role reaches; the entry file builds the navigation from this one table.
 PAGES_BY_ROLE = {
     None: ("survey", "methods", "account"),
-    "admin": ("dashboard", "insights", "drilldown", "compare", "weighting", "report", "survey", "rounds",
+    "admin": ("dashboard", "insights", "comments", "drilldown", "compare", "weighting", "report", "survey", "rounds",
               "fieldwork", "quality", "questionnaires", "users", "audit", "planner", "methods", "account"),
     "organiser": ("fieldwork", "survey", "interview", "rounds", "links", "paper", "quality", "questionnaires",
-                  "dashboard", "insights", "drilldown", "compare", "weighting", "report", "planner", "methods",
-                  "account"),
-    "analyst": ("dashboard", "insights", "drilldown", "compare", "weighting", "report", "planner", "survey",
+                  "dashboard", "insights", "comments", "drilldown", "compare", "weighting", "report", "planner",
+                  "methods", "account"),
+    "analyst": ("dashboard", "insights", "comments", "drilldown", "compare", "weighting", "report", "planner", "survey",
                 "methods", "account"),
     "interviewer": ("interview", "survey", "methods", "account"),
 }

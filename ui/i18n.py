@@ -33,6 +33,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_account": ("工作人员账号", "Staff account"),
     "page_users": ("用户管理", "Users"),
     "page_audit": ("操作日志", "Audit log"),
+    "page_comments": ("居民意见", "Residents' suggestions"),
     "not_allowed": ("您没有权限查看此页面，请使用有权限的账号登录。", "You are not allowed to see this page. Please log in with an account that is."),
     "username": ("用户名", "User name"),
     "password": ("密码", "Password"),

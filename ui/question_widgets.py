@@ -14,8 +14,9 @@ CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
 
 
 def question_widget(question: Question, number: int, previous, key: str, lang: str, required_mark: str,
-                    multi_hint: str):
-    label = f"**{number}. {question.text(lang)}** {required_mark}".rstrip()
+                    multi_hint: str, text: str | None = None):
+    """`text` replaces the question's own text (e.g. with earlier answers piped in)."""
+    label = f"**{number}. {text if text is not None else question.text(lang)}** {required_mark}".rstrip()
     help_text = (question.help or {}).get(lang) or (question.help or {}).get("zh")
     codes = [option.code for option in question.options]
     if question.type in CHOICE_TYPES:

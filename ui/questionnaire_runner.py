@@ -17,6 +17,7 @@ from data.responses import SubmissionRefused, new_response_id, quota_cell_full
 from data.rounds import round_by_code
 from questionnaires import Questionnaire, answer_rules, demographics, validate_answers, visible_questions
 from questionnaires.paging import survey_steps
+from questionnaires.piping import pipe
 from ui.i18n import lang, t
 from ui.question_widgets import question_widget
 from ui.state import engine
@@ -94,6 +95,7 @@ def run_questionnaire(
             values[question.code] = question_widget(
                 question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
                 language, mark, t("select_all_that_apply"),
+                text=pipe(question.text(language), answers, questionnaire, language),
             )
             if question.code in errors:
                 st.error(errors[question.code])

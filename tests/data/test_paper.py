@@ -375,3 +375,30 @@ def test_english_template_round_trip(city):
     mixed = paper.read_paper_file(fill(paper.paper_template(QUESTIONNAIRE, areas), zh_rows), QUESTIONNAIRE, areas, lang="en")
     assert mixed.valid_count == 2
     assert do_import(engine, mixed) == 2
+
+
+def test_single_choice_drop_downs_warn_so_the_typed_option_number_is_kept_and_imported(city):
+    """Issue 16 item 5: Excel's default "stop" style refused the option number the instructions allow."""
+    engine, areas = city
+    template = paper.paper_template(QUESTIONNAIRE, areas)
+    entry = openpyxl.load_workbook(io.BytesIO(template))["问卷录入"]
+    headers = [cell.value for cell in entry[1]]
+    validations = {str(dv.sqref).split(":")[0]: dv for dv in entry.data_validations.dataValidation}
+    letter = {h: openpyxl.utils.get_column_letter(i) for i, h in enumerate(headers, start=1)}
+    single = [q for q in QUESTIONNAIRE.questions if q.options and q.type != "multiple_choice"]
+    assert single
+    for question in single:
+        dv = validations[f"{letter[header(question.code)]}2"]
+        assert dv.type == "list" and dv.errorStyle == "warning", question.code
+        assert "序号" in dv.error  # the message says the number may be typed, and now Excel lets it through
+    rows = sample_rows(areas, 2)
+    for question in single:
+        if header(question.code) in rows[0]:
+            answer = rows[0][header(question.code)]
+            rows[0][header(question.code)] = [o.text("zh") for o in question.options].index(answer) + 1
+    expected = paper.read_paper_file(fill(template, sample_rows(areas, 2)), QUESTIONNAIRE, areas).records[0]["answers"]
+    checked = paper.read_paper_file(fill(template, rows), QUESTIONNAIRE, areas)
+    assert checked.errors.empty
+    assert checked.records[0]["answers"] == expected
+    do_import(engine, checked)
+    assert stored(engine)[0] == 2

@@ -111,3 +111,31 @@ def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
     app.switch_page("pages/insights.py").run()
     assert not app.exception
     assert any("区（县）及以上" in i.value for i in app.info)
+
+
+def test_excel_report_carries_the_suggestions_sheet_and_never_a_formula(demo_url):
+    from data.comments import round_comments
+    from questionnaires.comment_themes import load_comment_themes
+    from reports.comments import comments_export_frame
+
+    engine = make_engine(demo_url)
+    snapshot = load_snapshot(engine, "2026-R2")
+    with read_session(engine) as session:
+        comments = round_comments(session, snapshot.round_id, snapshot.questionnaire)
+    areas = snapshot.areas.set_index("id")
+    comments["street_id"] = comments["community_id"].map(areas["street_id"])
+    comments["district_id"] = comments["community_id"].map(areas["district_id"])
+    comments.loc[0, "text"] = '=HYPERLINK("http://evil.example","open")'
+    frame = comments_export_frame(comments, snapshot.areas, snapshot.questionnaire, load_comment_themes())
+    data = round_report_xlsx(results_for(snapshot), round_name="第二轮", question_text=lambda c: c, method="wilson",
+                             confidence=0.95, scope_name="全市", comments=frame)
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[-1] == "居民意见"
+    sheet = book["居民意见"]
+    assert [c.value for c in sheet[1]] == ["区（县）", "街道（乡镇）", "社区（村）", "年龄段", "性别", "意见和建议",
+                                         "涉及主题", "提交时间"]
+    assert sheet.max_row == len(comments) + 1
+    assert all(cell.data_type != "f" for row in sheet.iter_rows(min_row=2) for cell in row)
+    assert sheet["F2"].value.startswith("'=HYPERLINK")
+    assert {c.value for c in sheet["A"][1:]} <= set(snapshot.areas["name_zh"])
+    engine.dispose()

@@ -57,7 +57,33 @@ def test_references_in_order_without_duplicates():
 
 def test_option_literals_for_the_loader():
     condition = parse_condition("${a} = 'x' or 'y' = ${b} or selected(${c}, 'z') or ${d} > 'w' or ${e} = 3")
-    assert condition.option_literals() == [("a", "x"), ("b", "y"), ("c", "z")]
+    # A number compared with a choice question is an option code too (issue 16: `${resident} = 3`).
+    assert condition.option_literals() == [("a", "x"), ("b", "y"), ("c", "z"), ("e", "3")]
+
+
+@pytest.mark.parametrize("text, answers, expected", [
+    ("count-selected(${channels}) >= 2", {"channels": ["tv", "web"]}, True),
+    ("count-selected(${channels}) >= 2", {"channels": ["tv"]}, False),
+    ("count-selected(${channels}) = 0", {}, True),
+    ("string-length(${comment}) > 0", {"comment": "好"}, True),
+    ("string-length(${comment}) > 0", {}, False),
+    ("string-length(${comment}) > 3", {"comment": "很好很好"}, True),
+    ("${comment} != ''", {"comment": "x"}, True),
+    ("${comment} != ''", {}, False),
+    ("${comment} = ''", {}, True),
+    ("${comment} = ''", {"comment": "x"}, False),
+    ("'' = ${comment}", {}, True),
+])
+def test_xlsform_functions_and_is_answered(text, answers, expected):
+    condition = parse_condition(text)
+    assert condition.evaluate(answers) is expected
+    assert condition.references() == [text.split("${")[1].split("}")[0]]
+
+
+def test_unknown_function_still_names_itself():
+    with pytest.raises(ConditionError) as caught:
+        parse_condition("count(${channels}) >= 2")
+    assert "count" in str(caught.value)
 
 
 def test_ast_shape():

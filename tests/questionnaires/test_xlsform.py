@@ -13,7 +13,7 @@ from questionnaires import (
     load_questionnaire,
     parse_questionnaire,
 )
-from questionnaires.xlsform import XLSFormError, read_xlsform, write_xlsform, write_xlsform_file
+from questionnaires.xlsform import XLSFormError, import_xlsform, read_xlsform, write_xlsform, write_xlsform_file
 
 SETTINGS = [
     ("form_id", "version", "form_title"),
@@ -132,10 +132,12 @@ def test_written_workbook_layout(tmp_path):
     assert workbook.sheetnames == ["survey", "choices", "settings"]
     survey = workbook["survey"]
     header = [c.value for c in survey[1]]
-    for column in ("type", "name", "label::中文", "label::English", "hint::中文", "required", "relevant", "constraint",
-                   "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic", "section"):
+    # Languages as "Name (code)", which pyxform asks for.
+    for column in ("type", "name", "label::中文 (zh)", "label::English (en)", "hint::中文 (zh)", "required", "relevant",
+                   "constraint", "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible",
+                   "demographic", "section"):
         assert column in header
-    assert [c.value for c in workbook["choices"][1]] == ["list_name", "name", "label::中文", "label::English"]
+    assert [c.value for c in workbook["choices"][1]] == ["list_name", "name", "label::中文 (zh)", "label::English (en)"]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2"
         assert all(cell.font.bold for cell in sheet[1])
@@ -152,7 +154,15 @@ def test_written_workbook_layout(tmp_path):
     # defaults are not spelt out: satisfaction items count 满意/比较满意 and leave out 不了解 anyway
     assert rows["sat_traffic_order"]["positive"] is None and rows["sat_traffic_order"]["type"] == "select_one satisfaction"
     settings = workbook["settings"]
-    assert dict(zip([c.value for c in settings[1]], [c.value for c in settings[2]]))["form_id"] == q.code
+    settings_row = dict(zip([c.value for c in settings[1]], [c.value for c in settings[2]]))
+    assert settings_row["form_id"] == q.code
+    assert not any("::" in str(c.value) for c in settings[1])  # title::English made pyxform crash (issue 16)
+    assert settings_row["our_title_en"] == q.title["en"]
+    # Screening in terms ODK Collect obeys: a closing note, and every later question needs "resident = yes".
+    assert rows["resident_screened_out"]["type"] == "note"
+    assert rows["resident_screened_out"]["relevant"] == "not(${resident} = 'yes')"
+    assert rows["years_in_city"]["relevant"] == "${resident} = 'yes' and (${resident} = 'yes')"
+    assert rows["aware_campaign"]["relevant"].startswith("${resident} = 'yes'")
     # reading the file by path names it in messages
     assert read_xlsform(path).to_dict() == q.to_dict()
 
@@ -212,7 +222,7 @@ def test_hint_without_chinese_is_reported_because_chinese_is_required():
     message = one_error(
         [("type", "name", "label::中文", "hint::English"), ("text", "a", "问题", "help")], None, SETTINGS,
     )
-    assert located(message, "survey", 2, "hint::中文") and "必须填写" in message and "is required" in message
+    assert located(message, "survey", 2, "hint::中文 (zh)") and "必须填写" in message and "is required" in message
 
 
 @pytest.mark.parametrize("zh_header", ["label::中文", "label::zh", "label::Chinese (zh)", "label::zh-CN", "label::ZH_cn", "Label::中文 (zh)", "label"])
@@ -270,29 +280,37 @@ def test_ignorable_columns_empty_unknown_columns_and_blank_rows():
 
 # ---------------------------------------------------------------------------------------------- unsupported → errors
 
-def test_unsupported_type_message_names_sheet_row_and_column():
-    survey = [("type", "name", "label::中文")] + [("text", f"q{i}", "问题") for i in range(5)] + [("geopoint", "where", "位置")]
+def test_refused_construct_is_one_message_naming_its_rows():
+    survey = [("type", "name", "label::中文")] + [("text", f"q{i}", "问题") for i in range(5)] + [("geopoint", "where", "位置"),
+                                                                                              ("geotrace", "route", "路线")]
     message = one_error(survey)
-    assert message == "survey 表第 7 行 type 列：不支持的题型 geopoint / sheet survey, row 7, column type: unsupported type 'geopoint'"
+    assert message == (
+        "survey 表第 7 行 type 列：不支持位置题（geopoint、geotrace、geoshape）：市民问卷不采集位置（另见第 8 行） / "
+        "sheet survey, row 7, column type: location types (geopoint, geotrace, geoshape) are not supported: "
+        "the citizens' survey collects no location (also row 8)")
 
 
 @pytest.mark.parametrize("type_, fragment", [
-    ("calculate", "unsupported type 'calculate'"),
-    ("date", "unsupported type 'date'"),
-    ("begin repeat", "repeats are not supported"),
-    ("note", "unsupported type 'note'"),
-    ("start", "metadata field 'start'"),
-    ("select_one_from_file places.csv", "unsupported type"),
-    ("select_one yes_no or_other", "'or_other' is not supported"),
+    ("date", "date and time questions are not supported"),
+    ("begin repeat", "repeats ('begin repeat') are not supported"),
+    ("image", "image, audio, video, file and barcode questions are not supported"),
+    ("select_one_from_file places.csv", "select_one_from_file"),
     ("select_one", "must be followed by one choice list name"),
+    ("rank", "rank"),
 ])
 def test_unsupported_types_are_reported(type_, fragment):
     message = one_error([("type", "name", "label::中文"), ("text", "a", "问题"), (type_, "b", "不支持")], YES_NO)
     assert located(message, "survey", 3, "type") and fragment in message
 
 
+def test_strict_bounds_on_whole_numbers_and_lengths():
+    q = read([("type", "name", "label::中文", "constraint"), ("integer", "a", "年龄", ". > 17 and . < 121"),
+              ("text", "b", "意见", "string-length(.) < 300")])
+    assert (q.question("a").min, q.question("a").max, q.question("b").max_length) == (18, 120, 299)
+
+
 @pytest.mark.parametrize("type_, constraint", [
-    ("integer", ". > 5"),
+    ("decimal", ". > 5"),
     ("integer", ". >= 1 or . <= 5"),
     ("integer", "regex(., '^[0-9]+$')"),
     ("integer", ". >= 1 and . >= 2"),
@@ -306,23 +324,60 @@ def test_constraints_outside_the_subset_are_reported(type_, constraint):
     assert located(message, "survey", 3, "constraint")
 
 
-def test_unknown_column_with_values_is_reported_at_its_header():
-    message = one_error([("type", "name", "label::中文", "indicater"), ("select_one yes_no", "a", "问题", "awareness")], YES_NO)
-    assert located(message, "survey", 1, "indicater") and "unknown column 'indicater'" in message
+def warnings_of(survey, choices=None, settings=SETTINGS, **other_sheets) -> tuple:
+    return import_xlsform(xlsform(survey, choices, settings, **other_sheets))
 
 
-@pytest.mark.parametrize("column, value", [("calculation", "1 + 1"), ("default", "yes"), ("choice_filter", "x = 1"),
-                                           ("read_only", "yes"), ("media::image", "a.png")])
-def test_unsupported_standard_columns_are_reported_per_cell(column, value):
-    message = one_error([("type", "name", "label::中文", column), ("text", "a", "问题", None), ("text", "b", "问题", value)])
-    assert located(message, "survey", 3, column) and "not supported" in message
+@pytest.mark.parametrize("type_, fragment", [
+    ("note", "notes not imported (row 3)"),
+    ("start", "metadata fields start not imported (row 3)"),
+    ("deviceid", "collects no device or user data"),
+    ("calculate", "calculate rows not imported (row 3)"),
+])
+def test_notes_and_metadata_are_left_out_with_a_warning(type_, fragment):
+    q, warnings = warnings_of([("type", "name", "label::中文"), ("text", "a", "问题"), (type_, "b", "说明")], YES_NO)
+    assert [x.code for x in q.questions] == ["a"]
+    assert len(warnings) == 1 and fragment in warnings[0] and located(warnings[0], "survey", 3, "type")
 
 
-def test_unsupported_language_and_duplicate_language_columns():
-    found = errors_of([("type", "name", "label::中文", "label::Français", "label::zh"), ("text", "a", "问题", "Question", "问题")])
-    assert len(found) == 2
-    assert any(located(m, "survey", 1, "label::Français") and "unsupported language" in m for m in found)
-    assert any(located(m, "survey", 1, "label::zh") and "duplicates column 'label::中文'" in m for m in found)
+def test_range_becomes_a_number_question_with_its_limits():
+    q, warnings = warnings_of([("type", "name", "label::中文", "parameters"), ("range", "a", "几岁", "start=0 end=17 step=1"),
+                               ("range", "b", "评分", None)])
+    assert (q.question("a").type, q.question("a").integer, q.question("a").min, q.question("a").max) == ("number", True, 0, 17)
+    assert (q.question("b").min, q.question("b").max) == (0, 10)
+    assert len(warnings) == 2 and "from 0 to 17" in warnings[0]
+
+
+def test_or_other_adds_the_other_option_with_a_warning():
+    q, warnings = warnings_of([("type", "name", "label::中文"), ("select_one yes_no or_other", "a", "问题")], YES_NO)
+    assert q.question("a").option_codes == ("yes", "no", "other")
+    assert q.question("a").option_label("other") == "其他"
+    assert "or_other" in warnings[0] and "not collected" in warnings[0]
+
+
+def test_unknown_column_with_values_is_a_warning_at_its_header():
+    q, warnings = warnings_of([("type", "name", "label::中文", "indicater"), ("select_one yes_no", "a", "问题", "awareness")], YES_NO)
+    assert q.question("a").indicator is None
+    assert len(warnings) == 1
+    assert located(warnings[0], "survey", 1, "indicater") and "unknown column 'indicater' ignored (row 2" in warnings[0]
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("default", "yes", "never pre-filled"),
+    ("choice_filter", "x = 1", "every option is always shown"), ("read_only", "yes", "can be answered"),
+    ("media::image", "a.png", "text only"), ("bind::oc:itemgroup", "g1", "ODK-specific")])
+def test_standard_columns_we_cannot_honour_are_warnings_naming_their_rows(column, value, reason):
+    q, warnings = warnings_of([("type", "name", "label::中文", column), ("text", "a", "问题", None), ("text", "b", "问题", value)])
+    assert [x.code for x in q.questions] == ["a", "b"]
+    assert len(warnings) == 1 and f"column {column!r} ignored (row 3)" in warnings[0] and reason in warnings[0]
+
+
+def test_other_languages_are_ignored_with_a_warning_and_duplicate_language_columns_refused():
+    q, warnings = warnings_of([("type", "name", "label::中文", "label::Français"), ("text", "a", "问题", "Question")])
+    assert q.question("a").label == {"zh": "问题"}
+    assert warnings == ["texts in these languages are ignored: Français".join(("已忽略这些语言的文字：Français（本系统显示市民语言和英文两种） / ", " (the survey shows the citizens' language and English)"))]
+    found = errors_of([("type", "name", "label::中文", "label::zh"), ("text", "a", "问题", "问题")])
+    assert len(found) == 1 and located(found[0], "survey", 1, "label::zh") and "duplicates column 'label::中文'" in found[0]
 
 
 def test_select_with_missing_choice_list():
@@ -350,10 +405,10 @@ def test_duplicated_names():
 def test_broken_relevant_expression():
     message = one_error(
         [("type", "name", "label::中文", "relevant"), ("select_one yes_no", "a", "问题", None),
-         ("text", "b", "问题", "${a} = 'yes' and count-selected(${a}) > 1")],
+         ("text", "b", "问题", "${a} = 'yes' and regex(${a}, 'x')")],
         YES_NO,
     )
-    assert located(message, "survey", 3, "relevant") and "cannot parse the condition" in message and "count" in message
+    assert located(message, "survey", 3, "relevant") and "cannot parse the condition" in message and "regex" in message
 
 
 def test_relevant_errors_found_by_the_loader_are_located():
@@ -370,18 +425,37 @@ def test_relevant_errors_found_by_the_loader_are_located():
 def test_group_problems():
     found = errors_of([
         ("type", "name", "label::中文", "relevant"),
-        ("begin group", "g", "组", "${x} = 'a'"),
-        ("begin group", "h", "内组", None),
+        ("begin group", "g", "组", None),
         ("text", "a", "问题", None),
         ("end group", None, None, None),
         ("end group", None, None, None),
         ("begin group", "k", "组", None),
         ("text", "b", "问题", None),
     ])
-    assert any(located(m, "survey", 2, "relevant") and "a group cannot have a 'relevant' value" in m for m in found), found
-    assert any(located(m, "survey", 3, "type") and "nested groups are not supported" in m for m in found), found
-    assert any(located(m, "survey", 6, "type") and "end group without a matching begin group" in m for m in found), found
-    assert any(located(m, "survey", 7, "type") and "group 'k' has no end group" in m for m in found), found
+    assert len(found) == 2, found
+    assert any(located(m, "survey", 5, "type") and "end group without a matching begin group" in m for m in found), found
+    assert any(located(m, "survey", 6, "type") and "group 'k' has no end group" in m for m in found), found
+
+
+def test_group_relevant_and_nested_groups_reach_every_question():
+    q, warnings = warnings_of([
+        ("type", "name", "label::中文", "relevant"),
+        ("select_one yes_no", "x", "问题", None),
+        ("begin group", "g", "组", "${x} = 'yes'"),
+        ("text", "a", "问题", None),
+        ("begin group", "h", "内组", None),
+        ("text", "b", "问题", "string-length(${a}) > 0"),
+        ("end group", None, None, None),
+        ("text", "c", "问题", None),
+        ("end group", None, None, None),
+        ("text", "d", "问题", None),
+    ], YES_NO)
+    assert [s.code for s in q.sections] == ["g", "h"]
+    assert [(x.code, x.section, x.relevant) for x in q.questions] == [
+        ("x", None, None), ("a", "g", "${x} = 'yes'"), ("b", "h", "(${x} = 'yes') and (string-length(${a}) > 0)"),
+        ("c", "g", "${x} = 'yes'"), ("d", None, None)]
+    assert q.question("b").condition.evaluate({"x": "yes", "a": "好"}) and not q.question("b").condition.evaluate({"x": "no", "a": "好"})
+    assert len(warnings) == 1 and "nested groups became sections of their own (row 5)" in warnings[0]
 
 
 def test_section_column_contradicting_the_group():
@@ -413,42 +487,59 @@ def test_loader_errors_are_translated_to_cells():
         ("type", "name", "label::中文", "label::English", "indicator", "positive", "demographic", "our_type"),
         ("select_one yes_no", "a", "问题", "Q", "popularity", None, None, None),             # row 2: bad indicator
         ("select_one yes_no", "b", None, "Only English", None, None, None, None),            # row 3: no Chinese label
-        ("select_one yes_no", "Bad-Name", "问题", None, None, None, None, None),             # row 4: bad code
+        ("select_one yes_no", "名字", "问题", None, None, None, None, None),                  # row 4: bad code
         ("text", "c", "问题", None, None, "yes", None, None),                                # row 5: text has no options
         ("select_one yes_no", "d", "问题", None, None, None, "sex", "quiz"),                   # row 6: quiz without correct, demographic on quiz
         ("select_one yes_no", "e", "问题", None, "awareness", "yes maybe", None, None),      # row 7: unknown option
         ("select_one bad", "f", "问题", None, None, None, None, None),                      # row 8: list with a bad code
     ]
-    choices = YES_NO + [("bad", "Upper", "大写")]                                          # choices row 4: bad option code
-    settings = [("form_id", "version", "form_title"), ("My-Form", "v2", "问卷")]
+    choices = YES_NO + [("bad", "大写", "大写")]                                          # choices row 4: bad option code
+    settings = [("form_id", "version", "form_title"), ("表单", "2", "问卷")]
     found = errors_of(survey, choices, settings)
     expected = [
         ("survey", 2, "indicator", "invalid value 'popularity'"),
         ("survey", 3, "label::中文", "is required"),
         ("survey", 7, "positive", "option 'maybe' does not exist"),
-        ("survey", 4, "name", "code 'Bad-Name' is malformed"),
+        ("survey", 4, "name", "code '名字' is malformed"),
         ("survey", 5, "positive", "a text question has no options"),
         ("survey", 6, "correct", "is required for a quiz question"),
         ("survey", 6, "demographic", "only a single_choice question can be a demographic"),
-        ("choices", 4, "name", "code 'Upper' is malformed"),
-        ("settings", 2, "form_id", "code 'My-Form' is malformed"),
-        ("settings", 2, "version", "must be an integer, got 'v2'"),
+        ("choices", 4, "name", "code '大写' is malformed"),
+        ("settings", 2, "form_id", "code '表单' is malformed"),
     ]
     for sheet, row, column, fragment in expected:
         assert any(located(m, sheet, row, column) and fragment in m for m in found), (sheet, row, column, fragment, found)
     assert len(found) == len(expected), found
 
 
-def test_missing_title_is_located_in_settings():
-    message = one_error([("type", "name", "label::中文"), ("text", "a", "问题")], None, [("form_id", "version"), ("t", 1)])
-    assert located(message, "settings", 2, "form_title") and "is required" in message
+def test_missing_title_version_and_settings_sheet_take_defaults_with_warnings(tmp_path):
+    q, warnings = warnings_of([("type", "name", "label::中文"), ("text", "a", "问题")], None, [("form_id", "version"), ("t", 1)])
+    assert q.title == {"zh": "t"} and located(warnings[0], "settings", 2, None) and "no Chinese title" in warnings[0]
+    path = tmp_path / "Kobo Form-2.xlsx"
+    path.write_bytes(xlsform([("type", "name", "label::中文"), ("text", "a", "问题")], None, None))
+    q, warnings = import_xlsform(path)
+    assert (q.code, q.version, q.title) == ("kobo_form_2", 1, {"zh": "kobo_form_2"})
+    assert len(warnings) == 3 and all("sheet settings" in w for w in warnings)
+    q, warnings = warnings_of([("type", "name", "label::中文"), ("text", "a", "问题")], None,
+                              [("form_id", "version", "form_title"), ("My-Form", "vHk3xB2", "问卷")])
+    assert (q.code, q.version) == ("my_form", 1)
+    assert any("form_id 'My-Form' became 'my_form'" in w for w in warnings)
+    assert any(located(w, "settings", 2, "version") and "imported as version 1" in w for w in warnings)
+
+
+def test_english_default_language_with_form_title_imports():
+    """Issue 16 item 3: this reported "column form_title: is required"."""
+    q, warnings = warnings_of([("type", "name", "label::中文", "label::English"), ("text", "a", "问题", "Question")], None,
+                              [("form_id", "version", "form_title", "default_language"), ("t", 1, "Survey", "English")])
+    assert q.title == {"zh": "Survey", "en": "Survey"}
+    assert q.question("a").label == {"zh": "问题", "en": "Question"}
 
 
 def test_all_problems_are_collected_before_raising():
     found = errors_of(
         [("type", "name", "label::中文", "constraint", "relevant"),
          ("geopoint", "a", "位置", None, None),
-         ("integer", "b", "数字", ". > 1", None),
+         ("decimal", "b", "数字", ". > 1", None),
          ("text", "c", "文字", None, "${b} >"),
          ("select_one nothing", "d", "选择", None, None)],
         YES_NO,
@@ -460,7 +551,7 @@ def test_all_problems_are_collected_before_raising():
 
 
 def test_row_numbers_count_blank_rows_like_excel():
-    message = one_error([("type", "name", "label::中文"), (None, None, None), ("text", "a", "问题"), (None, None, None), ("calculate", "b", "x")])
+    message = one_error([("type", "name", "label::中文"), (None, None, None), ("text", "a", "问题"), (None, None, None), ("date", "b", "x")])
     assert located(message, "survey", 5, "type")
 
 
@@ -473,9 +564,34 @@ def test_missing_survey_sheet():
     assert "survey" in info.value.errors[0] and "Sheet1" in info.value.errors[0]
 
 
-def test_missing_settings_sheet():
-    message = one_error([("type", "name", "label::中文"), ("text", "a", "问题")], None, None)
-    assert "settings sheet is missing" in message and "form_id" in message
+def test_english_only_kobo_form_imports_with_its_names_normalised():
+    survey = [("type", "name", "label", "hint", "relevant"),
+              ("integer", "What_is_your_age", "What is your age?", "In years", None),
+              ("select_one yn", "Q2", "Do you live here?", None, "${What_is_your_age} >= 18"),
+              ("text", "Q3", "Why not?", None, "selected(${Q2}, 'No')")]
+    choices = [("list_name", "name", "label"), ("yn", "Yes", "Yes"), ("yn", "No", "No")]
+    q, warnings = warnings_of(survey, choices, [("form_title",), ("Kobo form",)])
+    assert [x.code for x in q.questions] == ["what_is_your_age", "q2", "q3"]
+    assert q.question("what_is_your_age").label == {"zh": "What is your age?", "en": "What is your age?"}
+    assert q.question("q2").relevant == "${what_is_your_age} >= 18"
+    assert q.question("q3").relevant == "selected(${q2}, 'no')" and q.question("q2").option_codes == ("yes", "no")
+    assert any("What_is_your_age → what_is_your_age" in w and "Q2 → q2" in w for w in warnings)
+    assert any("has no Chinese labels" in w for w in warnings)
+
+
+def test_single_colon_language_columns_as_pyxform_reads_them():
+    q = read([("type", "name", "label:中文", "label:English"), ("text", "a", "问题", "Question")])
+    assert q.question("a").label == {"zh": "问题", "en": "Question"}
+
+
+def test_citizens_language_can_be_chosen_among_several():
+    survey = [("type", "name", "label::English (en)", "label::Español (es)"), ("text", "a", "Question", "Pregunta")]
+    for language in ("es", "Español"):
+        q, _ = import_xlsform(xlsform(survey, None, SETTINGS), language=language)
+        assert q.question("a").label == {"zh": "Pregunta", "en": "Question"}
+    q, warnings = import_xlsform(xlsform(survey, None, SETTINGS))
+    assert q.question("a").label == {"zh": "Question", "en": "Question"}
+    assert any("Español (es)" in w for w in warnings)
 
 
 @pytest.mark.parametrize("content", [os.urandom(2000), b"", b"PK\x03\x04not really a zip", b"type,name\ntext,a\n",
@@ -513,10 +629,10 @@ def test_xlsform_error_is_a_questionnaire_error():
 
 def test_messages_name_the_source_file(tmp_path):
     path = tmp_path / "district.xlsx"
-    path.write_bytes(xlsform([("type", "name", "label::中文"), ("geopoint", "a", "位置")]))
+    path.write_bytes(xlsform([("type", "name", "label::中文"), ("text", "a", "问题"), ("geopoint", "b", "位置")]))
     with pytest.raises(XLSFormError) as info:
         read_xlsform(path)
-    assert info.value.errors[0].startswith("district.xlsx: survey 表第 2 行 type 列")
+    assert info.value.errors[0].startswith("district.xlsx: survey 表第 3 行 type 列")
 
 
 def test_a_missing_list_is_reported_once_not_with_its_consequences():
