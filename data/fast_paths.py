@@ -1,7 +1,8 @@
 """The storage's fast paths, in one place: what each trick buys, and the plain way beside it.
 
 Each trick below was measured by ``python -m bench.run`` (1,000,000 responses on SQLite unless
-said) and each has a plain path here that ``tests/data/test_fast_paths.py`` proves equal on the same
+said; ``python -m bench.fast_paths`` times each against its plain path in one run) and each has a
+plain path here that ``tests/data/test_fast_paths.py`` proves equal on the same
 rows.  A SQLAlchemy or driver upgrade that breaks a trick breaks that test, not the data: switch the
 callers to the plain path and re-measure.  Nothing outside this module touches SQLAlchemy's compiled
 internals (``tests/test_layering.py`` checks).
