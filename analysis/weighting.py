@@ -21,6 +21,10 @@ weighted by population, not by the number of interviews.
 
 Error messages meant for analysts are bilingual: Chinese first, then English,
 separated by `` / ``.
+
+Why one module of ~650 lines: the weights and the variance of the weighted
+rates are one method (a rate's interval depends on how its weights were made),
+read top to bottom in that order.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The benchmark's synthetic city and its respondents, with known true rates per district.
 
 The city is 10 districts × 10 streets × 10 communities (1,110 areas), built through the
-repository like any real city.  Respondents are drawn column by column with numpy, by the same
+storage modules like any real city.  Respondents are drawn column by column with numpy, by the same
 rules as ``data.demo.synthetic_answers`` (which draws one respondent at a time and would take
 minutes for a million), so every response is an independent draw, not a copy of another one:
 
@@ -23,10 +23,13 @@ from typing import Iterator
 import numpy as np
 from sqlalchemy import Engine
 
-from data import repository as repo
+import data.rounds
+from data.areas import add_area
 from data.db import write_session
 from data.demo import AGE_WEIGHTS, DEFAULT_TARGETS
 from data.models import Area, SurveyRound
+from data.questionnaire_versions import save_questionnaire
+from data.rounds import create_round
 from questionnaires import INDICATORS, Questionnaire, load_default
 
 DISTRICTS, STREETS, COMMUNITIES = 10, 10, 10
@@ -60,23 +63,23 @@ def build_city(engine: Engine, districts: int = DISTRICTS, streets: int = STREET
     now = datetime.now()
     community_ids, district_index = [], []
     with write_session(engine) as session:
-        questionnaire = repo.save_questionnaire(session, load_default())
+        questionnaire = save_questionnaire(session, load_default())
         for d in range(districts):
-            district = repo.add_area(session, f"D{d + 1:02d}", f"第{d + 1}区", "district", name_en=f"District {d + 1}")
+            district = add_area(session, f"D{d + 1:02d}", f"第{d + 1}区", "district", name_en=f"District {d + 1}")
             for s in range(streets):
-                street = repo.add_area(
+                street = add_area(
                     session, f"{district.code}S{s + 1:02d}", f"{district.name_zh}第{s + 1}街道", "street", district,
                     name_en=f"Street {s + 1}, {district.name_en}",
                 )
                 for c in range(communities):
-                    community = repo.add_area(
+                    community = add_area(
                         session, f"{street.code}C{c + 1:02d}", f"{street.name_zh}第{c + 1}社区", "community",
                         street, name_en=f"Community {c + 1}, {street.name_en}",
                     )
                     community_ids.append(community.id)
                     district_index.append(d)
         rounds = {
-            code: repo.create_round(
+            code: create_round(
                 session, code, name, questionnaire, DEFAULT_TARGETS, name_en=code, status="open",
                 opens_at=now - timedelta(days=7), closes_at=now + timedelta(days=30),
             )
@@ -105,7 +108,7 @@ class Generator:
         self.rates = np.array([DISTRICT_RATES[d % len(DISTRICT_RATES)] for d in range(district_index.max() + 1)])
 
     def batch(self, k: int, size: int, of: int = 1) -> list[dict]:
-        """Batch k of ``of``: ``size`` records for ``repo.bulk_import`` (id, community_id, answers,
+        """Batch k of ``of``: ``size`` records for ``bulk_import`` (id, community_id, answers,
         times), started within the k-th of ``of`` equal slices of the round's first six days, so
         that batches in turn arrive in time order, as a week's responses do."""
         rng = np.random.default_rng([self.seed, k])
@@ -185,7 +188,7 @@ class Generator:
 
 def _uuid7_strings(unix_ms: np.ndarray, rng: np.random.Generator) -> list[str]:
     """Time-ordered ids (UUID version 7, RFC 9562) for forms opened at these times, as
-    ``repository.new_response_id`` makes them when a form opens."""
+    ``data.responses.new_response_id`` makes them when a form opens."""
     raw = rng.integers(0, 256, size=(len(unix_ms), 16), dtype=np.uint8)
     raw[:, :6] = (unix_ms.astype(">u8").view(np.uint8).reshape(-1, 8))[:, 2:]  # 48-bit milliseconds
     return _uuid_strings(raw, version=7)
@@ -204,7 +207,7 @@ def _uuid_strings(raw: np.ndarray, version: int) -> list[str]:
 
 def round_by_code(engine: Engine, code: str) -> SurveyRound:
     with write_session(engine) as session:
-        return repo.round_by_code(session, code)
+        return data.rounds.round_by_code(session, code)
 
 
 def district_codes(engine: Engine) -> dict[int, str]:

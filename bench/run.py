@@ -6,12 +6,12 @@
 
 Every comparison is made in the same run on the same rows, so the ratios hold on a noisy machine:
 
-* bulk import through ``repository.bulk_import`` (20,000 responses per transaction), against a
+* bulk import through ``data.imports.bulk_import`` (20,000 responses per transaction), against a
   raw driver ``executemany`` of exactly the same response rows (same columns, JSON as text) into
   an empty copy of the response table, batch by batch, interleaved;
 * ``--writers`` threads each submitting citizens' responses through ``data.submissions.submit`` (what
   the survey page calls; submissions arriving together share a transaction, commit included), and
-  the same with ``repository.submit_response`` each in its own ``write_session``; one in ten
+  the same with ``data.responses.submit_response`` each in its own ``write_session``; one in ten
   re-sending a response another thread sent (a resubmit), then count, checksum of ids and
   tally == recount;
 * the dashboard's numbers (``results_for(load_snapshot(...))``: every area at every level × four
@@ -52,11 +52,19 @@ from sqlalchemy.engine import make_url
 from analysis import add_indicator_rates, add_item_rates, verdicts
 from analysis.rates import within_respondent_correlation
 from bench.city import BENCH_ROUND, LIVE_ROUND, ONE_BY_ONE_ROUND, Generator, build_city, true_rates
-from data import repository as repo
+from data.areas import areas_frame
+from data.imports import bulk_import
+from data.questionnaire_versions import load_questionnaire_version
+from data.reads import count_responses
+from data.responses import new_response_id, submit_response
+from data.rounds import round_by_code, round_rule
+from data.tallies import recount_tally, round_tally
+from questionnaires.answer_rules import AnswerRules
 from data.db import json_text, make_engine, read_session, upgrade_database, write_session
 from data.models import Response
 from data.submissions import submit as submit_in_group
-from data.results import load_snapshot, results_for
+from data.results import load_snapshot
+from reports.results import results_for
 from questionnaires import INDICATORS, load_default
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,9 +160,9 @@ def _settle(engine) -> None:
 
 def load_responses(engine, generator: Generator, survey_round, n: int, batch: int, log=print) -> dict:
     """Import n responses in batches, each batch first by the raw driver into the copy table (the
-    baseline), then through ``repository.bulk_import``; only the two inserts are timed."""
+    baseline), then through ``data.imports.bulk_import``; only the two inserts are timed."""
     questionnaire = generator.questionnaire
-    rules = repo._AnswerRules(questionnaire)
+    rules = AnswerRules(questionnaire)
     raw_statement = _create_raw_table(engine)
     imported = raw_seconds = import_seconds = 0.0
     for k, records in enumerate(generator.batches(n, batch)):
@@ -164,7 +172,7 @@ def load_responses(engine, generator: Generator, survey_round, n: int, batch: in
         _settle(engine)
         start = time.perf_counter()
         with write_session(engine) as session:
-            imported += repo.bulk_import(session, survey_round, questionnaire, records)
+            imported += bulk_import(session, survey_round, questionnaire, records)
         import_seconds += time.perf_counter() - start
         if (k + 1) % 10 == 0:
             log(f"  … {int(imported):,} imported, {imported / import_seconds:,.0f}/s")
@@ -194,7 +202,7 @@ def concurrent_submissions(engine, generator: Generator, survey_round, writers: 
     plans = [generator.batch(seed + w, per_writer) for w in range(writers)]
     for plan in plans:  # each form gets its id when it opens, as on the survey page
         for record in plan:
-            record["id"] = repo.new_response_id()
+            record["id"] = new_response_id()
     expected_ids = sorted(record["id"] for plan in plans for record in plan)
     latencies: list[float] = []
     stored_count = [0]
@@ -215,7 +223,7 @@ def concurrent_submissions(engine, generator: Generator, survey_round, writers: 
                     result = submit_in_group(engine, **arguments)
                 else:
                     with write_session(engine) as session:
-                        result = repo.submit_response(session, **arguments)
+                        result = submit_response(session, **arguments)
             except Exception as error:  # a client would simply resubmit the same form id
                 with lock:
                     retries[0] += 1
@@ -246,8 +254,8 @@ def concurrent_submissions(engine, generator: Generator, survey_round, writers: 
 
     with read_session(engine) as session:
         stored_ids = sorted(session.scalars(select(Response.id).where(Response.round_id == survey_round.id)))
-        tally = repo.round_tally(session, survey_round.id)
-        recount = repo.recount_tally(session, survey_round)
+        tally = round_tally(session, survey_round.id)
+        recount = recount_tally(session, survey_round)
     key = ["community_id", "indicator", "item"]
     tally_ok = tally.sort_values(key).reset_index(drop=True).equals(
         recount.astype(tally.dtypes.to_dict()).sort_values(key).reset_index(drop=True)[tally.columns]
@@ -319,7 +327,8 @@ import time
 t0 = time.perf_counter()
 import json, resource, sys
 from data.db import make_engine
-from data.results import load_snapshot, results_for
+from data.results import load_snapshot
+from reports.results import results_for
 t1 = time.perf_counter()
 results = results_for(load_snapshot(make_engine(sys.argv[1]), sys.argv[2]))
 t2 = time.perf_counter()
@@ -353,12 +362,12 @@ def naive_results(engine, round_code: str, method: str | None = None,
     one row per answer and group by area and indicator / item at every level.  Without ``method``
     and ``confidence``, the round's own verdict rule (as the dashboard)."""
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, round_code)
-        rule = repo.round_rule(survey_round)
+        survey_round = round_by_code(session, round_code)
+        rule = round_rule(survey_round)
         method = method or rule.method
         confidence = confidence or rule.interval_confidence
-        areas = repo.areas_frame(session)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        areas = areas_frame(session)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
         rows = session.execute(
             select(Response.community_id, Response.scores).where(
                 Response.round_id == survey_round.id, Response.status == "included", Response.eligible.is_(True)
@@ -492,7 +501,7 @@ def run_backend(url: str, n: int, *, batch: int = 20_000, writers: int = 16, sub
         out["comparison"] = compare(results, naive)
         out["indicator_rows"], out["item_rows"] = len(results.indicators), len(results.items)
         with read_session(engine) as session:
-            out["eligible_stored"] = repo.count_responses(session, rounds[BENCH_ROUND].id)
+            out["eligible_stored"] = count_responses(session, rounds[BENCH_ROUND].id)
         codes = results.indicators.loc[results.indicators["level"] == "district", ["area_id", "area_code"]]
         out["districts"] = district_rates(results, dict(codes.drop_duplicates().itertuples(index=False)))
         out["machine_speed_s"] = (speed_before, machine_speed())

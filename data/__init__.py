@@ -1,1 +1,2 @@
-"""Storage: models, engine/session set-up, the repository, migrations and the demo data."""
+"""Storage: models, engine/session set-up, one module per responsibility (areas, rounds, questionnaire
+versions, responses, imports, tallies, reads), fast paths, migrations and the demo data."""

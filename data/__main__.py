@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data import repository as repo
 from data.db import database_url, make_engine, read_session, upgrade_database
 from data.demo import load_demo
+from data.reads import count_responses
+from data.rounds import list_rounds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         print("demo data loaded" if loaded else "database already holds data; demo not loaded")
     elif args.command == "rounds":
         with read_session(engine) as session:
-            for survey_round in repo.list_rounds(session):
-                count = repo.count_responses(session, survey_round.id)
+            for survey_round in list_rounds(session):
+                count = count_responses(session, survey_round.id)
                 print(f"{survey_round.code}\t{survey_round.status}\t{count}\t{survey_round.name_zh}")
     return 0
 

@@ -1,6 +1,6 @@
-"""Staff accounts, the audit log and keyed hashes: the security half of the repository.
+"""Staff accounts, the audit log and keyed hashes: the security half of the storage.
 
-Like `data.repository`, every function takes the session first and leaves committing to the caller,
+Like every storage module, every function takes the session first and leaves committing to the caller,
 so an action and its audit record are written in the same transaction or not at all.
 """
 

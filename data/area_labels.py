@@ -41,7 +41,7 @@ def area_labels(areas: pd.DataFrame, language: str = "zh") -> dict[int, str]:
     Parameters
     ----------
     areas : DataFrame
-        Columns ``id, level, parent_id, name_zh, name_en`` (as ``repository.areas_frame`` returns).
+        Columns ``id, level, parent_id, name_zh, name_en`` (as ``data.areas.areas_frame`` returns).
         Parents missing from the frame (outside the reader's scope) are simply not part of paths.
     language : {"zh", "en"}
 

@@ -12,10 +12,13 @@ from typing import Mapping
 import numpy as np
 from sqlalchemy import Engine, select
 
-from data import repository as repo
+from data.areas import add_area
 from data.db import write_session
 from data.demo_comments import demo_comment
+from data.imports import bulk_import
 from data.models import Area
+from data.questionnaire_versions import save_questionnaire
+from data.rounds import create_round
 from questionnaires import INDICATORS, Questionnaire, load_default
 
 DEFAULT_TARGETS = {"awareness": 0.95, "support": 0.95, "participation": 0.80, "satisfaction": 0.99}
@@ -83,12 +86,12 @@ def build_city(session, districts=DEMO_DISTRICTS, streets=DEMO_STREETS, communit
     """Create the area tree; returns the communities."""
     created = []
     for d_code, d_zh, d_en, *_ in districts:
-        district = repo.add_area(session, d_code, d_zh, "district", name_en=d_en)
+        district = add_area(session, d_code, d_zh, "district", name_en=d_en)
         for s_code, s_zh, s_en in streets:
-            street = repo.add_area(session, f"{d_code}{s_code}", f"{d_zh}{s_zh}", "street", district, name_en=s_en)
+            street = add_area(session, f"{d_code}{s_code}", f"{d_zh}{s_zh}", "street", district, name_en=s_en)
             for c_code, c_zh, c_en in communities:
                 created.append(
-                    repo.add_area(
+                    add_area(
                         session, f"{d_code}{s_code}{c_code}", f"{s_zh}{c_zh}", "community", street,
                         name_en=f"{c_en}, {s_en}",
                     )
@@ -106,14 +109,14 @@ def load_demo(engine: Engine, *, seed: int = 2026, per_community=(34, 40), now: 
         if session.scalar(select(Area.id).limit(1)) is not None:
             return False
         questionnaire = load_default()
-        version = repo.save_questionnaire(session, questionnaire)
+        version = save_questionnaire(session, questionnaire)
         communities = build_city(session)
         rounds = [
-            repo.create_round(
+            create_round(
                 session, "2026-R1", "第一轮模拟测评", version, DEFAULT_TARGETS, name_en="Mock round 1",
                 status="open", opens_at=now - timedelta(days=60), closes_at=now,
             ),
-            repo.create_round(
+            create_round(
                 session, "2026-R2", "第二轮模拟测评", version, DEFAULT_TARGETS, name_en="Mock round 2",
                 status="open", opens_at=now - timedelta(days=7), closes_at=now + timedelta(days=30),
             ),
@@ -143,6 +146,6 @@ def load_demo(engine: Engine, *, seed: int = 2026, per_community=(34, 40), now: 
                         "started_at": start,
                         "submitted_at": start + timedelta(seconds=int(rng.integers(240, 900))),
                     })
-            repo.bulk_import(session, survey_round, questionnaire, records)
+            bulk_import(session, survey_round, questionnaire, records)
         rounds[0].status = "closed"
     return True

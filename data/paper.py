@@ -2,7 +2,7 @@
 
 The module is split by job: ``paper_layout`` (what template and reader share), ``paper_template``
 (``paper_template`` builds the workbook), this module (``read_paper_file`` checks every row of a
-filled file and turns the good ones into records for ``repository.bulk_import``; ``import_paper``
+filled file and turns the good ones into records for ``data.imports.bulk_import``; ``import_paper``
 stores them, all or only the valid ones, and audits), and ``questionnaires.typed_answers`` (how a
 typed label, code or option number becomes an answer).
 
@@ -23,7 +23,9 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from data import accounts
-from data import repository as repo
+from data.imports import bulk_import
+from data.responses import SubmissionRefused
+from questionnaires.answer_rules import answer_problems
 from data.models import QuestionnaireVersion, SurveyRound
 from data.scope import CITY, Scope, check_communities
 from reports.safe_cells import XLSXWRITER_OPTIONS
@@ -184,7 +186,7 @@ def read_paper_file(data: bytes, questionnaire: Questionnaire, areas: pd.DataFra
                 problem(column.key, _msg(lang, "按跳题规则本题不应作答，请留空（或检查前面的答案）",
                                          "by the skip logic this question is not asked here: leave it empty "
                                          "(or check the earlier answers)"))
-        for code, message in repo.answer_problems(questionnaire, answers, lang).items():
+        for code, message in answer_problems(questionnaire, answers, lang).items():
             if code not in unreadable and code in {q.code for q in questionnaire.questions}:
                 problem(f"q:{code}", message)
         parsed.append({"row": excel_row, "values": values, "form": form, "community_id": community_id,
@@ -448,9 +450,9 @@ def import_paper(session: Session, survey_round: SurveyRound, questionnaire: Que
     # Checked again here, whatever the reader was given: the records may come from anywhere.
     check_communities(scope, [record.get("community_id") for record in records], _community_codes(paper_import.areas))
     try:
-        added = repo.bulk_import(session, survey_round, questionnaire, records, channel="paper", lang=lang)
-    except repo.SubmissionRefused as refused:
-        raise repo.SubmissionRefused(_rows_named(refused.messages, records, questionnaire, lang)) from None
+        added = bulk_import(session, survey_round, questionnaire, records, channel="paper", lang=lang)
+    except SubmissionRefused as refused:
+        raise SubmissionRefused(_rows_named(refused.messages, records, questionnaire, lang)) from None
     accounts.record(session, actor, "import.paper", survey_round.code, rows=len(records), rejected=rejected,
                     new=added, already=len(records) - added)
     return added

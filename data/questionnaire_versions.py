@@ -1,20 +1,21 @@
 """Questionnaire versions: uploading an edited questionnaire, listing versions, and which items of two
 versions may be compared.
 
-A version that respondents have answered never changes under them (``repository.save_questionnaire``
+A version that respondents have answered never changes under them (``save_questionnaire``
 refuses that).  An organiser who edits a questionnaire uploads the whole file again; if its content
 differs from every stored version of the same code, it becomes a new version numbered one above the
 highest stored one (whatever number the file carried), and responses keep pointing at the version they
 answered.  Results stay comparable across versions through the stable question codes: an item whose
 indicator and positive / invalid option codes are unchanged measures the same thing in both.
 
-Like the repository, every function takes the session first and never commits.
+Every function takes the session first and never commits (see ``data.areas``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -24,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data import accounts
-from data import repository as repo
 from data.models import QuestionnaireVersion, Response, SurveyRound
 from data.uploads import UPLOAD_LIMITS, read_limited, too_large_message
 from questionnaires import (
@@ -117,6 +117,47 @@ def _content_key(definition: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def save_questionnaire(session: Session, questionnaire: Questionnaire) -> QuestionnaireVersion:
+    """Store a questionnaire version once; saving the identical version again returns the stored row.
+
+    A different text under an existing code and version is refused: a version answered by
+    respondents must never change under them.
+    """
+    stored = session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.code == questionnaire.code,
+            QuestionnaireVersion.version == questionnaire.version,
+        )
+    )
+    digest = questionnaire.content_hash()
+    if stored is not None:
+        if stored.content_hash != digest:
+            raise ValueError(
+                f"问卷 {questionnaire.code} 第 {questionnaire.version} 版已存在且内容不同，请使用新的版本号 / "
+                f"questionnaire {questionnaire.code} version {questionnaire.version} exists with different content"
+            )
+        return stored
+    stored = QuestionnaireVersion(
+        code=questionnaire.code,
+        version=questionnaire.version,
+        title_zh=questionnaire.title.get("zh", questionnaire.code),
+        definition=questionnaire.to_dict(),
+        content_hash=digest,
+        created_at=datetime.now(),
+    )
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def load_questionnaire_version(session: Session, version_id: int) -> Questionnaire:
+    row = session.get(QuestionnaireVersion, version_id)
+    if row is None:
+        raise LookupError(f"questionnaire version {version_id} not found")
+    return questionnaire_from_dict(row.definition)
+
+
+
 def versions_of(session: Session, code: str) -> list[QuestionnaireVersion]:
     return list(session.scalars(
         select(QuestionnaireVersion).where(QuestionnaireVersion.code == code).order_by(QuestionnaireVersion.version)
@@ -156,7 +197,7 @@ def save_new_version(session: Session, actor: str | None, questionnaire: Questio
     if checked.content_hash() != renumbered.content_hash():
         raise QuestionnaireError([f"问卷 {questionnaire.code} 重新编号后内容发生变化 / "
                                   f"questionnaire {questionnaire.code} changed when renumbered"])
-    stored = repo.save_questionnaire(session, renumbered)
+    stored = save_questionnaire(session, renumbered)
     accounts.record(session, actor, "questionnaire.version", questionnaire.code, version=number,
                     uploaded_version=questionnaire.version, content_hash=stored.content_hash)
     return stored, True
@@ -190,7 +231,7 @@ def list_versions(session: Session) -> pd.DataFrame:
 
 
 def load_version(session: Session, version_id: int) -> Questionnaire:
-    return repo.load_questionnaire_version(session, version_id)
+    return load_questionnaire_version(session, version_id)
 
 
 # ---------------------------------------------------------------------------------------- export

@@ -1,6 +1,9 @@
-"""What every results view needs, read from one database snapshot, cut to the reader's area scope
-and handed to `analysis`.  Pages, exports and the command line all go through `load_snapshot`, so
-a district office can never see another district's numbers by any of them."""
+"""What every results view needs, read from one database snapshot and cut to the reader's area
+scope (``reports.results.results_for`` hands it to `analysis`).  Pages, exports and the command line
+all go through `load_snapshot`, so a district office can never see another district's numbers by
+any of them.  The snapshot carries the round's verdict rule (``analysis.rates.VerdictRule``, a
+value stored with the round) and the round-wide correlations (``analysis.rollup``), read before
+any cut to a scope; nothing else of ``analysis`` is used here."""
 
 from __future__ import annotations
 
@@ -11,14 +14,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from analysis import RoundResults, round_results
-from analysis.forecast import official_forecast, weak_item_gains
-from analysis.ranking import weak_items
-from analysis.rollup import CITY
 from analysis.rates import DEFAULT_RULE, VerdictRule
 from analysis.rollup import round_correlations
-from data import repository as repo
-from data.area_labels import area_labels
+from data.areas import areas_frame
+from data.questionnaire_versions import load_questionnaire_version
+from data.reads import exclusion_summary
+from data.rounds import round_by_code, round_rule
+from data.tallies import round_cell_tally, round_tally
 from data.db import read_session
 from data.models import Area
 from data.scope import scope_of
@@ -69,7 +71,7 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
     snapshot are shared: callers must not modify them.
     """
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, round_code)
+        survey_round = round_by_code(session, round_code)
         if survey_round is None:
             raise LookupError(f"未找到调查轮次 {round_code!r} / no round {round_code!r}")
         area_state = tuple(session.execute(select(func.count(Area.id), func.max(Area.id))).one())
@@ -78,17 +80,17 @@ def load_snapshot(engine: Engine, round_code: str, scope_area_id: int | None = N
             known = _SNAPSHOTS.get(key)
         if known is not None and known[0] == (survey_round.tally_version, area_state):
             return known[1]
-        areas = repo.areas_frame(session)
-        tally = repo.round_tally(session, survey_round.id)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
-        rule = repo.round_rule(survey_round)
+        areas = areas_frame(session)
+        tally = round_tally(session, survey_round.id)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
+        rule = round_rule(survey_round)
         correlations = round_correlations(tally)
         scope_level = "city"
         official_shares = _official_shares(areas, tally, survey_round.quotas or {})
         if scope_area_id is not None:
             areas, tally, scope_level = restrict_to_area(areas, tally, scope_area_id)
-        exclusions = repo.exclusion_summary(session, survey_round.id, scope=scope_of(session, scope_area_id))
-        cells = repo.round_cell_tally(session, survey_round.id)
+        exclusions = exclusion_summary(session, survey_round.id, scope=scope_of(session, scope_area_id))
+        cells = round_cell_tally(session, survey_round.id)
     if scope_level in ("street", "community"):
         cells = cells.iloc[0:0]
     elif scope_level == "district":
@@ -129,18 +131,6 @@ def _official_shares(areas: pd.DataFrame, tally: pd.DataFrame, quotas: dict) -> 
     return {i: c / total for i, c in counts.items()} if total > 0 else {}
 
 
-def forecast_for(snapshot: RoundSnapshot, results: RoundResults, top: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """达标概率 of the city (unscoped readers only) and each district in scope, and the weak items'
-    gains: (forecast, gains) as :func:`analysis.forecast.official_forecast` and
-    :func:`analysis.forecast.weak_item_gains` return them.  A scoped reader's "city" row is their
-    own area, not the city, so it is left out; streets and communities get no forecast."""
-    indicators = results.indicators
-    if snapshot.scope_area_id is not None:
-        indicators = indicators[indicators["level"] == "district"]
-    forecast = official_forecast(indicators, snapshot.official_sample_size, shares=snapshot.official_shares)
-    return forecast, weak_item_gains(forecast, weak_items(results.items, results.indicators), top=top)
-
-
 def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The area and everything under it, nothing else (an unknown area leaves nothing)."""
     match = areas[areas["id"] == area_id]
@@ -157,70 +147,7 @@ def restrict_to_area(areas: pd.DataFrame, tally: pd.DataFrame, area_id: int) -> 
     return inside.reset_index(drop=True), tally[tally["community_id"].isin(inside["id"])].reset_index(drop=True), level
 
 
-def results_for(snapshot: RoundSnapshot, method: str | None = None, confidence: float | None = None) -> RoundResults:
-    """All levels × indicators × items with intervals and verdicts, computed once per snapshot.
-
-    Without ``method`` and ``confidence`` these are the official results: the round's verdict rule,
-    whose bounds are the ends of the two-sided interval at ``rule.interval_confidence``.  A
-    ``method`` or ``confidence`` given is an exploration (two-sided interval at ``confidence``) and
-    must be labelled so wherever it is shown; reports and exports never use one.
-    """
-    if method is None and confidence is None:
-        method, confidence = snapshot.rule.method, snapshot.rule.interval_confidence
-    method = method or snapshot.rule.method
-    confidence = snapshot.rule.interval_confidence if confidence is None else confidence
-    key = (method, float(confidence))
-    if key not in snapshot.computed:
-        results = round_results(snapshot.tally, snapshot.areas, snapshot.targets, method=method,
-                                confidence=confidence, correlations=snapshot.correlations)
-        snapshot.computed[key] = RoundResults(with_area_labels(results.indicators, snapshot),
-                                              with_area_labels(results.items, snapshot))
-    return snapshot.computed[key]
-
-
-def official_results(snapshot: RoundSnapshot) -> RoundResults:
-    """The round's results under its own verdict rule: what reports, exports and the dashboard show."""
-    return results_for(snapshot)
-
-
-def scope_name(snapshot: RoundSnapshot, language: str = "zh") -> str:
-    """What the reader's figures cover: 全市, or their own area (城东区), never 全市 for a scope."""
-    if snapshot.scope_area_id is None:
-        return CITY["area_name_en" if language == "en" else "area_name_zh"]
-    own = snapshot.areas[snapshot.areas["id"] == snapshot.scope_area_id]
-    if own.empty:
-        return ""
-    return str(own["name_en" if language == "en" else "name_zh"].iloc[0] or own["name_zh"].iloc[0])
-
-
-def with_area_labels(rows: pd.DataFrame, snapshot: RoundSnapshot) -> pd.DataFrame:
-    """``rows`` with ``area_label_zh/en`` and ``parent_label_zh/en``: names people can tell apart
-    (data.area_labels), and the reader's scope rather than 全市 on the top row."""
-    rows = rows.copy()
-    parents = dict(zip(snapshot.areas["id"], snapshot.areas["parent_id"]))
-    for language in ("zh", "en"):
-        labels = area_labels(snapshot.areas, language)
-        top = scope_name(snapshot, language)
-        labels[CITY["area_id"]] = top
-        rows[f"area_label_{language}"] = [labels.get(i, "") for i in rows["area_id"]]
-        rows[f"parent_label_{language}"] = [
-            "" if i == CITY["area_id"] else labels.get(parents.get(i), top) for i in rows["area_id"]]
-    return rows
-
-
 def levels_below(scope_level: str) -> list[str]:
     """The area levels a reader with this scope can break results down by."""
     order = ["district", "street", "community"]
     return order if scope_level == "city" else order[order.index(scope_level):]
-
-
-def weak_items_for(snapshot: RoundSnapshot, level: str, method: str = "wilson", confidence: float = 0.95) -> pd.DataFrame:
-    """The items that cost their indicator something at ``level``, costliest first within each area;
-    computed once per snapshot like ``results_for`` (about 1.2 s a rerun of 深入分析 before)."""
-    key = ("weak_items", level, method, float(confidence))
-    if key not in snapshot.computed:
-        results = results_for(snapshot, method, confidence)
-        weak = weak_items(results.items[results.items["level"] == level],
-                          results.indicators[results.indicators["level"] == level])
-        snapshot.computed[key] = weak[weak["cost"] > 0].reset_index(drop=True)
-    return snapshot.computed[key]

@@ -8,15 +8,15 @@ waiting at that moment (up to ``MAX_GROUP``) in one transaction with one commit,
 result, and hands the leadership to the oldest submitter still waiting.  Nobody waits for more than
 the group in front of it.
 
-Each submission is checked and scored by its own thread (``repository.prepare_submission``), while
-the group before it is being written, and stored in its group by ``repository.store_submission``,
+Each submission is checked and scored by its own thread (``responses.prepare_submission``), while
+the group before it is being written, and stored in its group by ``responses.store_submission``,
 with its own outcome: a refused one (``SubmissionRefused``) writes nothing and does not affect the
 others; one that may refuse after writing (a round with invitations: the invitation may turn out to
 be used) runs inside a savepoint.  If the group's transaction fails as a whole (a database error), every
 submission of the group is retried alone, so one cannot fail the others; a response id stored twice,
 in one group or in two, is stored once (``stored=False`` the second time).  On PostgreSQL a group
 made only of citizens' own forms is stored with a few statements for the whole group
-(``repository.store_submissions_together``) instead of two round trips per submission.
+(``responses.store_submissions_together``) instead of two round trips per submission.
 """
 
 from __future__ import annotations
@@ -27,18 +27,27 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from data import repository as repo
 from data.db import write_session
+from data.responses import (
+    PreparedSubmission,
+    SubmissionRefused,
+    SubmitResult,
+    prepare_submission,
+    store_submission,
+    store_submissions_together,
+    stores_together,
+)
+from data.tallies import DeferredSums
 
 MAX_GROUP = 64
 
 
 @dataclass
 class _Pending:
-    prepared: repo.PreparedSubmission
+    prepared: PreparedSubmission
     wake: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
-    result: repo.SubmitResult | None = None
+    result: SubmitResult | None = None
     error: BaseException | None = None
 
 
@@ -53,7 +62,7 @@ class _SubmissionGroups:
         # of one taking turns).  Rows are locked in one order everywhere, so they cannot deadlock.
         self._most_leaders = 2 if engine.dialect.name == "postgresql" else 1
 
-    def submit(self, prepared: repo.PreparedSubmission) -> repo.SubmitResult:
+    def submit(self, prepared: PreparedSubmission) -> SubmitResult:
         pending = _Pending(prepared)
         with self._mutex:
             if self._leaders < self._most_leaders:
@@ -90,14 +99,14 @@ class _SubmissionGroups:
     def _write(self, group: list[_Pending]) -> None:
         try:
             with write_session(self._engine) as session:
-                sums = repo.DeferredSums()
+                sums = DeferredSums()
                 # In id order: two instances writing groups that share ids on PostgreSQL then lock
                 # those rows in the same order and cannot deadlock (the tally rows are sorted too).
                 ordered = sorted(group, key=lambda p: p.prepared.response_id)
                 if self._engine.dialect.name == "postgresql" and all(
-                    repo.stores_together(p.prepared) for p in ordered
+                    stores_together(p.prepared) for p in ordered
                 ):  # the usual group: citizens' own forms; a few statements instead of two each
-                    outcomes = repo.store_submissions_together(session, [p.prepared for p in ordered], sums)
+                    outcomes = store_submissions_together(session, [p.prepared for p in ordered], sums)
                     for pending, (result, error) in zip(ordered, outcomes):
                         pending.result, pending.error = result, error
                 else:
@@ -120,15 +129,15 @@ class _SubmissionGroups:
                     pending.result, pending.error = None, alone
 
 
-def _submit_in(session, prepared: repo.PreparedSubmission, sums: repo.DeferredSums | None = None,
-               ) -> tuple[repo.SubmitResult | None, Exception | None]:
+def _submit_in(session, prepared: PreparedSubmission, sums: DeferredSums | None = None,
+               ) -> tuple[SubmitResult | None, Exception | None]:
     """One submission inside the group's transaction; a refusal is this submission's outcome."""
     try:
         if prepared.survey_round.requires_invitation:
             with session.begin_nested():  # it may refuse after its insert
-                return repo.store_submission(session, prepared, sums), None
-        return repo.store_submission(session, prepared, sums), None
-    except repo.SubmissionRefused as refused:
+                return store_submission(session, prepared, sums), None
+        return store_submission(session, prepared, sums), None
+    except SubmissionRefused as refused:
         return None, refused
 
 
@@ -136,14 +145,14 @@ _GROUPS: weakref.WeakKeyDictionary[Engine, _SubmissionGroups] = weakref.WeakKeyD
 _GROUPS_LOCK = threading.Lock()
 
 
-def submit(engine: Engine, **arguments) -> repo.SubmitResult:
-    """``repository.submit_response(session, **arguments)`` in its own unit of work, written
+def submit(engine: Engine, **arguments) -> SubmitResult:
+    """``responses.submit_response(session, **arguments)`` in its own unit of work, written
     together with the submissions that arrive at the same moment (see the module's docstring).
     Raises ``SubmissionRefused`` exactly as ``submit_response`` does.
 
     The checks and scoring that need no database run here, in the caller's thread, while the
     current group is being written; only storing is left to the group."""
-    prepared = repo.prepare_submission(**arguments)
+    prepared = prepare_submission(**arguments)
     with _GROUPS_LOCK:
         groups = _GROUPS.get(engine)
         if groups is None:

@@ -7,10 +7,11 @@ import streamlit as st
 
 from analysis.comments import filter_comments, phrase_counts, term_counts, theme_summary
 from data.db import database_url
-from data.results import levels_below, results_for
-from questionnaires.privacy import count_masks
+from data.results import levels_below
 from questionnaires.comment_themes import load_comment_themes
+from questionnaires.privacy import count_masks
 from reports.comments import comments_export_frame
+from reports.results import results_for
 from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker

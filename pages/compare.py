@@ -7,7 +7,8 @@ import streamlit as st
 from analysis.compare import compare_rounds
 from data.db import database_url
 from data.questionnaire_versions import comparable_items
-from data.results import levels_below, results_for, scope_name
+from data.results import levels_below
+from reports.results import results_for, scope_name
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.charts import percent_axis

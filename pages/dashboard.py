@@ -3,7 +3,8 @@
 import streamlit as st
 
 from data.db import database_url
-from data.results import levels_below, results_for
+from data.results import levels_below
+from reports.results import results_for
 from reports.safe_cells import csv_bytes
 from ui import audit, auth, cached
 from ui.forecast import forecast_section

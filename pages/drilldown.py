@@ -5,7 +5,7 @@ import streamlit as st
 
 from analysis.shrinkage import empirical_bayes_shrinkage
 from data.db import database_url
-from data.results import results_for
+from reports.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker

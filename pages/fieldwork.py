@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from data import repository as repo
+from data.reads import completes
 from data.db import database_url, read_session
 from data.results import restrict_to_area
 from ui import auth, cached
@@ -67,7 +67,7 @@ def progress() -> None:
     # A street or community office counts only its own communities, also against its district's quota.
     with read_session(engine()) as session:
         by_district, by_cell, by_interviewer, by_day = (
-            repo.completes(session, survey_round.id, by, scope=scope)
+            completes(session, survey_round.id, by, scope=scope)
             for by in ("district", "cell", "interviewer", "day"))
     quotas = survey_round.quotas.get("districts") or {}
 

@@ -6,7 +6,8 @@ import streamlit as st
 from analysis.comments import item_mentions
 from analysis.ranking import breakdown, red_black_list
 from data.db import database_url
-from data.results import levels_below, results_for, weak_items_for
+from data.results import levels_below
+from reports.results import results_for, weak_items_for
 from questionnaires.comment_themes import load_comment_themes
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t

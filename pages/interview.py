@@ -8,7 +8,7 @@ goes on.
 import pandas as pd
 import streamlit as st
 
-from data import repository as repo
+from data.reads import completes
 from data.area_labels import area_labels
 from data.db import database_url, read_session
 from data.results import restrict_to_area
@@ -65,8 +65,8 @@ district_id = int(communities.loc[communities["id"] == community_id, "district_i
 all_areas = cached.areas(url)
 district = all_areas[all_areas["id"] == district_id].iloc[0]
 with read_session(engine()) as session:
-    by_district = repo.completes(session, survey_round.id, "district", scope=scope)
-    by_cell = repo.completes(session, survey_round.id, "cell", scope=scope)
+    by_district = completes(session, survey_round.id, "district", scope=scope)
+    by_cell = completes(session, survey_round.id, "cell", scope=scope)
 done = int(by_district.loc[by_district["district_id"] == district_id, "completes"].sum())
 quota = (survey_round.quotas.get("districts") or {}).get(district["code"])
 if quota:

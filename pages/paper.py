@@ -3,7 +3,8 @@
 import streamlit as st
 
 from data import paper
-from data import repository as repo
+from data.responses import SubmissionRefused
+from data.rounds import round_by_code
 from data.db import database_url, write_session
 from data.scope import OutOfScope
 from data.uploads import UPLOAD_LIMITS, read_limited
@@ -75,9 +76,9 @@ import_valid = buttons[1].button(t("import_valid_only"), disabled=checked.valid_
 if import_all or import_valid:
     try:
         with write_session(engine()) as session:
-            added = paper.import_paper(session, repo.round_by_code(session, round_code), questionnaire, checked,
+            added = paper.import_paper(session, round_by_code(session, round_code), questionnaire, checked,
                                        only_valid=bool(import_valid), actor=staff.username, scope=scope)
-    except (paper.PaperFileError, repo.SubmissionRefused, OutOfScope) as problem:
+    except (paper.PaperFileError, SubmissionRefused, OutOfScope) as problem:
         st.error(plain(problem))
     else:
         st.success(t("imported", n=added))

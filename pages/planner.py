@@ -6,7 +6,7 @@ import streamlit as st
 from analysis import METHODS, required_sample_size
 from analysis.rates import DEFAULT_RULE, VerdictRule
 from data.db import database_url
-from data.results import results_for
+from reports.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from data import repository as repo
+from data.responses import set_response_status
 from data.db import database_url, write_session
 from data.area_labels import area_labels
 from data.results import restrict_to_area
@@ -113,7 +113,7 @@ else:
         else:
             try:
                 with write_session(engine()) as session:
-                    changed = repo.set_response_status(session, staff.username, chosen,
+                    changed = set_response_status(session, staff.username, chosen,
                                                        "excluded" if exclude else "included", reason, scope=scope)
             except ValueError as problem:
                 st.error(plain(problem))

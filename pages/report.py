@@ -4,9 +4,9 @@ Every export holds only the user's area scope and is written to the audit log.""
 
 import streamlit as st
 
-from data import repository as repo
+from data.reads import round_responses
 from data.db import database_url, read_session
-from data.results import forecast_for, results_for, scope_name as scope_name_of
+from reports.results import forecast_for, results_for, scope_name as scope_name_of
 from questionnaires.comment_themes import load_comment_themes
 from reports.comments import comments_export_frame
 from reports.excel import indicator_frame, round_report_xlsx
@@ -79,7 +79,7 @@ st.download_button(t("comments_csv"), comments.to_csv(index=False).encode("utf-8
 if st.toggle(t("spss_file"), key="report.spss"):
     # Built only on request: it reads every response of the round (within the scope).
     with read_session(engine()) as session:
-        responses = repo.round_responses(session, snapshot.round_id, scope=scope_for(staff))
+        responses = round_responses(session, snapshot.round_id, scope=scope_for(staff))
     communities = snapshot.areas.loc[snapshot.areas["level"] == "community", "id"]
     responses = responses[responses["community_id"].isin(communities) & responses["eligible"]]
     st.download_button(t("spss_file"), responses_sav(responses, snapshot.questionnaire, snapshot.areas, language, rule),

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from data import accounts
-from data import repository as repo
+from data.reads import completes
+from data.rounds import change_round_status, create_round, list_rounds, round_by_code, round_rule, update_round_settings
 from data.db import database_url, read_session, write_session
 from data.models import QuestionnaireVersion
 from analysis.rates import DEFAULT_RULE, METHOD_NAMES, VerdictRule
@@ -72,13 +73,13 @@ url = database_url()
 status_label = {s: t(f"status_{s}") for s in ("draft", "open", "closed")}
 
 with read_session(engine()) as session:
-    rounds = repo.list_rounds(session)
+    rounds = list_rounds(session)
     versions = session.execute(
         select(QuestionnaireVersion.id, QuestionnaireVersion.code, QuestionnaireVersion.version,
                QuestionnaireVersion.title_zh).order_by(QuestionnaireVersion.code, QuestionnaireVersion.version)
     ).all()
     # A district or street office counts its own communities' completes only.
-    counts = {r.id: int(repo.completes(session, r.id, "district", scope=scope)["completes"].sum()) for r in rounds}
+    counts = {r.id: int(completes(session, r.id, "district", scope=scope)["completes"].sum()) for r in rounds}
 areas = cached.areas(url)
 districts = areas[areas["level"] == "district"]
 
@@ -91,7 +92,7 @@ st.dataframe(pd.DataFrame({
     t("closes"): [r.closes_at for r in rounds],
     t("completes"): [counts[r.id] for r in rounds],
     t("targets_pct"): [", ".join(f"{t(k)} {v:.0%}" for k, v in r.targets.items() if v) for r in rounds],
-    t("rule_column"): [repo.round_rule(r).describe(language) for r in rounds],
+    t("rule_column"): [round_rule(r).describe(language) for r in rounds],
 }), hide_index=True, width="stretch")
 
 
@@ -160,7 +161,7 @@ with st.expander(t("create_round"), expanded=not rounds):
         try:
             with write_session(engine()) as session:
                 version = session.get(QuestionnaireVersion, version_id)
-                repo.create_round(
+                create_round(
                     session, code.strip(), name_zh.strip() or code.strip(), version, targets, name_en=name_en.strip(),
                     status="draft", opens_at=datetime.combine(opens_on, time.min),
                     closes_at=datetime.combine(closes_on, time.max.replace(microsecond=0)),
@@ -195,7 +196,7 @@ round_label = chosen.name_en if language == "en" else chosen.name_zh
 def act(change, done: str):
     try:
         with write_session(engine()) as session:
-            change(session, repo.round_by_code(session, chosen.code))
+            change(session, round_by_code(session, chosen.code))
     except ValueError as problem:
         st.error(plain(problem))
     else:
@@ -210,10 +211,10 @@ if chosen.status == "draft":
         district_quotas = quota_editor("rounds.edit", chosen.quotas or {})
         official_n = st.number_input(t("official_sample_size"), 1, 1_000_000, chosen.official_sample_size, 50,
                                      key="rounds.edit.official")
-        rule = rule_inputs(f"rounds.edit.{chosen.code}", repo.round_rule(chosen))
+        rule = rule_inputs(f"rounds.edit.{chosen.code}", round_rule(chosen))
         save = st.form_submit_button(t("save_settings"))
     if save:
-        act(lambda session, r: repo.update_round_settings(
+        act(lambda session, r: update_round_settings(
             session, staff.username, r, targets=targets, quotas={**(r.quotas or {}), "districts": district_quotas},
             official_sample_size=int(official_n), rule=rule, scope=scope),
             "toast_round_saved")
@@ -224,16 +225,16 @@ if chosen.status == "draft":
         st.warning(t("second_round_warning", other=other.name_en if language == "en" else other.name_zh))
         confirmed = st.checkbox(t("confirm_second_round"), key="rounds.confirm_second")
     if st.button(t("open_round"), type="primary", disabled=not confirmed):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "open", scope=scope), "toast_round_opened")
+        act(lambda session, r: change_round_status(session, staff.username, r, "open", scope=scope), "toast_round_opened")
 elif chosen.status == "open":
     st.info(t("frozen_note"))
-    st.caption(repo.round_rule(chosen).explain(language))
+    st.caption(round_rule(chosen).explain(language))
     new_close = st.date_input(t("extend_close"), value=(chosen.closes_at or datetime.now()).date(), key="rounds.close_on")
     if st.button(t("save_settings")):
-        act(lambda session, r: repo.update_round_settings(
+        act(lambda session, r: update_round_settings(
             session, staff.username, r, closes_at=datetime.combine(new_close, time.max.replace(microsecond=0)),
             scope=scope),
             "toast_round_saved")
     close_confirmed = st.checkbox(t("confirm_close"), key="rounds.confirm_close")
     if st.button(t("close_round"), disabled=not close_confirmed):
-        act(lambda session, r: repo.change_round_status(session, staff.username, r, "closed", scope=scope), "toast_round_closed")
+        act(lambda session, r: change_round_status(session, staff.username, r, "closed", scope=scope), "toast_round_closed")

@@ -128,7 +128,7 @@ def round_report_xlsx(
 ) -> bytes:
     """The round's report workbook; ``rule`` is the round's verdict rule the results were computed with
     (named on the About sheet and on every level sheet), ``method``/``confidence`` the interval's when no
-    rule is given; with ``forecast`` (and ``gains``) from ``data.results.forecast_for`` it gets a sheet
+    rule is given; with ``forecast`` (and ``gains``) from ``reports.results.forecast_for`` it gets a sheet
     达标概率 after the level sheets; ``comments`` (reports.comments.comments_export_frame) adds the
     residents' suggestions as a sheet of their own."""
     buffer = io.BytesIO()

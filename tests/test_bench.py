@@ -3,7 +3,7 @@ import stores every response once, concurrent submissions are neither lost nor d
 equals a recount, and the dashboard's numbers equal the naive computation from the responses at
 every level.  Timings are never asserted: they belong to the benchmark, not to the tests.
 
-Also here: the single-pass answer rules that make the import fast (``repository._AnswerRules``)
+Also here: the single-pass answer rules that make the import fast (``questionnaires.answer_rules.AnswerRules``)
 give exactly what ``answer_problems`` and ``reference_row`` (the ``questionnaires`` functions) give,
 on ordinary and forged answers.
 """
@@ -17,10 +17,13 @@ import pytest
 
 from bench.city import DISTRICT_RATES, Generator, build_city
 from bench.run import compare, concurrent_submissions, naive_results, render, run_backend
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import json_text, make_engine, read_session, upgrade_database
-from data.results import load_snapshot, results_for
+from data.results import load_snapshot
+from data.tallies import VECTOR_ROWS, community_key, contributions, contributions_vectorised
 from questionnaires import clean_answers, demographics, is_eligible, load_default, score_answers
+from questionnaires.answer_rules import FACT_CACHE_LIMIT, AnswerRules, answer_problems
+from reports.results import results_for
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +83,7 @@ def test_generated_rates_are_the_stated_true_rates():
     questionnaire = load_default()
     generator = Generator(questionnaire, np.arange(1, 21), np.repeat(np.arange(2), 10))
     records = generator.batch(0, 6000)
-    rules = repo._AnswerRules(questionnaire)
+    rules = AnswerRules(questionnaire)
     items = {q.code: q.indicator for q in questionnaire.indicator_items()}
     for district in (0, 1):
         valid = positive = 0
@@ -99,7 +102,7 @@ def test_the_benchmark_city_has_the_issue_s_shape(tmp_path):
     communities, districts, rounds = build_city(engine)
     assert len(communities) == 1000 and len(set(districts.tolist())) == 10
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     assert areas["level"].value_counts().to_dict() == {"community": 1000, "street": 100, "district": 10}
     assert set(rounds) == {"BENCH-R1", "BENCH-LIVE", "BENCH-LIVE-1TX"}
     engine.dispose()
@@ -128,7 +131,7 @@ def test_single_pass_rules_equal_the_reference_rules():
     questionnaire = load_default()
     generator = Generator(questionnaire, np.arange(1, 11), np.arange(10))
     rng = np.random.default_rng(7)
-    rules = repo._AnswerRules(questionnaire)
+    rules = AnswerRules(questionnaire)
     samples = [record["answers"] for record in generator.batch(3, 300)]
     samples += [variant for answers in samples[:150] for variant in _forged_variants(answers, rng)]
     samples += [{}, {"resident": "no"}, {"resident": "yes"}, {"resident": "no", "age_group": "18_29"},
@@ -136,11 +139,11 @@ def test_single_pass_rules_equal_the_reference_rules():
     for answers in samples:
         for lang in ("zh", "en"):
             problems, row = rules.row("id", 1, 2, 3, answers, "self", None, None, None, lang)
-            assert problems == repo.answer_problems(questionnaire, answers, lang), answers
+            assert problems == answer_problems(questionnaire, answers, lang), answers
             assert row == reference_row("id", 1, 2, questionnaire, 3, answers, "self", None, None, None), answers
     # The memory of values and conditions stays bounded whatever the input.
     for plan in rules._plans.values():
-        assert all(len(step[4]) <= repo._FACT_CACHE_LIMIT and len(step[5]) <= repo._FACT_CACHE_LIMIT for step in plan)
+        assert all(len(step[4]) <= FACT_CACHE_LIMIT and len(step[5]) <= FACT_CACHE_LIMIT for step in plan)
 
 
 class _MisbehavingAnswers(dict):
@@ -170,12 +173,12 @@ def test_answer_columns_equal_the_rules_response_by_response():
     samples = [samples[i] for i in order]
     items = [q.code for q in questionnaire.indicator_items()]
     for lang in ("zh", "en"):
-        rules = repo._AnswerRules(questionnaire)
+        rules = AnswerRules(questionnaire)
         for attempt in ("cold", "warm"):
             columns = rules.columns(samples, lang)
             assert columns.count == len(samples)
             for i, answers in enumerate(samples):
-                problems, row = repo._AnswerRules(questionnaire).row("id", 1, 2, 3, answers, "self", None, None, None, lang)
+                problems, row = AnswerRules(questionnaire).row("id", 1, 2, 3, answers, "self", None, None, None, lang)
                 assert columns.problems.get(i, {}) == problems, (attempt, answers)
                 assert columns.answers_json[i] == json_text(row["answers"]), (attempt, answers)
                 assert columns.scores_json[i] == json_text(row["scores"]), (attempt, answers)
@@ -191,22 +194,22 @@ def test_answer_columns_equal_the_rules_response_by_response():
 def test_vectorised_tally_sums_equal_the_loop():
     questionnaire = load_default()
     generator = Generator(questionnaire, np.arange(1, 31), np.arange(30) % 3)
-    rules = repo._AnswerRules(questionnaire)
+    rules = AnswerRules(questionnaire)
     rows = [rules.row(r["id"], 1, 1, r["community_id"], r["answers"], "import", None, None, None)[1]
             for r in generator.batch(5, 500)]
     rows = [row for row in rows if row["eligible"]]
-    loop = repo._contributions(rows[: repo._VECTOR_ROWS - 1], questionnaire, repo._community_key)[0]
+    loop = contributions(rows[: VECTOR_ROWS - 1], questionnaire, community_key)[0]
     assert loop  # the loop path
 
     def by_district(row):  # a second grouping, as the cell tally's
         return (row["community_id"] % 3, row["age_group"] or "")
 
-    for part in (rows[: repo._VECTOR_ROWS - 1], rows):
-        vectorised = repo._contributions_vectorised(part, questionnaire, repo._community_key, by_district)
-        for key_of, sums_of_part in zip((repo._community_key, by_district), vectorised):
+    for part in (rows[: VECTOR_ROWS - 1], rows):
+        vectorised = contributions_vectorised(part, questionnaire, community_key, by_district)
+        for key_of, sums_of_part in zip((community_key, by_district), vectorised):
             looped: dict = {}
             for row in part:  # one row at a time always takes the loop
-                for key, sums in repo._contributions([row], questionnaire, key_of)[0].items():
+                for key, sums in contributions([row], questionnaire, key_of)[0].items():
                     looped[key] = [a + b for a, b in zip(looped.get(key, [0] * 6), sums)]
             assert sums_of_part == looped
 
@@ -228,7 +231,7 @@ def reference_row(
     started_at, submitted_at,
 ) -> dict:
     """The response row as the ``questionnaires`` functions define its parts, one walk each: what
-    the repository's single-pass rules must give."""
+    the single-pass answer rules must give."""
     cleaned = clean_answers(questionnaire, answers)
     eligible = is_eligible(questionnaire, cleaned)
     person = demographics(questionnaire, cleaned)

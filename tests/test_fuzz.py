@@ -21,7 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data import paper
-from data import repository as repo
+from data.areas import areas_frame
+from data.questionnaire_versions import save_questionnaire
+from data.responses import SubmissionRefused, new_response_id, submit_response
+from data.rounds import create_round, round_by_code
 from data.db import make_engine, read_session, upgrade_database, write_session
 from data.demo import DEFAULT_TARGETS, build_city
 from data.population import PopulationFileError, PopulationImport, read_population_file
@@ -130,7 +133,7 @@ def test_condition_parser_refuses_or_accepts_and_evaluation_never_raises(text, a
 def _areas() -> pd.DataFrame:
     engine = _engine()
     with read_session(engine) as session:
-        return repo.areas_frame(session)
+        return areas_frame(session)
 
 
 @lru_cache(maxsize=1)
@@ -186,9 +189,9 @@ def _engine():
     engine = make_engine(f"sqlite:///{tempfile.mkdtemp(prefix='fuzz')}/fuzz.sqlite3")
     upgrade_database(engine)
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        version = save_questionnaire(session, QUESTIONNAIRE)
         build_city(session)
-        repo.create_round(session, "F1", "fuzz", version, DEFAULT_TARGETS,
+        create_round(session, "F1", "fuzz", version, DEFAULT_TARGETS,
                           opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
     return engine
 
@@ -204,10 +207,10 @@ def test_submit_refuses_or_stores(answers, community, channel):
     engine = _engine()
     try:
         with write_session(engine) as session:
-            result = repo.submit_response(session, response_id=repo.new_response_id(), channel=channel,
-                                          survey_round=repo.round_by_code(session, "F1"), questionnaire=QUESTIONNAIRE,
+            result = submit_response(session, response_id=new_response_id(), channel=channel,
+                                          survey_round=round_by_code(session, "F1"), questionnaire=QUESTIONNAIRE,
                                           community_id=community, answers=answers, interviewer="fuzz")
-    except repo.SubmissionRefused as refused:
+    except SubmissionRefused as refused:
         assert refused.messages
         return
     assert result.stored

@@ -12,11 +12,13 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from data import repository as repo
-from data.db import read_session
 from analysis.comments import segment, theme_terms
+from data.areas import areas_frame
 from data.comments import round_comments
+from data.db import read_session
+from data.questionnaire_versions import load_questionnaire_version
 from data.results import RoundSnapshot, load_snapshot, restrict_to_area
+from data.rounds import accepts_responses, list_rounds, round_by_code
 from questionnaires import Questionnaire
 from questionnaires.comment_themes import load_comment_themes
 from ui.state import engine
@@ -43,23 +45,23 @@ def rounds(db_url: str) -> list[RoundInfo]:
     now = datetime.now()
     with read_session(engine()) as session:
         return [
-            RoundInfo(r.id, r.code, r.name_zh, r.name_en or r.name_zh, r.status, repo.accepts_responses(r, now),
+            RoundInfo(r.id, r.code, r.name_zh, r.name_en or r.name_zh, r.status, accepts_responses(r, now),
                       r.questionnaire_id, dict(r.targets), dict(r.quotas or {}), r.requires_invitation,
                       r.opens_at, r.closes_at)
-            for r in repo.list_rounds(session)
+            for r in list_rounds(session)
         ]
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def questionnaire(db_url: str, version_id: int) -> Questionnaire:
     with read_session(engine()) as session:
-        return repo.load_questionnaire_version(session, version_id)
+        return load_questionnaire_version(session, version_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def areas(db_url: str) -> pd.DataFrame:
     with read_session(engine()) as session:
-        return repo.areas_frame(session)
+        return areas_frame(session)
 
 
 def snapshot(db_url: str, round_code: str, scope_area_id: int | None) -> RoundSnapshot:
@@ -78,7 +80,7 @@ def snapshot(db_url: str, round_code: str, scope_area_id: int | None) -> RoundSn
 
 def tally_version(db_url: str, round_code: str) -> int:
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
+        survey_round = round_by_code(session, round_code)
         return 0 if survey_round is None else int(survey_round.tally_version)
 
 
@@ -86,7 +88,7 @@ def tally_version(db_url: str, round_code: str) -> int:
 def rate_figure(db_url: str, round_code: str, version: int, scope_area_id: int | None, level: str, indicator: str,
                 method: str, confidence: float, language: str):
     """The dashboard's chart of one indicator (shared read-only by every session: never modified)."""
-    from data.results import results_for
+    from reports.results import results_for
     from ui.charts import rate_chart
 
     indicators = results_for(snapshot(db_url, round_code, scope_area_id), method, confidence).indicators
@@ -109,16 +111,16 @@ def quality_checks(db_url: str, round_code: str, version: int, scope_area_id: in
     languages.  ``version`` (the round's tally version) is part of the key only."""
     from analysis.quality import flag_responses, interviewer_summary, suspicious_areas
     from data.area_labels import area_labels
+    from data.reads import exclusion_summary, round_responses
     from data.results import restrict_to_area
-
     from data.scope import scope_of
 
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
+        survey_round = round_by_code(session, round_code)
         scope = scope_of(session, scope_area_id)  # the data functions keep to it themselves
-        responses = repo.round_responses(session, survey_round.id, scope=scope)
-        excluded = repo.exclusion_summary(session, survey_round.id, scope=scope)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        responses = round_responses(session, survey_round.id, scope=scope)
+        excluded = exclusion_summary(session, survey_round.id, scope=scope)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
     tree = areas(db_url)
     if scope_area_id is not None:
         tree, _, _ = restrict_to_area(tree, pd.DataFrame({"community_id": []}), scope_area_id)
@@ -151,9 +153,9 @@ def comments(db_url: str, round_code: str, scope_area_id: int | None, tally_vers
     so the words are cut again only when the round changed."""
     themes = load_comment_themes()
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
-        areas = repo.areas_frame(session)
+        survey_round = round_by_code(session, round_code)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
+        areas = areas_frame(session)
         if scope_area_id is not None:
             areas = restrict_to_area(areas, areas.iloc[0:0].assign(community_id=[]), scope_area_id)[0]
         community_ids = None if scope_area_id is None else areas.loc[areas["level"] == "community", "id"].tolist()

@@ -11,7 +11,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from data import repository as repo
+from data.responses import SubmissionRefused, new_response_id, quota_cell_full
+from data.rounds import round_by_code
+from questionnaires import answer_rules
 from data import submissions
 from data.db import read_session
 from data.scope import CITY, Scope
@@ -41,7 +43,7 @@ def questionnaire_state(state_key: str, round_code: str, community_id: int | Non
 
 def restart(state: dict, round_code: str, community_id: int | None) -> None:
     state.clear()
-    state.update(round=round_code, community=community_id, rid=repo.new_response_id(), step=0, answers={},
+    state.update(round=round_code, community=community_id, rid=new_response_id(), step=0, answers={},
                  errors={}, started_at=datetime.now())
 
 
@@ -151,7 +153,7 @@ def run_questionnaire(
     if problems:
         _moved(state)  # to the first question that needs an answer
         st.rerun()
-    screened_out = repo.screened_out(questionnaire, answers)
+    screened_out = answer_rules.screened_out(questionnaire, answers)
     if channel == "interview" and not screened_out and _quota_full(round_code, questionnaire, community_id, answers):
         state["done"] = "quota_full"  # told at once, before the rest of the interview
         _moved(state)
@@ -161,7 +163,7 @@ def run_questionnaire(
         _moved(state)
         st.rerun()
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
+        survey_round = round_by_code(session, round_code)
     if survey_round is None:  # removed while the citizen was answering
         st.error(t("no_open_round"))
         return
@@ -172,7 +174,7 @@ def run_questionnaire(
             interviewer=interviewer, started_at=state["started_at"], lang=language,
             invitation_token=invitation_token, scope=scope,
         )
-    except repo.SubmissionRefused as refused:
+    except SubmissionRefused as refused:
         state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}
         if state["errors"]:  # back to the first answer that needs attention
             state["step"] = next(i for i, s in enumerate(steps) if any(q.code in state["errors"] for q in s))
@@ -206,5 +208,5 @@ def _quota_full(round_code: str, questionnaire: Questionnaire, community_id: int
     if not person.get("age_group") or not person.get("sex"):
         return False
     with read_session(engine()) as session:
-        survey_round = repo.round_by_code(session, round_code)
-        return repo.quota_cell_full(session, survey_round, community_id, person["age_group"], person["sex"])
+        survey_round = round_by_code(session, round_code)
+        return quota_cell_full(session, survey_round, community_id, person["age_group"], person["sex"])

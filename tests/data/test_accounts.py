@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select, text
 
 from data import accounts
-from data import repository as repo
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city
 from data.models import Invitation, User
+from data.questionnaire_versions import save_questionnaire
+from data.responses import new_response_id
+from data.rounds import create_round
 from questionnaires import load_default
 
 PASSWORD = "correct horse 42"
@@ -300,15 +302,15 @@ def test_role_and_scope_changes_are_audited(engine):
 
 def test_invitation_tokens_are_stored_only_as_keyed_hashes_and_accepted_once(engine):
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, load_default())
+        version = save_questionnaire(session, load_default())
         build_city(session)
-        round_id = repo.create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS).id
+        round_id = create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS).id
         tokens = accounts.create_invitations(session, "org", round_id, 5)
     with read_session(engine) as session:
         stored = set(session.scalars(select(Invitation.token_hash)))
     assert len(stored) == 5 and not stored & set(tokens)
     assert all(len(h) == 64 for h in stored)
-    first, second = repo.new_response_id(), repo.new_response_id()
+    first, second = new_response_id(), new_response_id()
     with write_session(engine) as session:
         assert accounts.invitation_status(session, round_id, tokens[0]) == "unused"
         assert accounts.use_invitation(session, round_id, tokens[0], first)

@@ -1,4 +1,4 @@
-"""The repository binds rows on the driver's cursor itself (``_bind_plan``); what it writes must be
+"""The storage binds rows on the driver's cursor itself (``data.fast_paths.bind_plan``); what it writes must be
 exactly what SQLAlchemy would write."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
-from data.repository import _sqlite_datetime_text
+from data.fast_paths import sqlite_datetime_text
 
 SQLITE = sqlite.dialect()
 SQLALCHEMY_TEXT = DateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
@@ -23,7 +23,7 @@ VALUES = [
 
 @pytest.mark.parametrize("value", VALUES)
 def test_sqlite_datetime_text_is_sqlalchemys(value):
-    assert _sqlite_datetime_text(SQLALCHEMY_TEXT)(value) == SQLALCHEMY_TEXT(value)
+    assert sqlite_datetime_text(SQLALCHEMY_TEXT)(value) == SQLALCHEMY_TEXT(value)
 
 
 class LocalTime(datetime):
@@ -38,4 +38,4 @@ class LocalTime(datetime):
     [],
 ])
 def test_a_column_of_datetimes_is_written_as_sqlalchemy_writes_each(values):
-    assert _sqlite_datetime_text(SQLALCHEMY_TEXT).column(values) == list(map(SQLALCHEMY_TEXT, values))
+    assert sqlite_datetime_text(SQLALCHEMY_TEXT).column(values) == list(map(SQLALCHEMY_TEXT, values))

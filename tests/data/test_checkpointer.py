@@ -10,14 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from data import repository as repo
+from data.areas import add_area
 from data.db import checkpointer_of, make_engine, upgrade_database, write_session
 
 
 def _add_districts(engine, start: int, count: int) -> None:
     for k in range(start, start + count):
         with write_session(engine) as session:
-            repo.add_area(session, f"D{k:03d}", f"区{k}", "district")
+            add_area(session, f"D{k:03d}", f"区{k}", "district")
 
 
 def _wait_for(condition, seconds: float = 10.0) -> bool:

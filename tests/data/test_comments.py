@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select, text
 
-from data import repository as repo
 from data.comments import round_comments
 from data.db import read_session, write_session
 from data.demo import DEMO_DISTRICTS, build_city, load_demo, synthetic_answers
+from data.imports import bulk_import
 from data.models import Area, Response
+from data.questionnaire_versions import load_questionnaire_version, save_questionnaire
+from data.rounds import create_round, round_by_code
 from questionnaires import INDICATORS, load_default
 from questionnaires.privacy import MASKS
 
@@ -23,9 +25,9 @@ def _round_with(engine, texts_by_community: dict[str, list[str]]):
     questionnaire = load_default()
     rng = np.random.default_rng(7)
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, questionnaire)
+        version = save_questionnaire(session, questionnaire)
         build_city(session, DEMO_DISTRICTS[:2])
-        survey_round = repo.create_round(
+        survey_round = create_round(
             session, "T-1", "测试轮", version, {"satisfaction": 0.99}, status="open",
             opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
         codes = {a.code: a.id for a in session.scalars(select(Area))}
@@ -40,7 +42,7 @@ def _round_with(engine, texts_by_community: dict[str, list[str]]):
         # One response without a suggestion: it has no row.
         records.append({"community_id": codes["CD0101"], "channel": "paper", "submitted_at": datetime.now(),
                         "answers": synthetic_answers(questionnaire, rng, dict.fromkeys(INDICATORS, 0.9))})
-        repo.bulk_import(session, survey_round, questionnaire, records)
+        bulk_import(session, survey_round, questionnaire, records)
         return survey_round.id, questionnaire, codes
 
 
@@ -75,8 +77,8 @@ def test_the_raw_database_never_holds_the_typed_number(engine):
 def test_the_demo_holds_realistic_suggestions(sqlite_engine):
     load_demo(sqlite_engine, per_community=(6, 8))
     with read_session(sqlite_engine) as session:
-        survey_round = repo.round_by_code(session, "2026-R2")
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        survey_round = round_by_code(session, "2026-R2")
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
         comments = round_comments(session, survey_round.id, questionnaire)
         respondents = session.scalar(select(text("count(*)")).select_from(Response).where(
             Response.round_id == survey_round.id))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from data import repository as repo
+from data.questionnaire_versions import load_questionnaire_version
+from data.rounds import round_by_code
+from data.tallies import round_tally
 from data.db import read_session
 from data.demo import load_demo
 from data.design import design_rows
@@ -13,10 +15,10 @@ from data.design import design_rows
 def test_design_rows_add_up_to_the_tally(engine):
     load_demo(engine, per_community=(3, 4))
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, "2026-R2")
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        survey_round = round_by_code(session, "2026-R2")
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
         rows = design_rows(session, survey_round.id, questionnaire)
-        tally = repo.round_tally(session, survey_round.id)
+        tally = round_tally(session, survey_round.id)
         district = int(rows["district_id"].iloc[0])
         one = design_rows(session, survey_round.id, questionnaire, district_ids=[district])
     pooled = tally[tally["item"] == ""].groupby(["community_id", "indicator"])[

@@ -10,11 +10,20 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from data import repository as repo
 from data import submissions
+from data.areas import add_area, child_areas
 from data.db import FifoLock, read_session, write_session
 from data.demo import synthetic_answers
 from data.models import Response
+from data.responses import (
+    SubmissionRefused,
+    new_response_id,
+    prepare_submission,
+    store_submissions_together,
+    stores_together,
+)
+from data.rounds import round_by_code
+from data.tallies import DeferredSums, recount_tally, round_tally
 from questionnaires import load_default
 from tests.data.test_repository import GOOD_RATES, canonical, city  # noqa: F401 (city: a fixture)
 
@@ -26,20 +35,20 @@ def open_round(city):
     """test_repository's small city and its open round R1, read once (as the survey page does)."""
     engine, communities = city
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, "R1")
+        survey_round = round_by_code(session, "R1")
     return engine, communities, survey_round
 
 
 def _arguments(survey_round, community_id, answers, response_id=None, **extra):
-    return dict(response_id=response_id or repo.new_response_id(), survey_round=survey_round,
+    return dict(response_id=response_id or new_response_id(), survey_round=survey_round,
                 questionnaire=QUESTIONNAIRE, community_id=community_id, answers=answers, **extra)
 
 
 def _stored(engine, survey_round):
     with read_session(engine) as session:
         ids = list(session.scalars(select(Response.id).where(Response.round_id == survey_round.id)))
-        tally = repo.round_tally(session, survey_round.id)
-        recount = repo.recount_tally(session, survey_round)
+        tally = round_tally(session, survey_round.id)
+        recount = recount_tally(session, survey_round)
     return ids, tally, recount
 
 
@@ -65,7 +74,7 @@ def test_many_concurrent_submitters_each_stored_once_refusals_apart(open_round):
             for _ in range(2):  # a double tap
                 try:
                     outcome = submissions.submit(engine, **arguments)
-                except repo.SubmissionRefused as refused:
+                except SubmissionRefused as refused:
                     outcome = refused
                 with lock:
                     outcomes.setdefault(arguments["response_id"], []).append(outcome)
@@ -84,13 +93,13 @@ def test_many_concurrent_submitters_each_stored_once_refusals_apart(open_round):
         if valid:
             assert (first.stored, second.stored) == (True, False)
         else:
-            assert isinstance(first, repo.SubmissionRefused) and "aware_campaign" in first.messages
-            assert isinstance(second, repo.SubmissionRefused)
+            assert isinstance(first, SubmissionRefused) and "aware_campaign" in first.messages
+            assert isinstance(second, SubmissionRefused)
     pd.testing.assert_frame_equal(canonical(tally), canonical(recount))
 
 
 def test_one_group_with_a_double_tap_and_refusals_gives_each_its_own_outcome(open_round):
-    """One group stored together (repository.store_submissions_together, what a PostgreSQL group of
+    """One group stored together (responses.store_submissions_together, what a PostgreSQL group of
     citizens' forms uses; called directly, so no fallback can hide a failure): the same form twice,
     a forged community, invalid answers and two good forms."""
     engine, communities, survey_round = open_round
@@ -103,11 +112,11 @@ def test_one_group_with_a_double_tap_and_refusals_gives_each_its_own_outcome(ope
     forged_kinds = [_arguments(survey_round, value, synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
                     for value in (True, [communities[0]], str(communities[0]))]
     sent = [first, forged, first, invalid, second, *forged_kinds]
-    group = [repo.prepare_submission(**arguments) for arguments in sent]
-    assert all(repo.stores_together(prepared) for prepared in group)
+    group = [prepare_submission(**arguments) for arguments in sent]
+    assert all(stores_together(prepared) for prepared in group)
     with write_session(engine) as session:
-        sums = repo.DeferredSums()
-        outcomes = repo.store_submissions_together(session, group, sums)
+        sums = DeferredSums()
+        outcomes = store_submissions_together(session, group, sums)
         sums.write(session)
 
     stored = [result.stored if result else None for result, _ in outcomes]
@@ -141,7 +150,7 @@ def test_a_group_whose_transaction_fails_is_written_one_by_one(open_round):
                 "id", "status", "opens_at", "closes_at", "requires_invitation", "quotas")})()
             broken_round.questionnaire_id = 999_999
             bad = _arguments(broken_round, communities[0], synthetic_answers(QUESTIONNAIRE, rng, GOOD_RATES))
-        group = [submissions._Pending(repo.prepare_submission(**arguments))
+        group = [submissions._Pending(prepare_submission(**arguments))
                  for arguments in (good[:3] + [bad] + good[3:])]
         submissions._SubmissionGroups(engine)._write(group)
 
@@ -211,13 +220,13 @@ def test_sqlite_write_turn_is_taken_at_the_first_statement_and_always_given_back
             raise RuntimeError("boom")
     assert not _SQLITE_WRITE_LOCK._held  # given back after a rollback too
     with read_session(engine) as session:
-        codes = {area.code for area in repo.child_areas(session, None, "district")}
+        codes = {area.code for area in child_areas(session, None, "district")}
     assert codes == {"OTHER", "MINE"}
     engine.dispose()
 
 
 def _add_area(session, code):
-    repo.add_area(session, code, code, "district")
+    add_area(session, code, code, "district")
 
 
 def _write_one_area(engine, code):

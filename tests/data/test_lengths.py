@@ -13,7 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from data import accounts
-from data import repository as repo
+from data.questionnaire_versions import save_questionnaire
+from data.responses import new_response_id, submit_response
+from data.rounds import create_round, round_by_code
+from data.tallies import round_tally
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
 from data.models import USERNAME_LENGTH, QuestionnaireVersion, Response, SurveyRound
@@ -55,19 +58,19 @@ def test_at_the_limit_every_database_stores_it(engine, limits):
     sex = questionnaire.demographic_question("sex")
     answers[sex.code] = sex.options[0].code  # the long option code, if that is the case
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, questionnaire)
+        version = save_questionnaire(session, questionnaire)
         community = build_city(session)[0].id
-        survey_round = repo.create_round(session, "L" * SurveyRound.__table__.c.code.type.length, "长度", version,
+        survey_round = create_round(session, "L" * SurveyRound.__table__.c.code.type.length, "长度", version,
                                          DEFAULT_TARGETS)
     with write_session(engine) as session:
-        result = repo.submit_response(session, response_id=repo.new_response_id(), questionnaire=questionnaire,
-                                      survey_round=repo.round_by_code(session, survey_round.code),
+        result = submit_response(session, response_id=new_response_id(), questionnaire=questionnaire,
+                                      survey_round=round_by_code(session, survey_round.code),
                                       community_id=community, answers=answers)
     assert result.stored
     with read_session(engine) as session:
         stored = session.get(Response, result.response_id)
         assert stored.sex == sex.options[0].code
-        assert repo.round_tally(session, stored.round_id)["item"].str.len().max() <= QUESTION_CODE_LENGTH
+        assert round_tally(session, stored.round_id)["item"].str.len().max() <= QUESTION_CODE_LENGTH
 
 
 @pytest.mark.parametrize("limits, field", [
@@ -83,23 +86,23 @@ def test_beyond_the_limit_validation_refuses_it(limits, field):
 
 def test_a_round_code_beyond_its_column_is_refused_clearly(engine):
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, load_default())
+        version = save_questionnaire(session, load_default())
         with pytest.raises(ValueError, match="at most 40 characters"):
-            repo.create_round(session, "R" * 41, "x", version, DEFAULT_TARGETS)
+            create_round(session, "R" * 41, "x", version, DEFAULT_TARGETS)
 
 
 @pytest.mark.parametrize("name_length", [41, USERNAME_LENGTH])
 def test_an_interviewer_with_a_long_user_name_can_store_interviews(engine, name_length):
     questionnaire = load_default()
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, questionnaire)
+        version = save_questionnaire(session, questionnaire)
         community = build_city(session)[0].id
-        repo.create_round(session, "R1", "x", version, DEFAULT_TARGETS)
+        create_round(session, "R1", "x", version, DEFAULT_TARGETS)
         user = accounts.create_user(session, None, "i" * name_length, "long name 12345", "interviewer")
         username = user.username
     with write_session(engine) as session:
-        result = repo.submit_response(
-            session, response_id=repo.new_response_id(), survey_round=repo.round_by_code(session, "R1"),
+        result = submit_response(
+            session, response_id=new_response_id(), survey_round=round_by_code(session, "R1"),
             questionnaire=questionnaire, community_id=community, channel="interview", interviewer=username,
             answers=synthetic_answers(questionnaire, np.random.default_rng(5), RATES))
     with read_session(engine) as session:

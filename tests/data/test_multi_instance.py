@@ -35,10 +35,13 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from data import repository as repo
 from data.db import make_engine, read_session, upgrade_database
 from data.demo import load_demo, synthetic_answers
 from data.models import Area, Response
+from data.reads import count_responses
+from data.responses import new_response_id
+from data.rounds import round_by_code
+from data.tallies import recount_tally, round_tally
 from questionnaires import load_default
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,15 +49,18 @@ ROUND = "2026-R2"
 
 WORKER = r"""
 import json, sys, threading, time
-from data import repository as repo
 from data.db import make_engine, read_session
+from data.reads import count_responses
+from data.responses import new_response_id
+from data.rounds import round_by_code
 from data.submissions import submit
+from data.tallies import recount_tally, round_tally
 from questionnaires import load_default
 
 plan = json.load(open(sys.argv[1]))
 engine = make_engine()  # DATABASE_URL, as an app instance
 with read_session(engine) as session:
-    survey_round = repo.round_by_code(session, plan["round"])
+    survey_round = round_by_code(session, plan["round"])
 questionnaire = load_default()
 results, errors = [], []
 lock = threading.Lock()
@@ -145,14 +151,14 @@ def test_two_instances_on_one_postgresql_store_every_response_exactly_once(share
 
         with read_session(engine) as session:
             communities = list(session.scalars(select(Area.id).where(Area.level == "community")))
-            survey_round = repo.round_by_code(session, ROUND)
-            before = repo.count_responses(session, survey_round.id)
+            survey_round = round_by_code(session, ROUND)
+            before = count_responses(session, survey_round.id)
         questionnaire = load_default()
         rng = np.random.default_rng(3)
         rates = {"awareness": 0.9, "support": 0.9, "participation": 0.7, "satisfaction": 0.95}
 
         def record():
-            return {"id": repo.new_response_id(), "community_id": int(rng.choice(communities)),
+            return {"id": new_response_id(), "community_id": int(rng.choice(communities)),
                     "answers": synthetic_answers(questionnaire, rng, rates)}
 
         own = [[record() for _ in range(80)] for _ in apps]
@@ -178,9 +184,9 @@ def test_two_instances_on_one_postgresql_store_every_response_exactly_once(share
         with read_session(engine) as session:
             stored = list(session.scalars(
                 select(Response.id).where(Response.round_id == survey_round.id, Response.id.in_(list(expected)))))
-            total = repo.count_responses(session, survey_round.id, eligible_only=False)
-            tally = repo.round_tally(session, survey_round.id)
-            recount = repo.recount_tally(session, survey_round)
+            total = count_responses(session, survey_round.id, eligible_only=False)
+            tally = round_tally(session, survey_round.id)
+            recount = recount_tally(session, survey_round)
         assert len(stored) == len(set(stored)) == len(expected) == 200
         assert set(stored) == expected
         assert total == before + len(expected)

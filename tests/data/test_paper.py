@@ -15,7 +15,11 @@ from sqlalchemy import func, select
 
 from data.scope import CITY
 from data import accounts, paper
-from data import repository as repo
+from data.areas import areas_frame
+from data.questionnaire_versions import save_questionnaire
+from data.reads import round_responses
+from data.rounds import change_round_status, create_round, round_by_code
+from data.tallies import round_tally
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
 from data.models import Response
@@ -29,12 +33,12 @@ ROUND = "P1"
 @pytest.fixture
 def city(engine):
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        version = save_questionnaire(session, QUESTIONNAIRE)
         build_city(session)
-        repo.create_round(session, ROUND, "纸质轮", version, DEFAULT_TARGETS,
+        create_round(session, ROUND, "纸质轮", version, DEFAULT_TARGETS,
                           opens_at=datetime.now() - timedelta(days=5), closes_at=datetime.now() + timedelta(days=5))
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     return engine, areas
 
 
@@ -86,15 +90,15 @@ def sample_rows(areas, n, seed=7, lang="zh", start=1):
 
 def stored(engine):
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, ROUND)
+        survey_round = round_by_code(session, ROUND)
         count = session.scalar(select(func.count()).select_from(Response).where(Response.round_id == survey_round.id))
-        tally = repo.round_tally(session, survey_round.id)
+        tally = round_tally(session, survey_round.id)
     return count, tally
 
 
 def do_import(engine, checked, only_valid=False, actor="clerk"):
     with write_session(engine) as session:
-        return paper.import_paper(session, repo.round_by_code(session, ROUND), QUESTIONNAIRE, checked,
+        return paper.import_paper(session, round_by_code(session, ROUND), QUESTIONNAIRE, checked,
                                   only_valid=only_valid, actor=actor, scope=CITY)
 
 
@@ -163,7 +167,7 @@ def test_filled_template_imports_once_and_moves_the_tally(city):
     assert (pooled == 12).all()
 
     with read_session(engine) as session:
-        responses = repo.round_responses(session, repo.round_by_code(session, ROUND).id, scope=CITY)
+        responses = round_responses(session, round_by_code(session, ROUND).id, scope=CITY)
         events = accounts.audit_events(session, action="import.paper")
     assert set(responses["channel"]) == {"paper"} and set(responses["interviewer"]) == {"DX-01"}
     assert "希望多建公园" in [a.get("suggestion") for a in responses["answers"]]
@@ -336,7 +340,7 @@ def test_a_closed_round_takes_no_paper_forms(city):
     data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), sample_rows(areas, 2))
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     with write_session(engine) as session:
-        repo.change_round_status(session, None, repo.round_by_code(session, ROUND), "closed", scope=CITY)
+        change_round_status(session, None, round_by_code(session, ROUND), "closed", scope=CITY)
     with pytest.raises(paper.PaperFileError, match="not open"):
         do_import(engine, checked)
     assert stored(engine)[0] == 0

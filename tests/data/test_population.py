@@ -7,7 +7,7 @@ import pytest
 
 from data.scope import CITY
 from data import accounts
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import read_session, write_session
 from data.demo import build_city
 from data.population import (PopulationFileError, population_frame, population_template, read_population_file,
@@ -22,7 +22,7 @@ def areas(engine):
     with write_session(engine) as session:
         build_city(session)
     with read_session(engine) as session:
-        return repo.areas_frame(session)
+        return areas_frame(session)
 
 
 def test_template_lists_every_district_cell_and_imports_back(engine, areas):

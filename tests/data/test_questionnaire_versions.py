@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from data import accounts
 from data import questionnaire_versions as qv
-from data import repository as repo
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city
 from data.models import QuestionnaireVersion, Response
+from data.questionnaire_versions import load_questionnaire_version, save_questionnaire
+from data.responses import new_response_id, submit_response
+from data.rounds import create_round, round_by_code
 from questionnaires import load_default, parse_questionnaire_text
 from questionnaires.xlsform import write_xlsform
 
@@ -36,10 +38,10 @@ def reworded(questionnaire):
 def city(engine):
     """The demo city tree with the default questionnaire (version 1) and one open round, no responses."""
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, V1)
+        version = save_questionnaire(session, V1)
         communities = [c.id for c in build_city(session)]
-        repo.create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS,
-                          opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
+        create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS,
+                     opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
     return engine, communities, version.id
 
 
@@ -63,9 +65,9 @@ def full_answers(questionnaire):
 def test_an_edited_questionnaire_becomes_version_2_and_old_responses_keep_version_1(city):
     engine, communities, v1_id = city
     with write_session(engine) as session:
-        response_id = repo.new_response_id()
-        repo.submit_response(session, response_id=response_id, survey_round=repo.round_by_code(session, "R1"),
-                             questionnaire=V1, community_id=communities[0], answers=full_answers(V1))
+        response_id = new_response_id()
+        submit_response(session, response_id=response_id, survey_round=round_by_code(session, "R1"),
+                        questionnaire=V1, community_id=communities[0], answers=full_answers(V1))
 
     upload = reworded(V1)  # still says "version: 1", as an organiser's edited copy would
     assert upload.version == 1
@@ -77,8 +79,8 @@ def test_an_edited_questionnaire_becomes_version_2_and_old_responses_keep_versio
     with read_session(engine) as session:
         response = session.get(Response, response_id)
         assert response.questionnaire_id == v1_id
-        old = repo.load_questionnaire_version(session, v1_id)
-        new = repo.load_questionnaire_version(session, v2_id)
+        old = load_questionnaire_version(session, v1_id)
+        new = load_questionnaire_version(session, v2_id)
         events = accounts.audit_events(session, action="questionnaire.version")
         versions = qv.list_versions(session)
     assert old.to_dict() == V1.to_dict()

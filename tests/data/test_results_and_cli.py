@@ -14,11 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from data import accounts
-from data import repository as repo
+from data.areas import areas_frame, child_areas
 from data.db import make_engine, read_session, upgrade_database, write_session
 from data.demo import load_demo
 from data.models import Response
-from data.results import load_snapshot, results_for
+from data.questionnaire_versions import load_questionnaire_version
+from data.results import load_snapshot
+from data.rounds import round_by_code
+from reports.results import results_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,13 +39,13 @@ def demo_engine(tmp_path_factory):
 def naive_district_rates(engine, round_code: str) -> pd.DataFrame:
     """The slow way, straight from the stored answers: every response into pandas, then group."""
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, round_code)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
+        survey_round = round_by_code(session, round_code)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
         rows = session.execute(
             select(Response.community_id, Response.scores).where(
                 Response.round_id == survey_round.id, Response.eligible.is_(True), Response.status == "included")
         ).all()
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     indicator_of = {q.code: q.indicator for q in questionnaire.indicator_items()}
     long = pd.DataFrame(
         [(c, item, score) for c, scores in rows for item, score in scores.items() if score is not None],
@@ -66,7 +69,7 @@ def test_dashboard_numbers_equal_the_naive_computation(demo_engine):
 
 def test_scope_keeps_a_district_to_itself(demo_engine):
     with read_session(demo_engine) as session:
-        district = next(a for a in repo.child_areas(session, None, "district") if a.code == "CX")
+        district = next(a for a in child_areas(session, None, "district") if a.code == "CX")
     everything = results_for(load_snapshot(demo_engine, "2026-R2")).indicators
     scoped_snapshot = load_snapshot(demo_engine, "2026-R2", district.id)
     scoped = results_for(scoped_snapshot).indicators
@@ -88,7 +91,7 @@ def run_cli(module: str, *args: str, url: str, password: str | None = None) -> s
 
 
 def test_a_district_office_gets_the_same_forecast_as_the_city_sees_for_it(demo_engine):
-    from data.results import forecast_for
+    from reports.results import forecast_for
 
     city = load_snapshot(demo_engine, "2026-R2")
     city_forecast, _ = forecast_for(city, results_for(city))
@@ -157,7 +160,7 @@ def test_command_line_report_needs_a_login_and_keeps_to_the_scope(tmp_path):
     upgrade_database(engine)
     load_demo(engine, per_community=(5, 5))
     with write_session(engine) as session:
-        district = next(a for a in repo.child_areas(session, None, "district") if a.code == "BS")
+        district = next(a for a in child_areas(session, None, "district") if a.code == "BS")
         accounts.create_user(session, None, "bs_office", "district pass 1", "analyst", area_id=district.id)
         accounts.create_user(session, None, "clerk", "interview pass 1", "interviewer")
     anonymous = run_cli("analysis", "report", "--round", "2026-R2", url=url)

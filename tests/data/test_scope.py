@@ -19,7 +19,12 @@ import pytest
 from sqlalchemy import func, select
 
 from data import accounts, paper
-from data import repository as repo
+from data.areas import areas_frame, child_areas
+from data.questionnaire_versions import save_questionnaire
+from data.reads import completes, exclusion_summary, round_responses
+from data.responses import SubmissionRefused, new_response_id, set_response_status, submit_response
+from data.rounds import change_round_status, create_round, round_by_code, update_round_settings
+from data.tallies import round_tally
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
 from data.models import AuditEvent, Population, Response
@@ -46,20 +51,20 @@ IDS = [f"{role}-{area}" for role, area, _, _ in SCOPED]
 @pytest.fixture
 def city(engine):
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, QUESTIONNAIRE)
+        version = save_questionnaire(session, QUESTIONNAIRE)
         build_city(session)
-        repo.create_round(session, ROUND, "范围轮", version, DEFAULT_TARGETS,
+        create_round(session, ROUND, "范围轮", version, DEFAULT_TARGETS,
                           opens_at=datetime.now() - timedelta(days=5), closes_at=datetime.now() + timedelta(days=5))
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     return engine, areas
 
 
 def scoped_user(engine, role: str, area_code: str):
     """A real account limited to ``area_code``, and the scope the app derives from it."""
     with write_session(engine) as session:
-        area_id = int(next(a.id for a in repo.child_areas(session, None, "district")
-                           + repo.child_areas(session, None, "street") if a.code == area_code))
+        area_id = int(next(a.id for a in child_areas(session, None, "district")
+                           + child_areas(session, None, "street") if a.code == area_code))
         user = accounts.create_user(session, None, f"{role}-{area_code}".lower(), PASSWORD, role, area_id=area_id)
         user_area = user.area_id
     with read_session(engine) as session:
@@ -78,15 +83,15 @@ def counts(engine) -> dict:
             "population": session.scalar(select(func.count()).select_from(Population)),
             "population_sum": session.scalar(select(func.coalesce(func.sum(Population.population), 0))),
             "audit": session.scalar(select(func.count()).select_from(AuditEvent)),
-            "tally_version": repo.round_by_code(session, ROUND).tally_version,
+            "tally_version": round_by_code(session, ROUND).tally_version,
         }
 
 
 def submit(engine, community_id, seed=1, scope=CITY, channel="self"):
     rng = np.random.default_rng(seed)
     with write_session(engine) as session:
-        return repo.submit_response(
-            session, response_id=repo.new_response_id(), survey_round=repo.round_by_code(session, ROUND),
+        return submit_response(
+            session, response_id=new_response_id(), survey_round=round_by_code(session, ROUND),
             questionnaire=QUESTIONNAIRE, community_id=community_id, channel=channel,
             answers=synthetic_answers(QUESTIONNAIRE, rng, RATES), interviewer="x", scope=scope)
 
@@ -107,7 +112,7 @@ def test_paper_import_outside_the_scope_writes_nothing(city, role, area, inside,
     before = counts(engine)
     with pytest.raises(OutOfScope) as refused:
         with write_session(engine) as session:
-            paper.import_paper(session, repo.round_by_code(session, ROUND), QUESTIONNAIRE, careless,
+            paper.import_paper(session, round_by_code(session, ROUND), QUESTIONNAIRE, careless,
                                only_valid=False, actor="x", scope=scope)
     assert outside[0] in str(refused.value) and "nothing was written" in str(refused.value)
     assert counts(engine) == before
@@ -117,7 +122,7 @@ def test_paper_import_outside_the_scope_writes_nothing(city, role, area, inside,
     assert checked.valid_count == 1
     assert all("数据范围" in problem for problem in checked.errors["问题"])
     with write_session(engine) as session:
-        added = paper.import_paper(session, repo.round_by_code(session, ROUND), QUESTIONNAIRE, checked,
+        added = paper.import_paper(session, round_by_code(session, ROUND), QUESTIONNAIRE, checked,
                                    only_valid=True, actor="x", scope=scope)
     assert added == 1 and counts(engine)["responses"] == 1
 
@@ -162,15 +167,15 @@ def test_exclusion_outside_the_scope_changes_nothing(city, role, area, inside, o
     theirs = [submit(engine, ids[code], seed=2 + k).response_id for k, code in enumerate(outside)]
     before = counts(engine)
     with read_session(engine) as session:
-        tally_before = repo.round_tally(session, repo.round_by_code(session, ROUND).id)
+        tally_before = round_tally(session, round_by_code(session, ROUND).id)
     with pytest.raises(OutOfScope):
         with write_session(engine) as session:
-            repo.set_response_status(session, role, [own, *theirs], "excluded", "不可信", scope=scope)
+            set_response_status(session, role, [own, *theirs], "excluded", "不可信", scope=scope)
     assert counts(engine) == before
     with read_session(engine) as session:
-        pd.testing.assert_frame_equal(repo.round_tally(session, repo.round_by_code(session, ROUND).id), tally_before)
+        pd.testing.assert_frame_equal(round_tally(session, round_by_code(session, ROUND).id), tally_before)
     with write_session(engine) as session:
-        assert repo.set_response_status(session, role, [own], "excluded", "不可信", scope=scope) == 1
+        assert set_response_status(session, role, [own], "excluded", "不可信", scope=scope) == 1
 
 
 @pytest.mark.parametrize("role, area, inside, outside", SCOPED, ids=IDS)
@@ -180,7 +185,7 @@ def test_interview_outside_the_scope_is_refused(city, role, area, inside, outsid
     scope = scoped_user(engine, role, area)
     before = counts(engine)
     for code in outside:
-        with pytest.raises(repo.SubmissionRefused) as refused:
+        with pytest.raises(SubmissionRefused) as refused:
             submit(engine, ids[code], scope=scope, channel="interview")
         assert "outside your data scope" in str(refused.value) or "数据范围" in str(refused.value)
     assert counts(engine) == before
@@ -192,22 +197,22 @@ def test_round_changes_need_the_whole_city(city, role, area, inside, outside):
     engine, _ = city
     scope = scoped_user(engine, role, area)
     with write_session(engine) as session:
-        repo.create_round(session, "D1", "草稿", repo.round_by_code(session, ROUND).questionnaire, DEFAULT_TARGETS,
+        create_round(session, "D1", "草稿", round_by_code(session, ROUND).questionnaire, DEFAULT_TARGETS,
                           status="draft")
     before = counts(engine)
     attempts = [
-        lambda s, r: repo.create_round(s, "D2", "x", r.questionnaire, DEFAULT_TARGETS, status="draft", scope=scope),
-        lambda s, r: repo.update_round_settings(s, role, r, targets={**DEFAULT_TARGETS, "support": 0.5}, scope=scope),
-        lambda s, r: repo.change_round_status(s, role, r, "open", scope=scope),
+        lambda s, r: create_round(s, "D2", "x", r.questionnaire, DEFAULT_TARGETS, status="draft", scope=scope),
+        lambda s, r: update_round_settings(s, role, r, targets={**DEFAULT_TARGETS, "support": 0.5}, scope=scope),
+        lambda s, r: change_round_status(s, role, r, "open", scope=scope),
     ]
     for attempt in attempts:
         with pytest.raises(OutOfScope), write_session(engine) as session:
-            attempt(session, repo.round_by_code(session, "D1"))
+            attempt(session, round_by_code(session, "D1"))
     assert counts(engine) == before
     with read_session(engine) as session:
-        draft = repo.round_by_code(session, "D1")
+        draft = round_by_code(session, "D1")
         assert (draft.status, draft.targets) == ("draft", DEFAULT_TARGETS)
-        assert repo.round_by_code(session, "D2") is None
+        assert round_by_code(session, "D2") is None
 
 
 # ------------------------------------------------------------------------------------- reads
@@ -221,22 +226,22 @@ def test_reads_keep_to_the_scope(city, role, area, inside, outside):
     mine = submit(engine, ids[inside], seed=1).response_id
     theirs = [submit(engine, ids[code], seed=5 + k).response_id for k, code in enumerate(outside)]
     with write_session(engine) as session:
-        repo.set_response_status(session, "admin", [mine, *theirs], "excluded", "![x](http://evil.example/p.png)",
+        set_response_status(session, "admin", [mine, *theirs], "excluded", "![x](http://evil.example/p.png)",
                                  scope=CITY)
     with write_session(engine) as session:
         save_population(session, "admin", read_population_file(
             "区域编码,年龄段,性别,人口\nCD,18_29,female,5\nCX,18_29,female,7\n".encode(), "p.csv", areas,
             QUESTIONNAIRE), scope=CITY)
     with read_session(engine) as session:
-        round_id = repo.round_by_code(session, ROUND).id
-        assert repo.round_responses(session, round_id, scope=scope)["id"].tolist() == [mine]
-        assert repo.exclusion_summary(session, round_id, scope=scope)["responses"].tolist() == [1]
-        assert repo.exclusion_summary(session, round_id, scope=CITY)["responses"].tolist() == [1 + len(outside)]
+        round_id = round_by_code(session, ROUND).id
+        assert round_responses(session, round_id, scope=scope)["id"].tolist() == [mine]
+        assert exclusion_summary(session, round_id, scope=scope)["responses"].tolist() == [1]
+        assert exclusion_summary(session, round_id, scope=CITY)["responses"].tolist() == [1 + len(outside)]
     with write_session(engine) as session:
-        repo.set_response_status(session, "admin", [mine, *theirs], "included", scope=CITY)
+        set_response_status(session, "admin", [mine, *theirs], "included", scope=CITY)
     with read_session(engine) as session:
-        assert repo.completes(session, round_id, "community", scope=scope)["community_id"].tolist() == [ids[inside]]
-        assert repo.completes(session, round_id, "district", scope=CITY)["completes"].sum() == 1 + len(outside)
+        assert completes(session, round_id, "community", scope=scope)["community_id"].tolist() == [ids[inside]]
+        assert completes(session, round_id, "district", scope=CITY)["completes"].sum() == 1 + len(outside)
         population = population_frame(session, scope=scope)
     assert population["population"].tolist() == ([5] if scope.level == "district" else [])
     book = openpyxl.load_workbook(io.BytesIO(paper.paper_template(QUESTIONNAIRE, areas, scope=scope)))

@@ -21,10 +21,14 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from data import repository as repo
 from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
+from data.questionnaire_versions import save_questionnaire
+from data.reads import count_responses
+from data.responses import new_response_id, submit_response
 from data.results import load_snapshot
+from data.rounds import create_round
+from data.tallies import round_tally
 from questionnaires import load_default
 
 RATES = {"awareness": 0.9, "support": 0.9, "participation": 0.7, "satisfaction": 0.95}
@@ -33,10 +37,10 @@ RATES = {"awareness": 0.9, "support": 0.9, "participation": 0.7, "satisfaction":
 def _set_up(engine):
     now = datetime.now()
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, load_default())
+        version = save_questionnaire(session, load_default())
         communities = [c.id for c in build_city(session)]
-        survey_round = repo.create_round(session, "LIVE", "并发轮", version, DEFAULT_TARGETS, status="open",
-                                         opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1))
+        survey_round = create_round(session, "LIVE", "并发轮", version, DEFAULT_TARGETS, status="open",
+                                    opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1))
     return communities, survey_round
 
 
@@ -45,8 +49,8 @@ def _writer(engine, survey_round, questionnaire, communities, seed, stop, stored
     while not stop.is_set():
         try:
             with write_session(engine) as session:
-                result = repo.submit_response(
-                    session, response_id=repo.new_response_id(), survey_round=survey_round,
+                result = submit_response(
+                    session, response_id=new_response_id(), survey_round=survey_round,
                     questionnaire=questionnaire, community_id=int(rng.choice(communities)),
                     # No "don't know" answers: every respondent answers awareness validly.
                     answers=synthetic_answers(questionnaire, rng, RATES, invalid_share=0.0),
@@ -77,10 +81,10 @@ def test_every_read_is_one_consistent_snapshot_while_responses_arrive(engine):
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline and not errors:
             with read_session(engine) as session:
-                tally = repo.round_tally(session, survey_round.id)
+                tally = round_tally(session, survey_round.id)
                 time.sleep(0.03)  # writers commit meanwhile
-                counted = repo.count_responses(session, survey_round.id)
-                counted_again = repo.count_responses(session, survey_round.id)
+                counted = count_responses(session, survey_round.id)
+                counted_again = count_responses(session, survey_round.id)
             assert _pooled_awareness(tally) == counted == counted_again
             seen_counts.append(counted)
 
@@ -100,5 +104,5 @@ def test_every_read_is_one_consistent_snapshot_while_responses_arrive(engine):
     assert seen_counts == sorted(seen_counts)
     assert snapshots >= 3
     with read_session(engine) as session:
-        final = repo.count_responses(session, survey_round.id)
-        assert final == sum(stored) == _pooled_awareness(repo.round_tally(session, survey_round.id))
+        final = count_responses(session, survey_round.id)
+        assert final == sum(stored) == _pooled_awareness(round_tally(session, survey_round.id))

@@ -11,37 +11,39 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from analysis.rates import DEFAULT_RULE, VerdictRule
-from data import repository as repo
+from data.questionnaire_versions import save_questionnaire
+from data.rounds import change_round_status, create_round, round_by_code, round_rule, update_round_settings
 from data.scope import CITY
 from data.db import DATA_DIR, make_engine, read_session, upgrade_database, write_session
 from data.demo import DEFAULT_TARGETS, build_city, load_demo
-from data.results import load_snapshot, results_for
+from data.results import load_snapshot
+from reports.results import results_for
 from questionnaires import load_default
 
 
 def _round(engine, status="draft", rule=DEFAULT_RULE):
     with write_session(engine) as session:
-        version = repo.save_questionnaire(session, load_default())
+        version = save_questionnaire(session, load_default())
         build_city(session)
-        repo.create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS, status=status, rule=rule,
+        create_round(session, "R1", "第一轮", version, DEFAULT_TARGETS, status=status, rule=rule,
                           opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
 
 
 def test_a_new_round_gets_the_default_rule_which_can_change_while_draft_only(engine):
     _round(engine)
     with read_session(engine) as session:
-        assert repo.round_rule(repo.round_by_code(session, "R1")) == VerdictRule("clopper-pearson", 0.95, "one")
+        assert round_rule(round_by_code(session, "R1")) == VerdictRule("clopper-pearson", 0.95, "one")
     wilson = VerdictRule("wilson", 0.99, "two")
     with write_session(engine) as session:
-        repo.update_round_settings(session, "org", repo.round_by_code(session, "R1"), rule=wilson, scope=CITY)
+        update_round_settings(session, "org", round_by_code(session, "R1"), rule=wilson, scope=CITY)
     with write_session(engine) as session:
-        survey_round = repo.round_by_code(session, "R1")
-        assert repo.round_rule(survey_round) == wilson
-        repo.change_round_status(session, "org", survey_round, "open", scope=CITY)
+        survey_round = round_by_code(session, "R1")
+        assert round_rule(survey_round) == wilson
+        change_round_status(session, "org", survey_round, "open", scope=CITY)
     with write_session(engine) as session, pytest.raises(ValueError, match="判定规则"):
-        repo.update_round_settings(session, "org", repo.round_by_code(session, "R1"), rule=DEFAULT_RULE, scope=CITY)
+        update_round_settings(session, "org", round_by_code(session, "R1"), rule=DEFAULT_RULE, scope=CITY)
     with read_session(engine) as session:
-        assert repo.round_rule(repo.round_by_code(session, "R1")) == wilson
+        assert round_rule(round_by_code(session, "R1")) == wilson
 
 
 def test_rounds_stored_before_the_migration_get_the_default_rule(database_url_for_test):
@@ -59,7 +61,7 @@ def test_rounds_stored_before_the_migration_get_the_default_rule(database_url_fo
             "(SELECT id FROM questionnaire_version), 'closed', '{}', '{}', false, 0, :now)"), {"now": datetime.now()})
     upgrade_database(engine)
     with read_session(engine) as session:
-        assert repo.round_rule(repo.round_by_code(session, "OLD")) == DEFAULT_RULE
+        assert round_rule(round_by_code(session, "OLD")) == DEFAULT_RULE
     engine.dispose()
 
 

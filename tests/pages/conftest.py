@@ -44,15 +44,15 @@ PASSWORD = "test password 1"
 
 def create_staff(url: str, username: str, role: str, area_code: str | None = None) -> None:
     from data import accounts
-    from data import repository as repo
+    from data.areas import child_areas
     from data.db import write_session
 
     engine = make_engine(url)
     with write_session(engine) as session:
         area_id = None
         if area_code:
-            area_id = next(a.id for a in repo.child_areas(session, None, "district") +
-                           repo.child_areas(session, None, "street") if a.code == area_code)
+            area_id = next(a.id for a in child_areas(session, None, "district") +
+                           child_areas(session, None, "street") if a.code == area_code)
         accounts.create_user(session, None, username, PASSWORD, role, area_id=area_id)
     engine.dispose()
 

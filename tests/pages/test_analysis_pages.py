@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from data.scope import CITY
-from data import repository as repo
+from data.areas import areas_frame
 from data.db import make_engine, read_session, write_session
 from data.population import population_template, read_population_file, save_population
 from questionnaires import load_default
@@ -24,7 +24,7 @@ def load_population(url, older_share=0.5):
     """A population where the over-60s are a larger share than in the demo sample."""
     engine = make_engine(url)
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     template = pd.read_csv(__import__("io").BytesIO(population_template(areas, load_default())), dtype=str,
                            encoding="utf-8-sig")
     template["人口"] = [str(40_000 if age == "60_plus" else 10_000) for age in template["年龄段"]]
@@ -70,7 +70,7 @@ def test_weighting_page_names_an_empty_cell_and_the_remedy(app, demo_url):
     # A population cell the demo sample never reached: an age group nobody in the sample has.
     engine = make_engine(demo_url)
     with read_session(engine) as session:
-        areas = repo.areas_frame(session)
+        areas = areas_frame(session)
     load_population(demo_url)
     from sqlalchemy import text
     with write_session(engine) as session:

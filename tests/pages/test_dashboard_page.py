@@ -76,7 +76,8 @@ def test_dashboard_forecasts_the_official_evaluation_beside_each_verdict(app, de
     from scipy import stats
 
     from data.db import make_engine
-    from data.results import load_snapshot, results_for
+    from data.results import load_snapshot
+    from reports.results import results_for
 
     open_dashboard(app)
     forecast = next(element.value for element in app.dataframe if "达标概率" in element.value.columns)

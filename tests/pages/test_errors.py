@@ -8,7 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from data import repository as repo
+from data import rounds
 
 
 def test_streamlit_error_details_are_off_in_the_shipped_config():
@@ -20,7 +20,7 @@ def test_a_raising_page_shows_a_reference_and_no_traceback(app, monkeypatch, cap
     def broken(_session):
         raise RuntimeError("secret detail in /work/wt/harden/data/repository.py line 1")
 
-    monkeypatch.setattr(repo, "list_rounds", broken)
+    monkeypatch.setattr(rounds, "list_rounds", broken)
     with caplog.at_level(logging.ERROR, logger="survey.errors"):
         app.run()
     assert not app.exception

@@ -7,7 +7,10 @@ from sqlalchemy import func, select
 
 from data.scope import CITY
 from data import accounts
-from data import repository as repo
+from data.areas import community_by_code
+from data.reads import completes
+from data.responses import new_response_id, submit_response
+from data.rounds import list_rounds, round_by_code
 from data.db import make_engine, read_session, write_session
 from data.demo import synthetic_answers
 from data.models import Area, Response
@@ -49,7 +52,7 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
     assert not app.exception and not app.error
     engine = make_engine(demo_url)
     with read_session(engine) as session:
-        created = repo.round_by_code(session, "2026-R3")
+        created = round_by_code(session, "2026-R3")
         assert created.status == "draft" and created.targets["satisfaction"] == 0.99
         assert (created.verdict_method, created.verdict_confidence, created.verdict_sided) == ("wilson", 0.95, "one")
         assert created.official_sample_size == 900
@@ -60,7 +63,7 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
     next(b for b in app.button if b.label == "保存设置").click().run()
     assert not app.exception and not app.error
     with read_session(engine) as session:
-        assert repo.round_by_code(session, "2026-R3").official_sample_size == 1200
+        assert round_by_code(session, "2026-R3").official_sample_size == 1200
     # 2026-R2 is still open: opening a second round is refused until the organiser confirms.
     assert any("已有轮次" in w.value for w in app.warning)
     assert next(b for b in app.button if b.label == "开放本轮").disabled
@@ -70,7 +73,7 @@ def test_organiser_creates_opens_and_closes_a_round(app, demo_url):
     next(b for b in app.button if b.label == "结束本轮").click().run()
     assert not app.exception
     with read_session(engine) as session:
-        assert repo.round_by_code(session, "2026-R3").status == "closed"
+        assert round_by_code(session, "2026-R3").status == "closed"
         actions = list(accounts.audit_events(session, actor="org")["action"])
     assert {"round.create", "round.status"} <= set(actions)
     engine.dispose()
@@ -107,13 +110,13 @@ def test_a_street_office_sees_completes_of_its_own_communities_only(app, demo_ur
     shown = app.dataframe[0].value
     engine = make_engine(demo_url)
     with read_session(engine) as session:
-        survey_round = repo.list_rounds(session)[-1]  # the page opens on the newest round
-        street = repo.community_by_code(session, "CD0101").street_id
+        survey_round = list_rounds(session)[-1]  # the page opens on the newest round
+        street = community_by_code(session, "CD0101").street_id
         expected = session.scalar(
             select(func.count()).select_from(Response).join(Area, Area.id == Response.community_id).where(
                 Response.round_id == survey_round.id, Response.eligible.is_(True),
                 Response.status == "included", Area.street_id == street))
-        whole_district = repo.completes(session, survey_round.id, "district", scope=CITY)
+        whole_district = completes(session, survey_round.id, "district", scope=CITY)
     engine.dispose()
     assert len(shown) == 1 and shown["已完成"].sum() == expected > 0
     assert expected < whole_district["completes"].max()  # the rest of the district is not counted
@@ -123,12 +126,12 @@ def test_excluding_in_the_quality_page_changes_the_dashboard(app, demo_url):
     engine = make_engine(demo_url)
     rng = np.random.default_rng(9)
     answers = synthetic_answers(QUESTIONNAIRE, rng, GOOD)
-    ids = [repo.new_response_id() for _ in range(2)]
+    ids = [new_response_id() for _ in range(2)]
     with write_session(engine) as session:  # two identical answer vectors: the duplicate rule flags them
-        survey_round = repo.round_by_code(session, "2026-R2")
-        community = repo.community_by_code(session, "GX0101").id
+        survey_round = round_by_code(session, "2026-R2")
+        community = community_by_code(session, "GX0101").id
         for response_id in ids:
-            repo.submit_response(session, response_id=response_id, survey_round=survey_round,
+            submit_response(session, response_id=response_id, survey_round=survey_round,
                                  questionnaire=QUESTIONNAIRE, community_id=community, answers=answers)
     open_as(app, demo_url, "org", "organiser", "pages/quality.py")
     flagged = app.dataframe[0].value

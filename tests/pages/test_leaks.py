@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from data import repository as repo
+from data.responses import set_response_status
+from data.rounds import round_by_code
 from data.db import make_engine, read_session, write_session
 from data.models import Area, Response
 from data.scope import CITY
@@ -18,12 +19,12 @@ IMAGE = "![x](http://evil.example/track.png)"
 def exclude_one(url: str, district: str, reason: str) -> None:
     engine = make_engine(url)
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, "2026-R2")
+        survey_round = round_by_code(session, "2026-R2")
         response_id = session.scalar(select(Response.id).join(Area, Area.id == Response.community_id).where(
             Response.round_id == survey_round.id, Response.status == "included", Response.eligible.is_(True),
             Area.code.startswith(district)).limit(1))
     with write_session(engine) as session:
-        repo.set_response_status(session, "admin", [response_id], "excluded", reason, scope=CITY)
+        set_response_status(session, "admin", [response_id], "excluded", reason, scope=CITY)
     engine.dispose()
 
 

@@ -10,9 +10,13 @@ import pyreadstat
 from openpyxl import load_workbook
 
 from data.scope import CITY
-from data import repository as repo
+from data.areas import areas_frame, child_areas
+from data.questionnaire_versions import load_questionnaire_version
+from data.reads import round_responses
+from data.rounds import round_by_code
 from data.db import make_engine, read_session
-from data.results import load_snapshot, results_for
+from data.results import load_snapshot
+from reports.results import results_for
 from reports.excel import round_report_xlsx
 from reports.printable import printable_report_html
 from reports.spss import responses_sav
@@ -79,7 +83,7 @@ def test_excel_report_sheets_headers_and_numbers(demo_url):
 
 
 def test_excel_report_carries_the_forecast_of_the_official_evaluation(demo_url):
-    from data.results import forecast_for
+    from reports.results import forecast_for
 
     engine = make_engine(demo_url)
     snapshot = load_snapshot(engine, "2026-R2")
@@ -106,10 +110,10 @@ def test_excel_report_carries_the_forecast_of_the_official_evaluation(demo_url):
 def test_spss_file_has_chinese_value_labels(demo_url):
     engine = make_engine(demo_url)
     with read_session(engine) as session:
-        survey_round = repo.round_by_code(session, "2026-R2")
-        responses = repo.round_responses(session, survey_round.id, scope=CITY)
-        questionnaire = repo.load_questionnaire_version(session, survey_round.questionnaire_id)
-        areas = repo.areas_frame(session)
+        survey_round = round_by_code(session, "2026-R2")
+        responses = round_responses(session, survey_round.id, scope=CITY)
+        questionnaire = load_questionnaire_version(session, survey_round.questionnaire_id)
+        areas = areas_frame(session)
     data = responses_sav(responses, questionnaire, areas, rule=DEFAULT_RULE)
     import tempfile, os
     handle, name = tempfile.mkstemp(suffix=".sav")
@@ -157,11 +161,11 @@ def test_street_scoped_reader_gets_no_district_breakdown(app, demo_url):
 
 def test_a_district_offices_reports_say_its_district_never_the_whole_city(demo_url):
     """Issue 15 item 3: a district analyst's figures were labelled 全市 in the Excel and printable reports."""
-    from data.results import scope_name
+    from reports.results import scope_name
 
     engine = make_engine(demo_url)
     with read_session(engine) as session:
-        district = next(a for a in repo.child_areas(session, None, "district") if a.code == "CD")
+        district = next(a for a in child_areas(session, None, "district") if a.code == "CD")
     snapshot = load_snapshot(engine, "2026-R2", district.id)
     results = results_for(snapshot)
     assert scope_name(snapshot) == "城东区"

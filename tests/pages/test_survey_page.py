@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import func, select
 
-from data import repository as repo
+from data.areas import community_by_code
 from data.db import make_engine, read_session
 from data.demo import synthetic_answers
 from data.models import Response
@@ -21,7 +21,7 @@ def stored_responses(url: str, community_code: str | None = None) -> int:
     with read_session(engine) as session:
         query = select(func.count()).select_from(Response).where(Response.channel == "self")
         if community_code:
-            query = query.where(Response.community_id == repo.community_by_code(session, community_code).id)
+            query = query.where(Response.community_id == community_by_code(session, community_code).id)
         count = session.scalar(query)
     engine.dispose()
     return count
