@@ -7,7 +7,7 @@ design effect, shown with the effective sample size beside every weighted rate.
 import pandas as pd
 import streamlit as st
 
-from analysis import METHODS, verdicts
+from analysis import verdicts
 from analysis.rates import add_indicator_rates
 from analysis.weighting import DESIGNS, EmptyCellError, design_rates, population_weights, weighted_rates_from_cell_sums
 from data.db import database_url, read_session, write_session
@@ -22,7 +22,8 @@ from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
-from ui.tables import coloured_verdicts, method_name
+from ui.tables import coloured_verdicts
+from ui.verdict_rule import rule_controls
 
 language_switch()
 
@@ -77,13 +78,11 @@ st.title(t("page_weighting"))
 st.caption(t("weighting_help"))
 
 rounds = cached.rounds(url)
-controls = st.columns(3)
-round_code = round_picker(rounds, "weighting.round", controls[0])
-method = controls[1].selectbox(t("method"), [m for m in METHODS if m != "wald"], key="weighting.method",
-                               format_func=lambda m: method_name(m, language))
-confidence = controls[2].selectbox(t("confidence"), [0.90, 0.95, 0.99], index=1, key="weighting.confidence",
-                                   format_func=lambda c: f"{c:.0%}")
+round_code = round_picker(rounds, "weighting.round", st.columns(3)[0])
 snapshot = cached.snapshot(url, round_code, staff.area_id)
+# Weighted verdicts follow the round's rule too; other methods and levels only in exploration mode.
+rule, _ = rule_controls(snapshot.rule, "weighting")
+method, confidence = rule.method, rule.interval_confidence
 areas = cached.areas(url)
 
 with st.expander(t("population_data"), expanded=False):
@@ -161,7 +160,11 @@ if design != "none":
 tables = []
 for group in groupings:
     if design == "none":
-        weighted = weighted_rates_from_cell_sums(weighted_cells, group, method, confidence)
+        # Each indicator with the round's own within-respondent correlation (as the unweighted figures).
+        weighted = pd.concat([
+            weighted_rates_from_cell_sums(part, group, method, confidence, rho=snapshot.correlations.get(indicator))
+            for indicator, part in weighted_cells.groupby("indicator", sort=False)], ignore_index=True
+        ).sort_values(group, kind="stable", ignore_index=True)
     else:
         # Each indicator is its own design over the respondents who answered it.
         weighted = pd.concat([

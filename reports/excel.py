@@ -45,6 +45,14 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def _label_columns(rows: pd.DataFrame, lang: str) -> tuple[str, str]:
+    """The columns naming each row's area and its parent: the labels people can tell apart
+    (data.results.with_area_labels) when the results carry them, else the plain names."""
+    kind = "label" if "area_label_zh" in rows.columns else "name"
+    suffix = "en" if lang == "en" else "zh"
+    return f"area_{kind}_{suffix}", f"parent_{kind}_{suffix}"
+
+
 def _percent_text(values) -> list[str]:
     return ["" if pd.isna(v) else f"{v:.1%}" for v in values]
 
@@ -55,8 +63,7 @@ def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh", rule
     so that a table read on its own still says how its verdicts were reached; ``percent_text`` writes
     rates as "97.3%" (CSV for people) instead of numbers (Excel formats those itself; JSON keeps them whole)."""
     rows = indicators[indicators["level"] == level]
-    name = "area_label_en" if lang == "en" else "area_label_zh"
-    parent = "parent_label_en" if lang == "en" else "parent_label_zh"
+    name, parent = _label_columns(rows, lang)
     h = {key: _pick(value, lang) for key, value in HEADERS.items()}
     frame = pd.DataFrame({
         h["area"]: rows[name].to_numpy(), h["parent"]: rows[parent].to_numpy(),
@@ -77,7 +84,7 @@ def indicator_frame(indicators: pd.DataFrame, level: str, lang: str = "zh", rule
 
 def item_frame(items: pd.DataFrame, question_text, level: str, lang: str = "zh") -> pd.DataFrame:
     rows = items[items["level"] == level]
-    name = "area_label_en" if lang == "en" else "area_label_zh"
+    name, _ = _label_columns(rows, lang)
     h = {key: _pick(value, lang) for key, value in HEADERS.items()}
     return pd.DataFrame({
         h["area"]: rows[name].to_numpy(),

@@ -233,6 +233,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_closed": ("已结束", "Closed"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
+    # --- verdict --- (used by pages beside ui/verdict_rule.py, which registers the rest)
+    "verdict_rule": ("判定规则", "Verdict rule"),
+    "explore_no_download": ("探索模式下不提供下载：导出总是本轮的正式结果。",
+                            "No downloads in exploration mode: exports always hold the round's official results."),
     # --- auth ---
     "sidebar_scope": ("范围：{scope}", "Scope: {scope}"),
     # --- harden ---

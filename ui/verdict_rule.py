@@ -23,9 +23,6 @@ register_texts({
     "sidedness_rule": ("单侧 / 双侧", "One- or two-sided"),
     "sided_one": ("单侧", "One-sided"),
     "sided_two": ("双侧", "Two-sided"),
-    "verdict_rule": ("判定规则", "Verdict rule"),
-    "explore_no_download": ("探索模式下不提供下载：导出总是本轮的正式结果。",
-                            "No downloads in exploration mode: exports always hold the round's official results."),
 })
 
 VERDICT_METHODS = ("clopper-pearson", "wilson", "jeffreys")

@@ -45,6 +45,13 @@ def test_weighting_page_asks_for_population_then_weights_with_deff(app, demo_url
     assert (table["设计效应"] >= 1).all() and (table["有效样本量"] < table["受访人数"] * 10).all()
     app.radio(key="weighting.scheme").set_value("raking").run()
     assert not app.exception and len(app.dataframe[0].value) == 24
+    # Weighted verdicts follow the round's rule like every other page; other rules only as exploration.
+    assert any("本轮判定规则：Clopper–Pearson，单侧 95%" in c.value for c in app.caption)
+    official = app.dataframe[0].value.copy()
+    app.toggle(key="weighting.explore").set_value(True).run()
+    app.selectbox(key="weighting.sided").set_value("two").run()
+    assert not app.exception and any("探索模式" in w.value for w in app.warning)
+    assert not app.dataframe[0].value["置信区间"].equals(official["置信区间"])
 
 
 def test_compare_page_shows_changes_with_intervals_and_a_trend(app, demo_url):
