@@ -81,6 +81,9 @@ _KEYWORDS = ("and", "or", "not", "selected")
 _FUNCTIONS = ("count-selected", "string-length")
 
 
+_DIGITS = "0123456789"
+
+
 def tokenize(source: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(source)
@@ -100,7 +103,8 @@ def tokenize(source: str) -> list[Token]:
                 raise ConditionError("字符串缺少结束引号", "unterminated string", i, source)
             tokens.append(Token("STRING", source[i + 1 : end], i))
             i = end + 1
-        elif ch.isdigit() or (ch == "-" and i + 1 < n and source[i + 1].isdigit()):
+        # ASCII digits only: str.isdigit() also takes "²" and other digits no number literal is made of.
+        elif ch in _DIGITS or (ch == "-" and i + 1 < n and source[i + 1] in _DIGITS):
             match = _NUMBER.match(source, i)
             literal = match.group(0)
             if len(literal) > MAX_NUMBER_CHARS:

@@ -147,7 +147,10 @@ def test_paper_reader_refuses_or_accepts(rows, broken_headers):
     book = openpyxl.load_workbook(io.BytesIO(_template()))
     sheet = book.worksheets[0]
     if broken_headers:
-        sheet.cell(row=1, column=2, value=rows[0][0])
+        try:
+            sheet.cell(row=1, column=2, value=rows[0][0])
+        except Exception:  # noqa: BLE001 - openpyxl refuses to write it (a control character, say)
+            pass
     for r, values in enumerate(rows, start=2):
         for c, value in enumerate(values, start=1):
             try:

@@ -182,3 +182,14 @@ def test_string_and_number_that_do_not_compare_are_false():
 
 def test_parse_is_cached():
     assert parse_condition("${a} = 'x'") is parse_condition("${a} = 'x'")
+
+
+def test_a_digit_that_is_no_ascii_digit_is_refused_with_a_message():
+    """Found by the fuzz suite: "²" passed str.isdigit() and then matched no number literal."""
+    import pytest
+
+    from questionnaires import ConditionError, parse_condition
+
+    for source in ("²", "${a} = ²", "-٣"):
+        with pytest.raises(ConditionError):
+            parse_condition(source)
