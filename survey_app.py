@@ -54,7 +54,7 @@ pages = [
             url_path=name, default=index == 0)
     for index, name in enumerate(allowed)
 ]
-page = st.navigation(pages)
+page = st.navigation(pages, expanded=True)  # every page listed: no "View more" link (English) to open
 mark_entry_run()
 auth.land_after_login(pages)
 run_page(page)  # an unexpected error shows a short message and a reference, never a traceback
