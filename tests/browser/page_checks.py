@@ -20,6 +20,8 @@ MACHINE_WORDS = {
     "poststratification", "raking", "included", "excluded", "draft", "open", "closed", "self", "interview",
     "paper", "male", "female", "speeders", "straight_lining", "undecided", "not_met", "met",
 }
+# Machine words that are no English either: wrong in both interfaces.
+PROGRAM_ONLY = {"none", "nan", "null", "true", "false", "wilson", "jeffreys", "wald", "poststratification"}
 # ASCII a Chinese reader is meant to see: proper names, acronyms, file kinds, settings.
 ALLOWED = {
     "Wilson", "Clopper", "Pearson", "Clopper–Pearson", "Jeffreys", "Wald", "Newcombe", "Fisher", "Benjamini",
@@ -56,6 +58,8 @@ def raw_codes(text: str, chinese: bool = True, codes: set[str] = frozenset(), al
             continue
         if re.fullmatch(r"[A-Z]{1,4}\d{2,8}", token):  # area codes (CD0101), question numbers (Q17)
             continue
+        if not chinese and re.fullmatch(r"[a-z]+", token) and token not in PROGRAM_ONLY:
+            continue  # in the English interface a plain lower-case word (met, community, online) is English
         if token in codes or token in MACHINE_WORDS:
             found.append(token)
         elif "_" in token or re.fullmatch(r"[a-z]+\.[a-z_.]+", token):
