@@ -28,6 +28,8 @@ def _value_text(key: str, value) -> str:
         return t(f"role_{value}")
     if key in ("before", "after") and isinstance(value, str) and f"status_{value}" in TEXTS:
         return t(f"status_{value}")
+    if key in ("source", "reason") and isinstance(value, str) and f"audit_{key}_{value}" in TEXTS:
+        return t(f"audit_{key}_{value}")
     if isinstance(value, bool):
         return t("yes") if value else t("no")
     if isinstance(value, list) and len(value) == 2:  # a change: [before, after]

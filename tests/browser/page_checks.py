@@ -21,7 +21,7 @@ MACHINE_WORDS = {
     "paper", "male", "female", "speeders", "straight_lining", "undecided", "not_met", "met",
 }
 # Machine words that are no English either: wrong in both interfaces.
-PROGRAM_ONLY = {"none", "nan", "null", "true", "false", "wilson", "jeffreys", "wald", "poststratification"}
+PROGRAM_ONLY = {"none", "nan", "null", "wilson", "jeffreys", "wald", "poststratification"}
 # ASCII a Chinese reader is meant to see: proper names, acronyms, file kinds, settings.
 ALLOWED = {
     "Wilson", "Clopper", "Pearson", "Clopper–Pearson", "Jeffreys", "Wald", "Newcombe", "Fisher", "Benjamini",
@@ -30,7 +30,7 @@ ALLOWED = {
     "SURVEY_IDLE_MINUTES", "SURVEY_DEMO", "DATABASE_URL", "SURVEY_SECRET_KEY", "English", "ID", "UUID", "n",
     "v", "p", "vs", "deff", "Browse", "files", "Drag", "and", "drop", "file", "here", "Limit", "MB", "per",
     "XLSX", "YML", "KB", "Deploy", "http", "https", "localhost", "s", "scipy", "statsmodels", "numpy", "pandas",
-    "R", "survey", "svyciprop", "DEFF",
+    "R", "survey", "svyciprop", "DEFF", "e.g", "i.e",
 }
 # Streamlit's own screen-reader text (its visually hidden skip link), not part of any page of ours.
 STREAMLIT_OWN_TEXT = ("Skip to main content",)
