@@ -31,7 +31,7 @@ st.dataframe(pd.DataFrame({
     t("display_name"): [u[2] for u in users],
     t("role"): [t(f"role_{u[3]}") for u in users],
     t("scope"): [scope_names.get(u[4], u[4]) for u in users],
-    t("active"): [u[5] for u in users],
+    t("active"): [t("yes") if u[5] else t("no") for u in users],
 }), hide_index=True, width="stretch")
 
 role_label = {role: t(f"role_{role}") for role in ROLES}
