@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so that the pure statistics never need a database to be imported.
     from data import accounts
     from data.db import make_engine, read_session, upgrade_database, write_session
-    from data.results import load_snapshot
+    from reports.snapshot import load_snapshot
     from reports.results import results_for
 
     engine = make_engine()

@@ -57,13 +57,13 @@ from data.imports import bulk_import
 from data.questionnaire_versions import load_questionnaire_version
 from data.reads import count_responses
 from data.responses import new_response_id, submit_response
-from data.rounds import round_by_code, round_rule
+from data.rounds import round_by_code
 from data.tallies import recount_tally, round_tally
 from questionnaires.answer_rules import AnswerRules
 from data.db import json_text, make_engine, read_session, upgrade_database, write_session
 from data.models import Response
 from data.submissions import submit as submit_in_group
-from data.results import load_snapshot
+from reports.snapshot import round_rule, load_snapshot
 from reports.results import results_for
 from questionnaires import INDICATORS, load_default
 
@@ -307,7 +307,7 @@ def warm_dashboard(engine, round_code: str, repeat: int = 7) -> tuple[float, flo
     """(warm, recompute, result): warm is a repeated refresh with no new responses (the snapshot
     cache answers after one version check); recompute empties that cache first, which is what a
     refresh costs right after responses arrived: every tally row re-read and every number redone."""
-    from data import results as results_module
+    from reports import snapshot as results_module
 
     result = dashboard(engine, round_code)  # warm-up
     warm, recompute = [], []
@@ -327,7 +327,7 @@ import time
 t0 = time.perf_counter()
 import json, resource, sys
 from data.db import make_engine
-from data.results import load_snapshot
+from reports.snapshot import load_snapshot
 from reports.results import results_for
 t1 = time.perf_counter()
 results = results_for(load_snapshot(make_engine(sys.argv[1]), sys.argv[2]))

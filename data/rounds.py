@@ -13,7 +13,6 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.rates import DEFAULT_RULE, VerdictRule
 from data import accounts
 from data.models import QuestionnaireVersion, SurveyRound
 from data.scope import CITY, Scope, check_city_wide
@@ -33,7 +32,7 @@ def create_round(
     quotas: Mapping | None = None,
     requires_invitation: bool = False,
     official_sample_size: int = 600,
-    rule: VerdictRule = DEFAULT_RULE,
+    rule=None,
     scope: Scope = CITY,
 ) -> SurveyRound:
     check_city_wide(scope, "新建轮次", "creating a round")
@@ -58,9 +57,7 @@ def create_round(
         quotas=dict(quotas or {}),
         requires_invitation=requires_invitation,
         official_sample_size=int(official_sample_size),
-        verdict_method=rule.method,
-        verdict_confidence=rule.confidence,
-        verdict_sided=rule.sided,
+        **_rule_columns(rule),
         created_at=datetime.now(),
     )
     session.add(survey_round)
@@ -106,7 +103,7 @@ def update_round_settings(
     session: Session, actor: str | None, survey_round: SurveyRound, *, targets: Mapping | None = None,
     quotas: Mapping | None = None, opens_at: datetime | None = None, closes_at: datetime | None = None,
     requires_invitation: bool | None = None, official_sample_size: int | None = None,
-    rule: VerdictRule | None = None, scope: Scope,
+    rule=None, scope: Scope,
 ) -> None:
     """Change a draft round.  Once opened, targets, quotas and the verdict rule are frozen: they are
     what every report of the round is judged against.  Only the closing time of an open round may
@@ -130,19 +127,25 @@ def update_round_settings(
         if value is not None and value != getattr(survey_round, name):
             changes[name] = str(value)
             setattr(survey_round, name, dict(value) if isinstance(value, Mapping) else value)
-    if rule is not None and rule != round_rule(survey_round):
-        changes["rule"] = rule.describe("en")
-        survey_round.verdict_method, survey_round.verdict_confidence = rule.method, rule.confidence
-        survey_round.verdict_sided = rule.sided
+    if rule is not None and _rule_columns(rule) != _rule_columns(survey_round):
+        changes["rule"] = f"{rule.method}, {rule.sided}-sided, {rule.confidence:g}"
+        for name, value in _rule_columns(rule).items():
+            setattr(survey_round, name, value)
     if changes:
         accounts.record(session, actor, "round.update", survey_round.code, **changes)
 
 
-def round_rule(survey_round: SurveyRound) -> VerdictRule:
-    """The round's verdict rule (method, confidence level, sidedness)."""
-    return VerdictRule(survey_round.verdict_method or DEFAULT_RULE.method,
-                       float(survey_round.verdict_confidence or DEFAULT_RULE.confidence),
-                       survey_round.verdict_sided or DEFAULT_RULE.sided)
+def _rule_columns(rule) -> dict:
+    """The stored columns of a verdict rule: ``rule`` is an ``analysis.rates.VerdictRule`` (checked
+    when it was made), a round (its stored rule), or None for the columns' defaults (the planner's
+    rule, one-sided 95 % Clopper-Pearson).  Only the values are stored here; what they mean is
+    ``analysis``'s, and ``reports.snapshot.round_rule`` turns them back into a rule."""
+    if rule is None:
+        return {}
+    if isinstance(rule, SurveyRound):
+        return {"verdict_method": rule.verdict_method, "verdict_confidence": float(rule.verdict_confidence),
+                "verdict_sided": rule.verdict_sided}
+    return {"verdict_method": rule.method, "verdict_confidence": float(rule.confidence), "verdict_sided": rule.sided}
 
 
 def list_rounds(session: Session) -> list[SurveyRound]:

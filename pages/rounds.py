@@ -7,7 +7,8 @@ import streamlit as st
 
 from data import accounts
 from data.reads import completes
-from data.rounds import change_round_status, create_round, list_rounds, round_by_code, round_rule, update_round_settings
+from reports.snapshot import round_rule
+from data.rounds import change_round_status, create_round, list_rounds, round_by_code, update_round_settings
 from data.db import database_url, read_session, write_session
 from data.models import QuestionnaireVersion
 from analysis.rates import DEFAULT_RULE, METHOD_NAMES, VerdictRule

@@ -47,7 +47,7 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
 
 def _label_columns(rows: pd.DataFrame, lang: str) -> tuple[str, str]:
     """The columns naming each row's area and its parent: the labels people can tell apart
-    (data.results.with_area_labels) when the results carry them, else the plain names."""
+    (reports.results.with_area_labels) when the results carry them, else the plain names."""
     kind = "label" if "area_label_zh" in rows.columns else "name"
     suffix = "en" if lang == "en" else "zh"
     return f"area_{kind}_{suffix}", f"parent_{kind}_{suffix}"

@@ -13,7 +13,7 @@ from analysis.forecast import official_forecast, weak_item_gains
 from analysis.ranking import weak_items
 from analysis.rollup import CITY
 from data.area_labels import area_labels
-from data.results import RoundSnapshot
+from reports.snapshot import RoundSnapshot
 
 
 def forecast_for(snapshot: RoundSnapshot, results: RoundResults, top: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:

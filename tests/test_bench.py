@@ -19,7 +19,7 @@ from bench.city import DISTRICT_RATES, Generator, build_city
 from bench.run import compare, concurrent_submissions, naive_results, render, run_backend
 from data.areas import areas_frame
 from data.db import json_text, make_engine, read_session, upgrade_database
-from data.results import load_snapshot
+from reports.snapshot import load_snapshot
 from data.tallies import VECTOR_ROWS, community_key, contributions, contributions_vectorised
 from questionnaires import clean_answers, demographics, is_eligible, load_default, score_answers
 from questionnaires.answer_rules import FACT_CACHE_LIMIT, AnswerRules, answer_problems

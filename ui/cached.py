@@ -17,7 +17,8 @@ from data.areas import areas_frame
 from data.comments import round_comments
 from data.db import read_session
 from data.questionnaire_versions import load_questionnaire_version
-from data.results import RoundSnapshot, load_snapshot, restrict_to_area
+from data.results import restrict_to_area
+from reports.snapshot import RoundSnapshot, load_snapshot
 from data.rounds import accepts_responses, list_rounds, round_by_code
 from questionnaires import Questionnaire
 from questionnaires.comment_themes import load_comment_themes

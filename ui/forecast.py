@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import RoundResults
-from data.results import RoundSnapshot
+from reports.snapshot import RoundSnapshot
 from reports.results import forecast_for
 from ui.i18n import register_texts, t
 

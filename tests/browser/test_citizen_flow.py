@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from data.results import load_snapshot
+from reports.snapshot import load_snapshot
 from reports.results import results_for
 from tests.browser.conftest import open_page, wait_idle
 

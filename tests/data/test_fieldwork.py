@@ -185,7 +185,7 @@ def test_invitation_round_accepts_each_token_once(city):
 
 
 def test_snapshot_is_reused_only_while_the_round_is_unchanged(city):
-    from data.results import load_snapshot
+    from reports.snapshot import load_snapshot
     from reports.results import results_for
 
     engine, communities = city

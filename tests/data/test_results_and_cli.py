@@ -19,7 +19,7 @@ from data.db import make_engine, read_session, upgrade_database, write_session
 from data.demo import load_demo
 from data.models import Response
 from data.questionnaire_versions import load_questionnaire_version
-from data.results import load_snapshot
+from reports.snapshot import load_snapshot
 from data.rounds import round_by_code
 from reports.results import results_for
 
@@ -112,11 +112,11 @@ def test_a_district_office_gets_the_same_forecast_as_the_city_sees_for_it(demo_e
     city_rows = city_forecast[city_forecast["level"] == "city"]
     assert (city_rows["official_n"] == city.official_sample_size).all()
     # With district quotas, the quotas set the shares; a district without one gets none.
-    from data.results import _official_shares
+    from data.results import official_shares
 
     districts = city.areas[city.areas["level"] == "district"]
     codes = districts["code"].tolist()
-    shares = _official_shares(city.areas, city.tally, {"districts": {codes[0]: 300, codes[1]: 100}})
+    shares = official_shares(city.areas, city.tally, {"districts": {codes[0]: 300, codes[1]: 100}})
     ids = districts["id"].tolist()
     assert shares[ids[0]] == 0.75 and shares[ids[1]] == 0.25 and shares[ids[2]] == 0.0
 

@@ -26,7 +26,7 @@ from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
 from data.questionnaire_versions import save_questionnaire
 from data.reads import count_responses
 from data.responses import new_response_id, submit_response
-from data.results import load_snapshot
+from reports.snapshot import load_snapshot
 from data.rounds import create_round
 from data.tallies import round_tally
 from questionnaires import load_default

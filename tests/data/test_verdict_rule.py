@@ -12,11 +12,11 @@ from sqlalchemy import text
 
 from analysis.rates import DEFAULT_RULE, VerdictRule
 from data.questionnaire_versions import save_questionnaire
-from data.rounds import change_round_status, create_round, round_by_code, round_rule, update_round_settings
+from data.rounds import change_round_status, create_round, round_by_code, update_round_settings
 from data.scope import CITY
 from data.db import DATA_DIR, make_engine, read_session, upgrade_database, write_session
 from data.demo import DEFAULT_TARGETS, build_city, load_demo
-from data.results import load_snapshot
+from reports.snapshot import round_rule, load_snapshot
 from reports.results import results_for
 from questionnaires import load_default
 

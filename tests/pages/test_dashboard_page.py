@@ -76,7 +76,7 @@ def test_dashboard_forecasts_the_official_evaluation_beside_each_verdict(app, de
     from scipy import stats
 
     from data.db import make_engine
-    from data.results import load_snapshot
+    from reports.snapshot import load_snapshot
     from reports.results import results_for
 
     open_dashboard(app)

@@ -15,7 +15,7 @@ from data.questionnaire_versions import load_questionnaire_version
 from data.reads import round_responses
 from data.rounds import round_by_code
 from data.db import make_engine, read_session
-from data.results import load_snapshot
+from reports.snapshot import load_snapshot
 from reports.results import results_for
 from reports.excel import round_report_xlsx
 from reports.printable import printable_report_html
