@@ -1,7 +1,8 @@
 """Paper questionnaires typed in afterwards: reading a filled template and importing it.
 
-The module is split by job: ``paper_layout`` (what template and reader share), ``paper_template``
-(``paper_template`` builds the workbook), this module (``read_paper_file`` checks every row of a
+The module is split by job: ``paper_layout`` (what template and reader share),
+``reports.paper_template`` (the workbook users download: the blank template and the rejected rows to
+fix and upload again), this module (``read_paper_file`` checks every row of a
 filled file and turns the good ones into records for ``data.imports.bulk_import``; ``import_paper``
 stores them, all or only the valid ones, and audits), and ``questionnaires.typed_answers`` (how a
 typed label, code or option number becomes an answer).
@@ -28,7 +29,6 @@ from data.responses import SubmissionRefused
 from questionnaires.answer_rules import answer_problems
 from data.models import QuestionnaireVersion, SurveyRound
 from data.scope import CITY, Scope, check_communities
-from reports.safe_cells import XLSXWRITER_OPTIONS
 from questionnaires import Question, Questionnaire, visible_questions
 from questionnaires.model import CHOICE_TYPES
 from questionnaires.typed_answers import (
@@ -45,7 +45,6 @@ from .paper_layout import (  # noqa: F401 - re-exported: pages and tests use dat
     FIXED_COLUMNS, INSTRUCTIONS_SHEET, LISTS_SHEET, MAX_BYTES, MAX_COLUMNS, MAX_FORM_NUMBER, MAX_INTERVIEWER, MAX_ROWS,
     PAPER_NAMESPACE, ROW_COLUMN, TEMPLATE_ROWS, PaperFileError, _Column, _columns, _lang, _msg, paper_response_id,
 )
-from .paper_template import _workbook, condition_text, paper_template  # noqa: F401 - re-exported
 
 # ---------------------------------------------------------------------------------------- reading
 
@@ -374,53 +373,6 @@ def _parse_date_text(text: str) -> date | None:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         return None
-
-
-# ----------------------------------------------------------------------------- rejected rows
-
-
-def rejected_rows_xlsx(paper_import: PaperImport) -> bytes:
-    """The rejected rows as an .xlsx to download, fix and upload again: the template's columns,
-    drop-downs and checks, the bad cells marked with their message, plus 行号 (row in the uploaded
-    file) and 错误 (every problem of the row)."""
-    lang = paper_import.lang
-    frame = paper_import.rejected_rows
-    extra = list(EXTRA_COLUMNS[lang])
-    if paper_import.questionnaire is None:
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as writer:
-            frame.rename(columns=dict(zip((ROW_COLUMN, ERROR_COLUMN), extra))).to_excel(
-                writer, sheet_name=ENTRY_SHEET[lang], index=False)
-        return buffer.getvalue()
-    columns = _columns(paper_import.questionnaire)
-    file_headers = [c for c in frame.columns if c not in (ROW_COLUMN, ERROR_COLUMN)]
-    by_key = {_norm_key(h): h for h in file_headers}
-    template_source = []
-    for column in columns:
-        names = [*column.headers] + ([column.question.code] if column.question else [])
-        template_source.append(next((by_key[_norm_key(n)] for n in names if _norm_key(n) in by_key), None))
-    matched = {h for h in template_source if h}
-    others = [h for h in file_headers if h not in matched]
-    layout = [*template_source, *others]
-    position = {h: i for i, h in enumerate(layout) if h}
-    rows, notes = [], {}
-    for r, record in enumerate(frame.to_dict("records"), start=1):
-        values = [None if not h or _missing(record.get(h)) else record.get(h) for h in layout]
-        rows.append([*values, record.get(ROW_COLUMN), record.get(ERROR_COLUMN)])
-        for column_index, message in paper_import.cell_errors.get(record.get(ROW_COLUMN), []):
-            header = paper_import.headers[column_index] if column_index < len(paper_import.headers) else None
-            if header in position:
-                key = (r, position[header])
-                notes[key] = f"{notes[key]}\n{message}" if key in notes else message
-    return _workbook(paper_import.questionnaire, paper_import.areas, lang, rows=rows,
-                     extra_headers=[*others, *extra], cell_notes=notes)
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 # --------------------------------------------------------------------------------------- import

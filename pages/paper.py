@@ -3,6 +3,7 @@
 import streamlit as st
 
 from data import paper
+from reports.paper_template import paper_template, rejected_rows_xlsx
 from data.responses import SubmissionRefused
 from data.rounds import round_by_code
 from data.db import database_url, write_session
@@ -50,7 +51,7 @@ survey_round = next(r for r in rounds if r.code == round_code)
 questionnaire = cached.questionnaire(url, survey_round.questionnaire_id)
 areas = cached.areas(url)
 
-st.download_button(t("download_template"), paper.paper_template(questionnaire, areas, language, scope=scope),
+st.download_button(t("download_template"), paper_template(questionnaire, areas, language, scope=scope),
                    file_name=f"{round_code}_paper_template.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -68,7 +69,7 @@ bad = checked.total_count - checked.valid_count
 st.write(t("rows_checked", total=checked.total_count, valid=checked.valid_count, bad=bad))
 if bad:
     st.dataframe(checked.errors_for_display(), hide_index=True, width="stretch")
-    st.download_button(t("download_rejected"), paper.rejected_rows_xlsx(checked), file_name=f"{round_code}_rejected.xlsx",
+    st.download_button(t("download_rejected"), rejected_rows_xlsx(checked), file_name=f"{round_code}_rejected.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 buttons = st.columns(2)
 import_all = buttons[0].button(t("import_all"), type="primary", disabled=bad > 0)

@@ -1,6 +1,9 @@
-"""The paper questionnaire template: an .xlsx with one row per paper form, drop-down lists of the option
-labels in the user's language (warning style, so an option's number may be typed too), number and date
-checks, header notes with skip conditions, and a sheet of instructions."""
+"""The paper questionnaire workbooks users download; ``data.paper`` reads them back.
+
+The template is an .xlsx with one row per paper form, drop-down lists of the option labels in the
+user's language (warning style, so an option's number may be typed too), number and date checks,
+header notes with skip conditions, and a sheet of instructions.  The rejected rows of a checked file
+come back in the same layout, each bad cell marked with its message, to fix and upload again."""
 
 from __future__ import annotations
 
@@ -11,17 +14,17 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from data.paper import PaperImport
+from data.paper_layout import (
+    EARLIEST_DATE, ENTRY_SHEET, ERROR_COLUMN, EXTRA_COLUMNS, INSTRUCTIONS_SHEET, LISTS_SHEET, MAX_INTERVIEWER, ROW_COLUMN,
+    TEMPLATE_ROWS, _Column, _columns, _lang, _msg,
+)
 from data.scope import Scope, restrict_areas
 from questionnaires import Question, Questionnaire
-from reports.safe_cells import XLSXWRITER_OPTIONS
 from questionnaires.logic import And, Call, Compare, Not, Or, Ref, Selected
 from questionnaires.model import CHOICE_TYPES
-from questionnaires.typed_answers import range_text as _range_text, show_number as _show
-
-from .paper_layout import (
-    EARLIEST_DATE, ENTRY_SHEET, INSTRUCTIONS_SHEET, LISTS_SHEET, MAX_INTERVIEWER, TEMPLATE_ROWS,
-    _Column, _columns, _lang, _msg,
-)
+from questionnaires.typed_answers import comparison_key as _norm_key, range_text as _range_text, show_number as _show
+from reports.safe_cells import XLSXWRITER_OPTIONS
 
 # ------------------------------------------------------------------------------------ template
 
@@ -348,3 +351,50 @@ def _add_validation(sheet, index: int, column: _Column, questionnaire: Questionn
     if "input_message" not in options:
         options.pop("input_title")
     sheet.data_validation(1, index, last, index, options)
+
+
+# ----------------------------------------------------------------------------- rejected rows
+
+
+def rejected_rows_xlsx(paper_import: PaperImport) -> bytes:
+    """The rejected rows as an .xlsx to download, fix and upload again: the template's columns,
+    drop-downs and checks, the bad cells marked with their message, plus 行号 (row in the uploaded
+    file) and 错误 (every problem of the row)."""
+    lang = paper_import.lang
+    frame = paper_import.rejected_rows
+    extra = list(EXTRA_COLUMNS[lang])
+    if paper_import.questionnaire is None:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as writer:
+            frame.rename(columns=dict(zip((ROW_COLUMN, ERROR_COLUMN), extra))).to_excel(
+                writer, sheet_name=ENTRY_SHEET[lang], index=False)
+        return buffer.getvalue()
+    columns = _columns(paper_import.questionnaire)
+    file_headers = [c for c in frame.columns if c not in (ROW_COLUMN, ERROR_COLUMN)]
+    by_key = {_norm_key(h): h for h in file_headers}
+    template_source = []
+    for column in columns:
+        names = [*column.headers] + ([column.question.code] if column.question else [])
+        template_source.append(next((by_key[_norm_key(n)] for n in names if _norm_key(n) in by_key), None))
+    matched = {h for h in template_source if h}
+    others = [h for h in file_headers if h not in matched]
+    layout = [*template_source, *others]
+    position = {h: i for i, h in enumerate(layout) if h}
+    rows, notes = [], {}
+    for r, record in enumerate(frame.to_dict("records"), start=1):
+        values = [None if not h or _missing(record.get(h)) else record.get(h) for h in layout]
+        rows.append([*values, record.get(ROW_COLUMN), record.get(ERROR_COLUMN)])
+        for column_index, message in paper_import.cell_errors.get(record.get(ROW_COLUMN), []):
+            header = paper_import.headers[column_index] if column_index < len(paper_import.headers) else None
+            if header in position:
+                key = (r, position[header])
+                notes[key] = f"{notes[key]}\n{message}" if key in notes else message
+    return _workbook(paper_import.questionnaire, paper_import.areas, lang, rows=rows,
+                     extra_headers=[*others, *extra], cell_notes=notes)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -64,7 +64,8 @@ def test_excel_report_writes_the_payload_as_a_string(tmp_path):
 
 
 def test_rejected_paper_rows_keep_a_typed_formula_as_text():
-    from data.paper import PaperImport, rejected_rows_xlsx
+    from data.paper import PaperImport
+    from reports.paper_template import rejected_rows_xlsx
 
     frame = pd.DataFrame({"问卷编号": [PAYLOAD], "行号": [2], "错误": ["x"]})
     data = rejected_rows_xlsx(PaperImport(records=[], errors=pd.DataFrame(), rejected_rows=frame, valid_count=0,

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data import paper
+from reports.paper_template import paper_template
 from data.areas import areas_frame
 from data.questionnaire_versions import save_questionnaire
 from data.responses import SubmissionRefused, new_response_id, submit_response
@@ -138,7 +139,7 @@ def _areas() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _template() -> bytes:
-    return paper.paper_template(QUESTIONNAIRE, _areas(), scope=paper.CITY)
+    return paper_template(QUESTIONNAIRE, _areas(), scope=paper.CITY)
 
 
 @given(st.lists(st.lists(cell_scalar, min_size=1, max_size=8), min_size=1, max_size=4), st.booleans())

@@ -31,16 +31,6 @@ ALLOWED = {
     "pages": {"questionnaires", "analysis", "data", "reports", "ui"},
 }
 PURE = ("questionnaires", "analysis")
-# Single pure modules of a higher layer that a layer may still use, each with its reason (nothing
-# else of that layer).  Added when the storage split met the later branches (verdict rule, design
-# effects, formula-safe exports); moving them below would be the next step.
-NARROW = {
-    "data": {
-        "analysis.rates": "a round stores its verdict rule (VerdictRule, a value) with its settings",
-        "analysis.rollup": "a snapshot keeps the round-wide correlations, computed before any cut to a scope",
-        "reports.safe_cells": "the paper template writes xlsx with the exports' formula-safe options",
-    },
-}
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -73,8 +63,7 @@ def violations(layer: str) -> list[str]:
         for line, module in imported_modules(path):
             top = module.split(".")[0]
             where = f"{path.relative_to(ROOT)}:{line} imports {module}"
-            narrow = any(module == allowed or module.startswith(allowed + ".") for allowed in NARROW.get(layer, {}))
-            if top in OURS and top != layer and top not in ALLOWED[layer] and not narrow:
+            if top in OURS and top != layer and top not in ALLOWED[layer]:
                 wrong.append(where)
             if layer in PURE and top in STREAMLIT_AND_STORAGE:
                 wrong.append(where)

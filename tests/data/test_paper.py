@@ -24,6 +24,7 @@ from data.db import read_session, write_session
 from data.demo import DEFAULT_TARGETS, build_city, synthetic_answers
 from data.models import Response
 from questionnaires import clean_answers, load_default
+from reports.paper_template import paper_template, rejected_rows_xlsx
 
 QUESTIONNAIRE = load_default()
 RATES = {"awareness": 0.9, "support": 0.95, "participation": 0.7, "satisfaction": 0.95}
@@ -107,7 +108,7 @@ def do_import(engine, checked, only_valid=False, actor="clerk"):
 
 def test_template_has_headers_lists_validations_and_instructions(city):
     _, areas = city
-    book = openpyxl.load_workbook(io.BytesIO(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)))
+    book = openpyxl.load_workbook(io.BytesIO(paper_template(QUESTIONNAIRE, areas, scope=CITY)))
     assert book.sheetnames == ["问卷录入", "填写说明", "选项"]
     assert book["选项"].sheet_state == "hidden"
     entry = book["问卷录入"]
@@ -152,7 +153,7 @@ def test_filled_template_imports_once_and_moves_the_tally(city):
     rows = sample_rows(areas, 12)
     rows[0][header("learn_channels")] = None  # optional
     rows[1][header("suggestion")] = "希望多建公园"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
+    data = fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     assert checked.errors.empty, checked.errors
     assert (checked.total_count, checked.valid_count) == (12, 12)
@@ -188,7 +189,7 @@ def test_two_bad_rows_refuse_everything_or_import_the_eight_valid(city):
     rows[2][header("community")] = "XX9999"  # Excel row 4
     rows[7][header("years_in_city")] = 150  # Excel row 9, out of 0..100
     rows[7][header("sex")] = "未知"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
+    data = fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     assert (checked.total_count, checked.valid_count) == (10, 8)
     assert set(checked.errors["行号"]) == {4, 9}
@@ -208,7 +209,7 @@ def test_two_bad_rows_refuse_everything_or_import_the_eight_valid(city):
     assert detail["rows"] == 8 and detail["rejected"] == 2
 
     assert list(checked.rejected_rows["行号"]) == [4, 9]
-    book = openpyxl.load_workbook(io.BytesIO(paper.rejected_rows_xlsx(checked)))
+    book = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(checked)))
     sheet = book["问卷录入"]
     table = pd.DataFrame(list(sheet.iter_rows(min_row=2, values_only=True)), columns=[c.value for c in sheet[1]])
     assert list(table["行号"]) == [4, 9]
@@ -243,7 +244,7 @@ def test_every_row_is_checked(city):
     rows[6][header("community")] = codes[0][:4]  # row 8: a street code
     rows[7][header("aware_campaign")] = "不知道"  # row 9: learn_channels should now be empty
     rows[7][header("learn_channels")] = "电视、广播"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
+    data = fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     errors = checked.errors
     by_row = {row: list(group["列"]) for row, group in errors.groupby("行号")}
@@ -275,7 +276,7 @@ def test_labels_numbers_codes_and_separators_are_all_read(city):
     rows[2][header("date")] = "2026/1/5"
     rows[3][header("aware_campaign")] = "知道"
     rows[3][header("learn_channels")] = "电视、广播、火星"
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
+    data = fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     answers = [r["answers"] for r in checked.records]
     assert answers[0]["learn_channels"] == ["tv_radio", "online", "other"] and answers[0]["years_in_city"] == 12
@@ -292,7 +293,7 @@ def test_labels_numbers_codes_and_separators_are_all_read(city):
 
 def test_file_level_problems_raise_a_clear_bilingual_error(city):
     _, areas = city
-    template = paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)
+    template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
 
     def refused(data) -> str:
         with pytest.raises(paper.PaperFileError) as caught:
@@ -337,7 +338,7 @@ def _save(book) -> bytes:
 
 def test_a_closed_round_takes_no_paper_forms(city):
     engine, areas = city
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), sample_rows(areas, 2))
+    data = fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), sample_rows(areas, 2))
     checked = paper.read_paper_file(data, QUESTIONNAIRE, areas)
     with write_session(engine) as session:
         change_round_status(session, None, round_by_code(session, ROUND), "closed", scope=CITY)
@@ -351,7 +352,7 @@ def test_a_closed_round_takes_no_paper_forms(city):
 
 def test_english_template_round_trip(city):
     engine, areas = city
-    template = paper.paper_template(QUESTIONNAIRE, areas, lang="en", scope=CITY)
+    template = paper_template(QUESTIONNAIRE, areas, lang="en", scope=CITY)
     book = openpyxl.load_workbook(io.BytesIO(template))
     assert book.sheetnames[0] == "Entry" and book["选项"].sheet_state == "hidden"
     headers = [c.value for c in book["Entry"][1]]
@@ -367,13 +368,13 @@ def test_english_template_round_trip(city):
     with pytest.raises(paper.PaperFileError, match="1 rows have errors"):
         do_import(engine, checked)
     assert do_import(engine, checked, only_valid=True) == 5
-    rejected = openpyxl.load_workbook(io.BytesIO(paper.rejected_rows_xlsx(checked)))["Entry"]
+    rejected = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(checked)))["Entry"]
     assert [c.value for c in rejected[1]][-2:] == ["Row", "Errors"]
     assert rejected.cell(row=2, column=len(headers) + 1).value == 7
 
     # A Chinese template read by an English user (and vice versa) matches the same columns.
     zh_rows = sample_rows(areas, 2, start=100)
-    mixed = paper.read_paper_file(fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), zh_rows), QUESTIONNAIRE, areas, lang="en")
+    mixed = paper.read_paper_file(fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), zh_rows), QUESTIONNAIRE, areas, lang="en")
     assert mixed.valid_count == 2
     assert do_import(engine, mixed) == 2
 
@@ -381,7 +382,7 @@ def test_english_template_round_trip(city):
 def test_single_choice_drop_downs_warn_so_the_typed_option_number_is_kept_and_imported(city):
     """Issue 16 item 5: Excel's default "stop" style refused the option number the instructions allow."""
     engine, areas = city
-    template = paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)
+    template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
     entry = openpyxl.load_workbook(io.BytesIO(template))["问卷录入"]
     headers = [cell.value for cell in entry[1]]
     validations = {str(dv.sqref).split(":")[0]: dv for dv in entry.data_validations.dataValidation}

@@ -31,6 +31,7 @@ from data.models import AuditEvent, Population, Response
 from data.population import population_frame, read_population_file, save_population
 from data.scope import CITY, OutOfScope, scope_of
 from questionnaires import load_default
+from reports.paper_template import paper_template
 from tests.data.test_paper import fill, typed_row
 
 QUESTIONNAIRE = load_default()
@@ -106,7 +107,7 @@ def test_paper_import_outside_the_scope_writes_nothing(city, role, area, inside,
     rng = np.random.default_rng(3)
     rows = [typed_row(synthetic_answers(QUESTIONNAIRE, rng, RATES), f"F{i}", code)
             for i, code in enumerate([inside, *outside])]
-    data = fill(paper.paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
+    data = fill(paper_template(QUESTIONNAIRE, areas, scope=CITY), rows)
     careless = paper.read_paper_file(data, QUESTIONNAIRE, areas)  # a page that forgot the scope
     assert careless.valid_count == len(rows)
     before = counts(engine)
@@ -244,6 +245,6 @@ def test_reads_keep_to_the_scope(city, role, area, inside, outside):
         assert completes(session, round_id, "district", scope=CITY)["completes"].sum() == 1 + len(outside)
         population = population_frame(session, scope=scope)
     assert population["population"].tolist() == ([5] if scope.level == "district" else [])
-    book = openpyxl.load_workbook(io.BytesIO(paper.paper_template(QUESTIONNAIRE, areas, scope=scope)))
+    book = openpyxl.load_workbook(io.BytesIO(paper_template(QUESTIONNAIRE, areas, scope=scope)))
     listed = {str(cell.value).split(" ")[0] for row in book[paper.LISTS_SHEET].iter_rows() for cell in row if cell.value}
     assert inside in listed and not listed & set(outside)
