@@ -1,9 +1,10 @@
 """The storage's fast paths, in one place: what each trick buys, and the plain way beside it.
 
 Each trick below was measured by ``python -m bench.run`` (1,000,000 responses on SQLite unless
-said; ``python -m bench.fast_paths`` times each against its plain path in one run) and each has a
-plain path here that ``tests/data/test_fast_paths.py`` proves equal on the same
-rows.  A SQLAlchemy or driver upgrade that breaks a trick breaks that test, not the data: switch the
+said) and is re-measured by ``python -m bench.fast_paths``, which times each against its plain path,
+alternating, in one run (last run 2026-12-02 19:29 UTC, 20,000 responses, 3 rounds: the "now"
+figures below; plain ÷ trick is what the trick buys); each has a plain path here that
+``tests/data/test_fast_paths.py`` proves equal on the same rows.  A SQLAlchemy or driver upgrade that breaks a trick breaks that test, not the data: switch the
 callers to the plain path and re-measure.  Nothing outside this module touches SQLAlchemy's compiled
 internals (``tests/test_layering.py`` checks).
 
@@ -13,17 +14,21 @@ internals (``tests/test_layering.py`` checks).
   columns' own ``bind_processor``s and handed to the driver's ``executemany``.  SQLAlchemy's
   per-row parameter handling cost more than SQLite's own work for a 20,000-response import, and
   for one citizen's submission its per-statement work was most of the time the write lock is held
-  (2026-11-23: part of the 73 → 47 µs a response of the third pass).
+  (2026-11-23: part of the 73 → 47 µs a response of the third pass).  Now: 41.2 → 23.6 µs a
+  response's insert, 1.75×.
 * **SQLite DateTime text by ``datetime.isoformat``** (``sqlite_datetime_text``; plain path:
-  SQLAlchemy's own ``bind_processor``): 1.4 → 0.8 µs a value (2026-11-23); same text for naive,
+  SQLAlchemy's own ``bind_processor``): 1.4 → 0.8 µs a value (2026-11-23; now 4.3 → 2.4, 1.81×); same text for naive,
   aware, None, dates and subclasses (``tests/data/test_binding.py``).
 * **Driver tuples for plain reads** (``plain_rows``; plain path ``session.execute(...).all()``):
-  reading a round's ~25,000 tally rows ~4× faster, most of the dashboard's time (2026-11-23).
+  reading a round's ~25,000 tally rows ~4× faster, most of the dashboard's time (2026-11-23; now
+  5.5 → 3.1 µs a row, 1.74×).
 * **Garbage collector paused during an import** (``cyclic_gc_paused``; plain path: the function
-  undecorated, ``bulk_import.__wrapped__``): 47 → 40 µs a response (2026-11-23).
+  undecorated, ``bulk_import.__wrapped__``): 47 → 40 µs a response (2026-11-23; now 68.6 → 62.2,
+  1.10× in one run of three rounds: the smallest gain, the first to drop if a run shows less).
 * **Answer rules kept per questionnaire object** (``rules_for``, keyed by ``id()`` and checked by
   identity; plain path ``AnswerRules(questionnaire)``): a page keeps its questionnaire object, so
-  the rules' per-value memory is built once, not for every submission.
+  the rules' per-value memory is built once, not for every submission (now 484 → 40 µs a
+  submission's row, 12×).
 * **PostgreSQL: many rows as one JSON document** (``recordset_insert_sql``: ``INSERT … SELECT … FROM
   json_to_recordset(%s)``; plain path: ``executemany`` of the same insert): the upsert ran once per
   row, ~500 rows for a group of 16 submissions.  Uses public APIs only (the column types' compile).
