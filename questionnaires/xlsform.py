@@ -138,8 +138,8 @@ _REFUSED_TYPES = {
                                   "choices from an external file (select_multiple_from_file) are not supported"),
     "select_one_external": ("from_file", "不支持外部选项（select_one_external）", "external choices (select_one_external) are not supported"),
     "osm": ("osm", "不支持 OpenStreetMap 题（osm）", "OpenStreetMap (osm) questions are not supported"),
-    "xml-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
-    "csv-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
+    "xml-external": ("external_data", "不支持外部数据（xml-external、csv-external）", "external data (xml-external, csv-external) is not supported"),
+    "csv-external": ("external_data", "不支持外部数据（xml-external、csv-external）", "external data (xml-external, csv-external) is not supported"),
 }
 
 TRUE_WORDS = ("yes", "true", "1", "y", "是", "true()")
@@ -842,6 +842,19 @@ def _refused_list(kind: str, list_name: str | None) -> tuple[str, str, str] | No
     return None
 
 
+def _refused_search(sheet: _Sheet, row: _Row, kind: str, errors: _Errors) -> bool:
+    """A select whose appearance is `search('file')` takes its options from a CSV file loaded with the form
+    (the choices sheet only names the file's columns): refused, not imported with those column names as
+    options."""
+    column = next((c for c in sheet.columns if c.base == "appearance" and c.language is None), None)
+    appearance = row.cells.get(column.index, "") if column is not None else ""
+    if kind not in ("select_one", "select_multiple") or not re.search(r"\bsearch\s*\(", appearance):
+        return False
+    errors.refuse("search", "不支持从预载的 CSV 文件读取选项（search()）",
+                  "choices from a pre-loaded CSV file (search()) are not supported", sheet.title, column.header, row.number)
+    return True
+
+
 ACKNOWLEDGE_LIST = "(acknowledge)"  # cannot be a list name of the choices sheet (parentheses)
 
 
@@ -855,6 +868,22 @@ def _acknowledge_list(sheet: _Sheet, row: _Row, lists: dict[str, list[tuple[dict
     errors.warn(sheet.where(row.number, "type"), "确认题（acknowledge）改为只有一个选项“确认”（ok）的单选题",
                 "acknowledge became a single-choice question with the one option 'ok' (OK)")
     return ACKNOWLEDGE_LIST
+
+
+def _pipes_left_out(sheet: _Sheet, left_out: list[_Row], shown_rows: list[int], errors: _Errors) -> None:
+    """A label or hint that shows a calculate or metadata field (`#${name_number}`), which is left out: named
+    as such, instead of the loader's "unknown question" (the texts cannot be shown as ODK shows them)."""
+    kinds = {sheet.get(r, "name").strip(): sheet.get(r, "type").strip() for r in left_out if sheet.get(r, "name").strip()}
+    shown = set(shown_rows)
+    for (base, language), column in list(sheet.by_key.items()):
+        if base not in ("label", "hint"):
+            continue
+        for row in sheet.rows:
+            names = re.findall(r"\$\{\s*([^}]*?)\s*\}", row.cells.get(column.index, "")) if row.number in shown else []
+            for name in dict.fromkeys(n for n in names if n in kinds):
+                errors.add(sheet.where(row.number, (base, language)),
+                           f"显示了 {kinds[name]} 字段 {name} 的值，而 {kinds[name]} 行不导入",
+                           f"shows the value of {kinds[name]} field {name!r}, which is not imported ({kinds[name]} rows are left out)")
 
 
 def _untitled_group(sheet: _Sheet, row: _Row, name: str, errors: _Errors) -> dict[str, str]:
@@ -975,6 +1004,8 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             calculated.append(row)
             continue
         refusal = _REFUSED_TYPES.get(kind) or _refused_list(kind, list_name)
+        if refusal is None and _refused_search(sheet, row, kind, errors):
+            continue
         if refusal is not None:
             construct, zh, en = refusal
             errors.refuse(construct, zh, en, sheet.title, "type", row.number)
@@ -1165,6 +1196,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         rows_zh, rows_en = _rows_text(nested)
         errors.warn(sheet.where(nested[0].number, "type"),
                     f"嵌套分组已展开为相继的分区（{rows_zh}）", f"nested groups became sections of their own ({rows_en})")
+    _pipes_left_out(sheet, calculated + metadata, [info.row for info in rows] + section_rows, errors)
     if not questions and not errors:
         errors.add(_Where(sheet.title), "没有任何问题", "there are no questions")
     return questions, rows, sections, section_rows
