@@ -539,8 +539,8 @@ def _plain_stand_in(translatable, sheet: _Sheet, column: _Column, citizens: str,
     """A plain column (`label` without a language) where the sheet has no column of that kind in the
     citizens' language stands in for it, as in ODK, where the plain column is the default language: Kobo
     writes `label` beside `hint::English (en)`, and the labels are then the plain column's texts."""
-    if column.lang_id != "default":
-        return []
+    if column.lang_id != "default" or citizens == "zh":
+        return []  # a plain column without Chinese text never stands in for Chinese
     languages = {c.lang_id for _, s, c in translatable if s is sheet and c.base == column.base}
     if citizens in languages or not _column_has_values(sheet, column):
         return []

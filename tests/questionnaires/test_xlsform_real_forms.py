@@ -129,3 +129,14 @@ def test_the_hxl_column_is_named_for_what_it_is():
     _, warnings = corpus("kobo_dietary_needs.json")
     hxl = [english(w) for w in warnings if "hxl" in w]
     assert hxl == ["sheet survey, row 1, column hxl: column 'hxl' ignored (rows 2, 3): Kobo's HXL data tags are not kept"]
+
+
+def test_a_plain_column_without_chinese_never_stands_in_for_chinese():
+    # the specification's hint example (spec_hints.md) with its label in Chinese: the plain English hint
+    # is not shown to Chinese-speaking citizens; it is left out with the other-languages warning
+    survey = [["type", "name", "label::中文", "hint"],
+              ["text", "name", "这家商店叫什么名字？", "Look on the signboard if the store has a signboard."]]
+    q, warnings = import_xlsform(book({"survey": survey}), source_name="hints.xlsx")
+    assert q.question("name").help is None or "zh" not in q.question("name").help
+    assert any("texts in these languages are ignored: hint" in english(w) for w in warnings), warnings
+    assert not any("is used instead" in w for w in warnings)
