@@ -1188,9 +1188,10 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     f"notes not imported ({rows_en}): put such texts in the questionnaire's intro or a question's hint")
     if calculated:
         rows_zh, rows_en = _rows_text(calculated)
+        kinds = "/".join(dict.fromkeys(_survey_type(sheet.get(r, "type"))[0] for r in calculated))  # calculate, hidden
         errors.warn(sheet.where(calculated[0].number, "type"),
-                    f"计算字段（calculate）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
-                    f"calculate rows not imported ({rows_en}): derived values are not stored; scores come from the "
+                    f"计算字段（{kinds}）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
+                    f"{kinds} rows not imported ({rows_en}): derived values are not stored; scores come from the "
                     f"answers through the indicator and positive columns")
     if nested:
         rows_zh, rows_en = _rows_text(nested)

@@ -140,3 +140,16 @@ def test_a_plain_column_without_chinese_never_stands_in_for_chinese():
     assert q.question("name").help is None or "zh" not in q.question("name").help
     assert any("texts in these languages are ignored: hint" in english(w) for w in warnings), warnings
     assert not any("is used instead" in w for w in warnings)
+
+
+def test_hidden_rows_are_left_out_under_their_own_name():
+    # the specification's calculation example (spec_calculation.md) with Kobo's `hidden` type beside it
+    survey = [["type", "name", "label", "calculation"],
+              ["decimal", "amount", "What was the price of the meal?", None],
+              ["calculate", "tip", None, "${amount} * 0.18"],
+              ["hidden", "currency", None, None]]
+    q, warnings = import_xlsform(book({"survey": survey}), source_name="meal.xlsx")
+    assert [x.code for x in q.questions] == ["amount"]
+    left_out = [english(w) for w in warnings if "rows not imported" in w]
+    assert left_out == ["sheet survey, row 3, column type: calculate/hidden rows not imported (rows 3, 4): derived "
+                        "values are not stored; scores come from the answers through the indicator and positive columns"]
