@@ -90,7 +90,7 @@ IGNORABLE_COLUMNS = {
 # Standard XLSForm columns whose behaviour we cannot reproduce: a non-empty cell is an error.
 UNSUPPORTED_COLUMNS = {
     "survey": ("calculation", "default", "choice_filter", "repeat_count", "read_only", "parameters", "trigger",
-               "image", "big-image", "audio", "video", "media", "body", "bind", "instance", "label_media"),
+               "image", "big-image", "audio", "video", "media", "body", "bind", "instance", "label_media", "hxl"),
     "choices": ("image", "big-image", "audio", "video", "media", "filter"),
     "settings": (),
 }
@@ -109,6 +109,7 @@ UNSUPPORTED_COLUMN_REASONS = {
     "instance": ("ODK 专用的实例属性", "ODK-specific instance attributes"),
     "parameters": ("ODK 专用的参数", "ODK-specific parameters"),
     "trigger": ("不支持触发重算", "triggers are not supported"),
+    "hxl": ("不保留 Kobo 的 HXL 数据标签", "Kobo's HXL data tags are not kept"),
 }
 MULTI_VALUE_COLUMNS = ("positive", "invalid", "correct", "screening_eligible")
 
@@ -128,19 +129,17 @@ _REFUSED_TYPES = {
     **{kind: ("date", "不支持日期和时间题：请改用数字题（如出生年份）",
               "date and time questions are not supported: ask a number instead (e.g. the year of birth)")
        for kind in ("date", "time", "datetime")},
-    "acknowledge": ("acknowledge", "不支持确认题（acknowledge）：请改用是/否单选题",
-                    "acknowledge is not supported: use a yes/no question"),
-    "trigger": ("acknowledge", "不支持确认题（acknowledge）：请改用是/否单选题",
-                "acknowledge is not supported: use a yes/no question"),
     "rank": ("rank", "不支持排序题（rank）", "rank (ordering) questions are not supported"),
+    "include": ("include", "不支持 include（从另一个文件引入题目）：请把那些行复制到本表中",
+                "include (questions from another file) is not supported: copy those rows into this form"),
     "select_one_from_file": ("from_file", "不支持从外部文件读取选项（select_one_from_file）",
                              "choices from an external file (select_one_from_file) are not supported"),
     "select_multiple_from_file": ("from_file", "不支持从外部文件读取选项（select_multiple_from_file）",
                                   "choices from an external file (select_multiple_from_file) are not supported"),
     "select_one_external": ("from_file", "不支持外部选项（select_one_external）", "external choices (select_one_external) are not supported"),
     "osm": ("osm", "不支持 OpenStreetMap 题（osm）", "OpenStreetMap (osm) questions are not supported"),
-    "xml-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
-    "csv-external": ("from_file", "不支持外部数据（xml-external / csv-external）", "external data (xml-external, csv-external) is not supported"),
+    "xml-external": ("external_data", "不支持外部数据（xml-external、csv-external）", "external data (xml-external, csv-external) is not supported"),
+    "csv-external": ("external_data", "不支持外部数据（xml-external、csv-external）", "external data (xml-external, csv-external) is not supported"),
 }
 
 TRUE_WORDS = ("yes", "true", "1", "y", "是", "true()")
@@ -396,6 +395,7 @@ def _resolve_columns(sheet: _Sheet, kind: str, errors: _Errors) -> None:
     translatable column's language is noted here and mapped by `_choose_languages`."""
     known = {"survey": SURVEY_COLUMNS, "choices": CHOICES_COLUMNS, "settings": SETTINGS_COLUMNS}[kind]
     for column in sheet.columns:
+        column.base = _pyxform_alias(kind, column.base, known)
         if kind == "choices" and column.base == "list name":
             column.base = "list_name"
         if kind == "settings" and column.base == "form_title":
@@ -433,6 +433,28 @@ def _resolve_columns(sheet: _Sheet, kind: str, errors: _Errors) -> None:
             errors.add(where, f"与 {sheet.by_key[key].header} 列重复", f"duplicates column {sheet.by_key[key].header!r}")
             continue
         sheet.by_key[key] = column
+
+
+# pyxform's alias tables name a column by where it goes in the XForm; these are our names for those places.
+_ALIAS_TARGETS = {
+    "label": "label", "type": "type", "name": "name", "list name": "list_name", "id_string": "form_id", "title": "title",
+    ("bind", "relevant"): "relevant", ("bind", "required"): "required", ("bind", "constraint"): "constraint",
+    ("bind", "jr:constraintMsg"): "constraint_message", ("bind", "jr:requiredMsg"): "required_message",
+    ("bind", "calculate"): "calculation", ("bind", "readonly"): "read_only", ("control", "appearance"): "appearance",
+    ("control", "jr:count"): "repeat_count",
+}
+
+
+def _pyxform_alias(kind: str, base: str, known: Iterable[str]) -> str:
+    """The column another spelling ODK accepts stands for, from pyxform's own alias tables: `relevance` is
+    `relevant`, `caption` is `label`, `id_string` / `set_form_id` are `form_id`, `value` in choices is `name`."""
+    from pyxform import aliases
+
+    if base in known:
+        return base
+    table = {"survey": aliases.survey_header, "choices": aliases.list_header, "settings": aliases.settings_header}[kind]
+    target = table.get(base, base)
+    return _ALIAS_TARGETS.get(target, base) if isinstance(target, (str, tuple)) else base
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -493,6 +515,8 @@ def _choose_languages(sheets: dict[str, _Sheet | None], default_language: str | 
         if column.lang_id == english or (kind == "settings" and column.lang_id == "en"):
             keys.append((column.base, "en"))
         if not keys:
+            keys = _plain_stand_in(translatable, sheet, column, citizens, english, errors)
+        if not keys:
             if _column_has_values(sheet, column):
                 ignored.setdefault(column.language or column.header)
             continue
@@ -508,6 +532,22 @@ def _choose_languages(sheets: dict[str, _Sheet | None], default_language: str | 
         names = ", ".join(ignored)
         errors.warn(_Where(), f"已忽略这些语言的文字：{names}（本系统显示市民语言和英文两种）",
                     f"texts in these languages are ignored: {names} (the survey shows the citizens' language and English)")
+
+
+def _plain_stand_in(translatable, sheet: _Sheet, column: _Column, citizens: str, english: str | None,
+                    errors: _Errors) -> list:
+    """A plain column (`label` without a language) where the sheet has no column of that kind in the
+    citizens' language stands in for it, as in ODK, where the plain column is the default language: Kobo
+    writes `label` beside `hint::English (en)`, and the labels are then the plain column's texts."""
+    if column.lang_id != "default" or citizens == "zh":
+        return []  # a plain column without Chinese text never stands in for Chinese
+    languages = {c.lang_id for _, s, c in translatable if s is sheet and c.base == column.base}
+    if citizens in languages or not _column_has_values(sheet, column):
+        return []
+    errors.warn(_Where(sheet.title, sheet.header_row, column.header),
+                f"没有市民语言的 {column.base} 列：用不带语言的 {column.header} 列代替",
+                f"no {column.base} column in the citizens' language: the plain {column.header!r} column is used instead")
+    return [(column.base, "zh")] + ([(column.base, "en")] if english is None or english not in languages else [])
 
 
 def _code_from_name(name: str, option: bool = False) -> str:
@@ -793,6 +833,67 @@ def _survey_type(raw: str) -> tuple[str, str | None]:
     return lowered, None
 
 
+def _refused_list(kind: str, list_name: str | None) -> tuple[str, str, str] | None:
+    """`select_one ${q}`: options taken from the answers to an earlier (repeated) question, which Kobo and
+    ODK allow; our options are fixed, so the construct is refused by name."""
+    if kind in ("select_one", "select_multiple") and (list_name or "").strip().startswith("${"):
+        return ("from_answers", "不支持以前面的答案作为选项（select_one ${…}）：请在 choices 表中列出选项",
+                "choices from earlier answers (select_one ${...}) are not supported: list the options in the choices sheet")
+    return None
+
+
+def _refused_search(sheet: _Sheet, row: _Row, kind: str, errors: _Errors) -> bool:
+    """A select whose appearance is `search('file')` takes its options from a CSV file loaded with the form
+    (the choices sheet only names the file's columns): refused, not imported with those column names as
+    options."""
+    column = next((c for c in sheet.columns if c.base == "appearance" and c.language is None), None)
+    appearance = row.cells.get(column.index, "") if column is not None else ""
+    if kind not in ("select_one", "select_multiple") or not re.search(r"\bsearch\s*\(", appearance):
+        return False
+    errors.refuse("search", "不支持从预载的 CSV 文件读取选项（search()）",
+                  "choices from a pre-loaded CSV file (search()) are not supported", sheet.title, column.header, row.number)
+    return True
+
+
+ACKNOWLEDGE_LIST = "(acknowledge)"  # cannot be a list name of the choices sheet (parentheses)
+
+
+def _acknowledge_list(sheet: _Sheet, row: _Row, lists: dict[str, list[tuple[dict, int]]], errors: _Errors) -> str:
+    """ODK's `acknowledge` (legacy `trigger`): one box the respondent ticks, stored as OK. The same answer
+    as a single-choice question with the one option `ok`, which is what it becomes (with a warning)."""
+    label_column = sheet.by_key.get(("label", "zh"))
+    chinese = label_column is not None and label_column.lang_id == "zh"
+    option = {"code": "ok", "label": {"zh": "确认" if chinese else "OK", "en": "OK"}}
+    lists[ACKNOWLEDGE_LIST] = [(option, row.number)]
+    errors.warn(sheet.where(row.number, "type"), "确认题（acknowledge）改为只有一个选项“确认”（ok）的单选题",
+                "acknowledge became a single-choice question with the one option 'ok' (OK)")
+    return ACKNOWLEDGE_LIST
+
+
+def _pipes_left_out(sheet: _Sheet, left_out: list[_Row], shown_rows: list[int], errors: _Errors) -> None:
+    """A label or hint that shows a calculate or metadata field (`#${name_number}`), which is left out: named
+    as such, instead of the loader's "unknown question" (the texts cannot be shown as ODK shows them)."""
+    kinds = {sheet.get(r, "name").strip(): sheet.get(r, "type").strip() for r in left_out if sheet.get(r, "name").strip()}
+    shown = set(shown_rows)
+    for (base, language), column in list(sheet.by_key.items()):
+        if base not in ("label", "hint"):
+            continue
+        for row in sheet.rows:
+            names = re.findall(r"\$\{\s*([^}]*?)\s*\}", row.cells.get(column.index, "")) if row.number in shown else []
+            for name in dict.fromkeys(n for n in names if n in kinds):
+                errors.add(sheet.where(row.number, (base, language)),
+                           f"显示了 {kinds[name]} 字段 {name} 的值，而 {kinds[name]} 行不导入",
+                           f"shows the value of {kinds[name]} field {name!r}, which is not imported ({kinds[name]} rows are left out)")
+
+
+def _untitled_group(sheet: _Sheet, row: _Row, name: str, errors: _Errors) -> dict[str, str]:
+    """ODK lets a group go without a label (its questions are simply shown together); our section needs a
+    title, so the group's name stands in, with a warning."""
+    errors.warn(sheet.where(row.number, ("label", "zh")), f"分组 {name} 没有标签：分区标题取为 {name}",
+                f"group {name!r} has no label: the section is titled {name!r}")
+    return {"zh": name}
+
+
 def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choices: _Sheet | None, errors: _Errors):
     questions: list[dict] = []
     rows: list[_QuestionRows] = []
@@ -861,6 +962,8 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                 title = _label(sheet, row, "label")
                 if title:
                     section["title"] = title
+                else:
+                    section["title"] = _untitled_group(sheet, row, name, errors)
                 sections.append(section)
                 section_rows.append(row.number)
             if groups:
@@ -900,11 +1003,15 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         if kind in ("calculate", "hidden"):
             calculated.append(row)
             continue
-        refusal = _REFUSED_TYPES.get(kind)
+        refusal = _REFUSED_TYPES.get(kind) or _refused_list(kind, list_name)
+        if refusal is None and _refused_search(sheet, row, kind, errors):
+            continue
         if refusal is not None:
             construct, zh, en = refusal
             errors.refuse(construct, zh, en, sheet.title, "type", row.number)
             continue
+        if kind in ("acknowledge", "trigger"):
+            kind, list_name = "select_one", _acknowledge_list(sheet, row, lists, errors)
 
         our_type_text = sheet.get(row, "our_type").strip()
         if kind == "select_one":
@@ -1081,14 +1188,16 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     f"notes not imported ({rows_en}): put such texts in the questionnaire's intro or a question's hint")
     if calculated:
         rows_zh, rows_en = _rows_text(calculated)
+        kinds = "/".join(dict.fromkeys(_survey_type(sheet.get(r, "type"))[0] for r in calculated))  # calculate, hidden
         errors.warn(sheet.where(calculated[0].number, "type"),
-                    f"计算字段（calculate）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
-                    f"calculate rows not imported ({rows_en}): derived values are not stored; scores come from the "
+                    f"计算字段（{kinds}）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
+                    f"{kinds} rows not imported ({rows_en}): derived values are not stored; scores come from the "
                     f"answers through the indicator and positive columns")
     if nested:
         rows_zh, rows_en = _rows_text(nested)
         errors.warn(sheet.where(nested[0].number, "type"),
                     f"嵌套分组已展开为相继的分区（{rows_zh}）", f"nested groups became sections of their own ({rows_en})")
+    _pipes_left_out(sheet, calculated + metadata, [info.row for info in rows] + section_rows, errors)
     if not questions and not errors:
         errors.add(_Where(sheet.title), "没有任何问题", "there are no questions")
     return questions, rows, sections, section_rows

@@ -100,6 +100,45 @@ def corpus_paths(folder: Path = CORPUS) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".md", ".json") and p.name != "SOURCES.md")
 
 
+# The collections of SOURCES.md, by file-name prefix.
+COLLECTIONS = (("kobo_", "KoboToolbox formpack test forms"), ("pyxform_", "pyxform example forms"),
+               ("spec_", "xlsform.org specification examples"), ("faq_", "xlsform.org FAQ examples"))
+# The construct a refusal names (English part of the message) -> the name the summary gives it.
+CONSTRUCT_NAMES = (
+    ("repeats", "repeat"), ("location types", "location"), ("image, audio", "media"), ("date and time", "date/time"),
+    ("external|from a pre-loaded|from an external file|earlier answers|sheet is not supported", "choices or data from files"),
+    (r"\brank\b", "rank"), (r"\binclude\b", "include"), ("OpenStreetMap", "OpenStreetMap"), ("calculate", "calculate shown in a label"),
+    ("constraint", "constraint"),
+)
+
+
+def _constructs(outcome: Outcome) -> list[str]:
+    import re
+
+    english = [m.split(" / ", 1)[-1].split(": ", 1)[-1] for m in outcome.messages]
+    found = [name for pattern, name in CONSTRUCT_NAMES if any(re.search(pattern, m) for m in english)]
+    return found or ["other"]
+
+
+def _summary(outcomes: list[Outcome]) -> list[str]:
+    """Two lines under the totals: the share per collection, and the refused forms per construct."""
+    parts = []
+    for prefix, title in COLLECTIONS:
+        mine = [o for o in outcomes if o.name.startswith(prefix)]
+        if mine:
+            accepted = sum(o.status != REFUSED for o in mine)
+            parts.append(f"{title} {accepted} of {len(mine)}")
+    by_construct: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.status == REFUSED:
+            for name in _constructs(outcome):
+                by_construct[name] = by_construct.get(name, 0) + 1
+    ranked = sorted(by_construct.items(), key=lambda item: (-item[1], item[0]))
+    return [f"Imported by collection: {'; '.join(parts)}.", "",
+            "Refused forms by the construct they use (a form may use several): "
+            + ", ".join(f"{name} {count}" for name, count in ranked) + "."]
+
+
 def report(folder: Path = CORPUS) -> tuple[list[Outcome], str]:
     outcomes = [import_form(path) for path in corpus_paths(folder)]
     counts = {status: sum(o.status == status for o in outcomes) for status in (IMPORTED, WARNED, REFUSED)}
@@ -107,6 +146,8 @@ def report(folder: Path = CORPUS) -> tuple[list[Outcome], str]:
     lines = [
         f"{len(outcomes)} forms: {counts[IMPORTED]} imported, {counts[WARNED]} imported with warnings, "
         f"{counts[REFUSED]} refused ({accepted / len(outcomes):.0%} imported).",
+        "",
+        *_summary(outcomes),
         "",
         "| form | result | questions | messages (English part) |",
         "|---|---|---|---|",
