@@ -57,7 +57,7 @@ def design_rates(
     Returns
     -------
     DataFrame
-        As :func:`weighted_rates_by_group`, plus ``df`` (the design's degrees
+        As :func:`~analysis.weighted_rates.weighted_rates_by_group`, plus ``df`` (the design's degrees
         of freedom in the domain: clusters minus strata).
 
     Notes
@@ -77,9 +77,9 @@ def design_rates(
     package (Lumley 2010, sections 2.2 and 3.4; Wolter 2007, chapter 6). A
     stratum with a single cluster adds nothing (R's
     ``survey.lonely.psu = "certainty"``). Without strata and clusters this
-    is :func:`weighted_rates_by_group`. The effective sample size
+    is :func:`~analysis.weighted_rates.weighted_rates_by_group`. The effective sample size
     ``r(1-r)/v`` (capped and with the fall-backs of
-    :func:`weighted_ratio`) is then scaled by ``(t_{n-1} / t_{df})²`` at the
+    :func:`~analysis.weighted_rates.weighted_ratio`) is then scaled by ``(t_{n-1} / t_{df})²`` at the
     interval's level, ``df`` = clusters − strata of the domain, before the
     interval ``proportion_ci(r n*, n*)``: Korn & Graubard's (1998) degrees
     of freedom adjustment, as ``svyciprop(method = "beta")`` does, so a
