@@ -99,7 +99,6 @@ def _effective(respondents, sx, sy, sxx, syy, sxy):
     return r, n_eff
 
 
-
 _SUMS = ["respondents", "sx", "sy", "sxx", "syy", "sxy"]
 
 

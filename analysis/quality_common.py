@@ -246,8 +246,6 @@ def _has_interviewer(responses: pd.DataFrame) -> np.ndarray:
     return (s.notna() & (s.astype(str).str.strip() != "")).to_numpy()
 
 
-
-
 def _respondent_indicator_sums(responses: pd.DataFrame, questions) -> pd.DataFrame:
     """One row per response × indicator: ``pos`` (row position), ``indicator``, ``x`` (valid), ``y`` (positive)."""
     q = _questions_frame(questions)
