@@ -4,14 +4,9 @@ Pure functions over numpy and pandas; no Streamlit, no database.
 """
 
 from .proportion import METHODS, proportion_ci
-from .rates import (
-    add_indicator_rates,
-    add_item_rates,
-    extra_interviews_needed,
-    required_sample_size,
-    verdicts,
-)
+from .rates import add_indicator_rates, add_item_rates, verdicts
 from .rollup import LEVELS, RoundResults, roll_up, round_results
+from .sample_size import extra_interviews_needed, required_sample_size
 
 __all__ = [
     "METHODS",

@@ -150,7 +150,7 @@ def compare_rounds(
     The two rounds are treated as independent samples (different
     respondents). With many areas compared at once some will show a
     "significant" change by chance (about 5 % at 95 % confidence); see
-    :func:`analysis.quality.benjamini_hochberg` for a correction.
+    :func:`analysis.interviewer_checks.benjamini_hochberg` for a correction.
     """
     keys = list(keys)
     for name, frame in (("before", before), ("after", after)):

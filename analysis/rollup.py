@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .proportion import proportion_ci
-from .rates import (VERDICTS, _indicator_stats, _ratio, _verdict_codes, extra_interviews_needed,
-                    within_respondent_correlation)
+from .rates import VERDICTS, _indicator_stats, _ratio, _verdict_codes, within_respondent_correlation
+from .sample_size import extra_interviews_needed
 
 __all__ = ["LEVELS", "SUMS", "RoundResults", "roll_up", "round_correlations", "round_results"]
 

@@ -8,8 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from analysis import verdicts
+from analysis.design import DESIGNS, design_rates
 from analysis.rates import add_indicator_rates
-from analysis.weighting import DESIGNS, EmptyCellError, design_rates, population_weights, weighted_rates_from_cell_sums
+from analysis.weighted_rates import weighted_rates_from_cell_sums
+from analysis.weighting import EmptyCellError, population_weights
 from data.db import database_url, read_session, write_session
 from data.design import design_rows
 from data.population import (MAX_ROWS, PopulationFileError, population_frame, population_template, read_population_file,

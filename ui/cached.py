@@ -110,7 +110,8 @@ class QualityChecks:
 def quality_checks(db_url: str, round_code: str, version: int, scope_area_id: int | None) -> QualityChecks:
     """The data-quality rules on the round's responses (within the scope), areas named in both
     languages.  ``version`` (the round's tally version) is part of the key only."""
-    from analysis.quality import flag_responses, interviewer_summary, suspicious_areas
+    from analysis.interviewer_checks import interviewer_summary
+    from analysis.quality import flag_responses, suspicious_areas
     from data.area_labels import area_labels
     from data.reads import exclusion_summary, round_responses
     from data.results import restrict_to_area

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.weighting import design_rates, weighted_rates_by_group
+from analysis.design import design_rates
+from analysis.weighted_rates import weighted_rates_by_group
 
 REFERENCE = Path(__file__).parent / "reference"
 DESIGNS = {  # name in the R script -> (strata, clusters)

@@ -5,22 +5,23 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from analysis.quality import (
-    FLAG_COLUMNS,
-    SUSPICIOUS_COLUMNS,
-    QualitySettings,
+from analysis.interviewer_checks import (
     all_positive_interviewers,
     benjamini_hochberg,
-    duplicate_answer_vectors,
-    flag_responses,
     interviewer_effects,
     interviewer_summary,
+    two_proportion_ztest,
+)
+from analysis.quality import (
+    SUSPICIOUS_COLUMNS,
+    duplicate_answer_vectors,
+    flag_responses,
     link_bursts,
     speeders,
     straight_lining,
     suspicious_areas,
-    two_proportion_ztest,
 )
+from analysis.quality_common import FLAG_COLUMNS, QualitySettings
 
 SAT_OPTIONS = ["satisfied", "fairly_satisfied", "neutral", "fairly_dissatisfied", "dissatisfied", "dont_know"]
 SAT_ITEMS = [f"sat_{i}" for i in range(9)]

@@ -6,6 +6,7 @@ import pytest
 
 from analysis.proportion import proportion_ci
 from analysis.rates import add_indicator_rates
+from analysis.weighted_rates import weighted_rates_by_group, weighted_rates_from_cell_sums, weighted_ratio
 from analysis.weighting import (
     EmptyCellError,
     population_weights,
@@ -13,9 +14,6 @@ from analysis.weighting import (
     kish_deff,
     poststratification_weights,
     raking_weights,
-    weighted_rates_by_group,
-    weighted_rates_from_cell_sums,
-    weighted_ratio,
 )
 
 # ----------------------------------------------------------------------------- fixtures

@@ -1,4 +1,4 @@
-# Reference values for analysis.weighting.design_rates, computed with R's survey package.
+# Reference values for analysis.design.design_rates, computed with R's survey package.
 #
 #   cd tests/analysis/reference && Rscript design_reference.R
 #
