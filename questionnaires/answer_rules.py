@@ -152,8 +152,8 @@ class AnswerRules:
             facts = self._facts(question, value, lang)
             if len(cache) < FACT_CACHE_LIMIT:
                 cache[key] = facts
-        if kind is list:  # each response gets its own list, as clean_answers gives it
-            facts = (list(facts[0]), *facts[1:])
+        if kind is list and facts[0] is not None:  # each response gets its own list, as clean_answers gives it
+            facts = (list(facts[0]), *facts[1:])  # (a note drops whatever it is sent: None)
         return facts
 
     @staticmethod

@@ -210,3 +210,31 @@ def test_the_specify_box_stays_on_its_question_s_step():
     # Shown (and so kept) only when its option is chosen.
     seen = [q.code for q in visible_questions(CONSTRUCTS, {"channels": ["tv"], "where_heard": "elsewhere"})]
     assert "channels_other" not in seen and "where_heard_other" in seen
+
+
+def test_single_pass_and_column_rules_equal_the_reference_rules_on_random_and_forged_answers():
+    """The differential test of tests/test_bench.py, on this questionnaire: every path (validate,
+    clean, score; AnswerRules one by one and column by column) says the same of the same answers."""
+    import random
+
+    rng = random.Random(16)
+    channels = list(CONSTRUCTS.question("channels").option_codes)
+    samples = []
+    for _ in range(400):
+        answers = {"consent": rng.choice([None, "x", ["forged"]]),
+                   "channels": rng.sample(channels, rng.randint(0, 4)) if rng.random() < 0.9 else rng.choice(["tv", 3]),
+                   "channels_other": rng.choice([None, "", " 公告栏 ", 7, "x" * 120]),
+                   "values_quiz": rng.choice(["a", "b", "unknown", "z", None, ["b"]]),
+                   "where_heard": rng.choice(["street", "elsewhere", None, "nowhere"]),
+                   "where_heard_other": rng.choice([None, "车站", ""])}
+        samples.append({k: v for k, v in answers.items() if v is not None or rng.random() < 0.5})
+    rules = AnswerRules(CONSTRUCTS)
+    for lang in ("zh", "en"):
+        columns = rules.columns(samples, lang)
+        for i, answers in enumerate(samples):
+            problems, cleaned, eligible, scores = rules.apply(answers, lang)
+            assert problems == validate_answers(CONSTRUCTS, answers, lang), answers
+            assert cleaned == clean_answers(CONSTRUCTS, answers) and "consent" not in cleaned
+            assert scores == score_answers(CONSTRUCTS, answers)
+            assert columns.problems.get(i, {}) == problems, answers
+    assert any(columns.problems) and len(columns.problems) < len(samples)
