@@ -684,11 +684,12 @@ _SELF = "_self_"  # the answer itself (XLSForm's `.`) in a constraint read with 
 MAX_EXHAUSTIVE_OPTIONS = 12
 
 
-def _choice_constraint(text: str, options: list[dict], where: _Where, errors: _Errors) -> dict[str, Any]:
+def _choice_constraint(text: str, options: list[dict], where: _Where, errors: _Errors,
+                       name: str | None = None) -> dict[str, Any]:
     """A multiple-choice constraint as `max_choices` and `exclusive`: `count-selected(.) <= N` and an
     exclusive option written any way ODK's own documentation writes it (`not(selected(., 'none') and
-    count-selected(.) > 1)`, `(selected(., 'none') and count-selected(.) = 1) or not(selected(., 'none'))`).
-    The constraint is read with our condition parser and judged by what it accepts: every set of options
+    count-selected(.) > 1)`, `(selected(., 'none') and count-selected(.) = 1) or not(selected(., 'none'))`;
+    `${own name}` for `.`). The constraint is read with our condition parser and judged by what it accepts: every set of options
     (every set of up to three and each run of neighbours when there are more than 12 options) is tried
     against it, and it is taken only when "at most N, these options alone" accepts exactly the same sets."""
     unsupported = (
@@ -703,6 +704,8 @@ def _choice_constraint(text: str, options: list[dict], where: _Where, errors: _E
     # `.` outside quotes is the answer itself
     pieces = re.split(r"('[^']*'|\"[^\"]*\")", text)
     written = "".join(p if i % 2 else re.sub(r"(?<![\w.])\.(?![\w.])", "${" + _SELF + "}", p) for i, p in enumerate(pieces))
+    if name:  # the question named by its own name, as some forms write it: count-selected(${q}) <= 2
+        written = re.sub(r"\$\{\s*" + re.escape(name) + r"\s*\}", "${" + _SELF + "}", written)
     try:
         condition = parse_condition(written)
     except ConditionError:
@@ -1154,7 +1157,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         constraint = sheet.get(row, "constraint").strip()
         if constraint and our_type == "multiple_choice":
             question.update(_choice_constraint(constraint, question.get("options") or [], where(row, "constraint"),
-                                               errors))
+                                               errors, name))
         elif constraint:
             question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors,
                                               integer=kind == "integer"))

@@ -121,6 +121,8 @@ def test_at_most_n_choices_imports_and_combines_with_exclusive_options():
     assert q.question("risks").max_choices == 2 and not q.question("risks").exclusive
     q, _ = risks_with("count-selected(.) < 3 and not(selected(., 'none') and count-selected(.) > 1)")
     assert (q.question("risks").max_choices, q.question("risks").exclusive) == (2, frozenset({"none"}))
+    q, _ = risks_with("count-selected(${risks}) <= 3")  # the question by its own name
+    assert q.question("risks").max_choices == 3
 
 
 @pytest.mark.parametrize("constraint", [
