@@ -99,3 +99,31 @@ def test_the_limits_and_their_messages_in_english(app, demo_url):
     tick(app, rid, {"none", "posters"})
     press(app, "Submit")
     assert "“None of the above” cannot be chosen together with other options" in [e.value for e in app.error]
+
+
+def test_an_interviewer_runs_the_same_questionnaire_on_the_tablet(app, demo_url):
+    from tests.pages.conftest import area_id, create_staff, log_in
+
+    open_round(demo_url)
+    create_staff(demo_url, "iv16", "interviewer", "CD")
+    log_in(app, "iv16")
+    app.switch_page("pages/interview.py").run()
+    app.selectbox(key="interview.round").set_value("C1").run()
+    app.selectbox(key="interview.community").set_value(area_id(demo_url, "CD0102")).run()
+    assert not app.exception
+    rid = app.session_state["interview"]["rid"]
+    assert "本问卷不记名，回答仅用于统计。" in [m.value for m in app.markdown]
+    quiz = QUESTIONNAIRE.question("values_quiz")
+    assert quiz_labels(app, rid) == [quiz.option_label(c) for c in quiz.option_order(f"{rid}:values_quiz")]
+    tick(app, rid, {"posters", "other"})
+    app.text_input(key=f"{rid}:channels_other").input("居委会通知")
+    app.radio(key=f"{rid}:values_quiz").set_value("unknown")
+    press(app, "提交问卷")
+    assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
+    engine = make_engine(demo_url)
+    with read_session(engine) as session:
+        row = session.execute(select(Response.answers, Response.interviewer, Response.scores)
+                              .where(Response.id == rid)).one()
+    engine.dispose()
+    assert row.answers == {"channels": ["posters", "other"], "channels_other": "居委会通知", "values_quiz": "unknown"}
+    assert row.interviewer == "iv16" and row.scores == {"values_quiz": None}  # 不知道: no valid answer
