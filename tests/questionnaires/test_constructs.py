@@ -238,3 +238,19 @@ def test_single_pass_and_column_rules_equal_the_reference_rules_on_random_and_fo
             assert scores == score_answers(CONSTRUCTS, answers)
             assert columns.problems.get(i, {}) == problems, answers
     assert any(columns.problems) and len(columns.problems) < len(samples)
+
+
+def test_the_version_diff_names_the_new_fields():
+    from dataclasses import replace
+
+    from questionnaires import Questionnaire
+    from questionnaires.diff import diff_questionnaires, field_name
+
+    changed = Questionnaire(**{**{f: getattr(CONSTRUCTS, f) for f in ("code", "version", "title", "intro", "thanks",
+                                                                       "sections")},
+                               "questions": tuple(replace(q, max_choices=3) if q.code == "channels" else
+                                                  replace(q, randomize=False) if q.code == "values_quiz" else q
+                                                  for q in CONSTRUCTS.questions)})
+    changes = {(c.question, c.field): (c.old, c.new) for c in diff_questionnaires(CONSTRUCTS, changed)}
+    assert changes == {("channels", "max_choices"): (2, 3), ("values_quiz", "randomize"): (True, None)}
+    assert (field_name("max_choices"), field_name("randomize", "en")) == ("最多可选项数", "shuffled options")
