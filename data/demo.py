@@ -58,7 +58,9 @@ def synthetic_answers(
             answers[question.code] = _indicator_answer(question, codes, rng, rates[question.indicator], invalid_share)
         elif question.type == "multiple_choice":
             picked = [c for c in codes if rng.random() < 0.4] or codes[:1]
-            answers[question.code] = picked
+            if len(picked) > 1:  # an exclusive option (以上都没有) goes alone; at most max_choices
+                picked = [c for c in picked if c not in question.exclusive] or picked[:1]
+            answers[question.code] = picked[: question.max_choices or None]
         elif codes:
             answers[question.code] = codes[rng.integers(len(codes))]
         elif question.type == "number":

@@ -72,7 +72,9 @@ class _Column:
 
 def _columns(questionnaire: Questionnaire) -> list[_Column]:
     columns = [_Column(key, headers) for key, headers in FIXED_COLUMNS.items()]
-    for number, question in enumerate(questionnaire.questions, start=1):
+    numbers = questionnaire.question_numbers()  # notes have no column: they hold no answer
+    for question in questionnaire.answered_questions():
+        number = numbers[question.code]
         headers = (f"{number}. {_one_line(question.text('zh'))}", f"{number}. {_one_line(question.text('en'))}")
         columns.append(_Column(f"q:{question.code}", headers, question, number))
     return columns

@@ -251,7 +251,8 @@ def yaml_data(questionnaire: Questionnaire) -> dict[str, Any]:
     if full["sections"]:
         data["sections"] = full["sections"]
     questions = []
-    for question, raw in zip(questionnaire.questions, full["questions"]):
+    # (to_dict leaves out the derived "please specify" text questions: `specify` makes them again)
+    for question, raw in zip([q for q in questionnaire.questions if q.other_of is None], full["questions"]):
         out: dict[str, Any] = {"code": raw["code"]}
         if raw["section"] is not None:
             out["section"] = raw["section"]
@@ -259,6 +260,11 @@ def yaml_data(questionnaire: Questionnaire) -> dict[str, Any]:
         out["label"] = raw["label"]
         if raw["help"]:
             out["help"] = raw["help"]
+        if question.is_note:
+            if raw["relevant"]:
+                out["relevant"] = raw["relevant"]
+            questions.append(out)
+            continue
         out["required"] = raw["required"]
         if question.type in CHOICE_TYPES:
             out["options"] = raw["options"]
@@ -272,6 +278,9 @@ def yaml_data(questionnaire: Questionnaire) -> dict[str, Any]:
                 out["screening"] = raw["screening"]
             if raw["demographic"]:
                 out["demographic"] = raw["demographic"]
+            for key in ("max_choices", "exclusive", "specify", "randomize"):
+                if key in raw:
+                    out[key] = raw[key]
         elif question.type == "number":
             for key in ("min", "max"):
                 if raw[key] is not None:

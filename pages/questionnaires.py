@@ -21,7 +21,7 @@ from questionnaires.paging import survey_steps
 from questionnaires.piping import pipe
 from ui import auth
 from ui.i18n import lang, language_switch, register_texts, t
-from ui.question_widgets import question_widget
+from ui.question_widgets import choice_limits, question_widget
 from ui.state import engine
 
 register_texts({
@@ -147,7 +147,7 @@ with tab_upload:
                 st.error(plain(in_language(message)))
         else:
             q = uploaded_questionnaire
-            st.success(t("qv_upload_valid", code=q.code, n=len(q.questions)))
+            st.success(t("qv_upload_valid", code=q.code, n=len(set(q.question_numbers().values()))))  # notes aside
             warnings = qv.upload_warnings(upload.name, upload.getvalue())
             if warnings:
                 st.warning(t("qv_upload_warnings", n=len(warnings)))
@@ -224,7 +224,7 @@ with tab_versions:
 # --- phone preview ------------------------------------------------------------------------------
 def preview(questionnaire: Questionnaire, key: str) -> None:
     steps = survey_steps(questionnaire)
-    numbers = {q.code: n for n, q in enumerate(questionnaire.questions, start=1)}
+    numbers = questionnaire.question_numbers()
     # Labels made now: a format_func may be called outside this run (where the language is unknown).
     step_labels = [t("step_of", k=i + 1, n=len(steps)) + " · " + ", ".join(q.code for q in step)
                    for i, step in enumerate(steps)]
@@ -236,12 +236,15 @@ def preview(questionnaire: Questionnaire, key: str) -> None:
             st.caption(plain(questionnaire.intro.get(language) or questionnaire.intro.get("zh")))
         st.progress(step_index / len(steps), text=t("step_of", k=step_index + 1, n=len(steps)))
         for question in steps[step_index]:
-            mark = t("required_mark") if question.required else t("optional_mark")
+            mark = "" if question.is_note else t("required_mark") if question.required else t("optional_mark")
             # No answers in a preview: a piped ${code} shows as "…", as it does before it is answered.
-            question_widget(question, numbers[question.code], None, f"{STATE}.preview.{key}.{question.code}",
+            question_widget(question, numbers.get(question.code), None, f"{STATE}.preview.{key}.{question.code}",
                             language, mark, t("select_all_that_apply"),
-                            text=pipe(question.text(language), {}, questionnaire, language))
-            if question.relevant:
+                            text=pipe(question.text(language), {}, questionnaire, language),
+                            limits=choice_limits(question, language))
+            if question.randomize:
+                st.caption("🔀 " + t("options_shuffled"))
+            if question.relevant and question.other_of is None:
                 st.caption("↳ " + plain(t("qv_shown_only_if",
                                           condition=describe_condition(questionnaire, question.relevant, language))))
             if question.screening_eligible is not None:

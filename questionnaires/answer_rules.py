@@ -152,8 +152,8 @@ class AnswerRules:
             facts = self._facts(question, value, lang)
             if len(cache) < FACT_CACHE_LIMIT:
                 cache[key] = facts
-        if kind is list:  # each response gets its own list, as clean_answers gives it
-            facts = (list(facts[0]), *facts[1:])
+        if kind is list and facts[0] is not None:  # each response gets its own list, as clean_answers gives it
+            facts = (list(facts[0]), *facts[1:])  # (a note drops whatever it is sent: None)
         return facts
 
     @staticmethod
@@ -194,7 +194,7 @@ class AnswerRules:
                 question, value, cache, free_text, lang)
             if empty:
                 if required:
-                    problems[code] = _answers._message("required", lang)
+                    problems[code] = _answers._required_message(question, lang)
             else:
                 cleaned[code] = normalised
                 if problem:
@@ -244,7 +244,7 @@ class AnswerRules:
             for position, (_, empty, problem, _, fails, screening_ok, *_) in enumerate(facts):
                 if empty:
                     if required:
-                        out.problems.setdefault(position, {})[code] = _answers._message("required", lang)
+                        out.problems.setdefault(position, {})[code] = _answers._required_message(question, lang)
                 elif problem:
                     out.problems.setdefault(position, {})[code] = problem
                 if screening and not screening_ok:
@@ -253,6 +253,7 @@ class AnswerRules:
                     sources[position] = unseen_source
         out.answers_json = _joined_objects(answer_pieces, count)
         out.scores_json = [text if ok else "{}" for text, ok in zip(_joined_objects(score_pieces, count), out.eligible)]
+        out.person = {"age_group": [None] * count, "sex": [None] * count}  # (a questionnaire may ask neither)
         for kind, code, options in self.demographic:
             out.person[kind] = [v if isinstance(v, str) and v in options else None for v in kept[code]]
         for position, found in out.problems.items():

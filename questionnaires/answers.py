@@ -5,7 +5,9 @@ Answers arrive from a phone form and may be forged, so every function here accep
 never raises on it: a value of the wrong type is simply not a valid answer.
 
 Answer values: single_choice / yes_no / satisfaction / quiz -> option code (str);
-multiple_choice -> list of option codes; number -> int or float; text -> str.
+multiple_choice -> list of option codes; number -> int or float; text -> str; a note has none.
+The text of a "please specify" option is the answer of its own derived text question `<code>_other`
+(see `model.specify_question`), kept only while that option is chosen.
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ def _is_empty(value: Any) -> bool:
 def _normalise(question: Question, value: Any) -> Any:
     """Strip text, drop blanks from lists, and read numbers typed as text; personal data (phone and ID
     numbers, e-mail, car plates) in a free-text answer is masked, so it is never stored. Anything else is
-    kept as is."""
+    kept as is. A note has no answer: whatever arrives for it is dropped."""
+    if question.type == "note":
+        return None
     if isinstance(value, str):
         value = value.strip()
         if question.type == "text":
@@ -106,17 +110,25 @@ def clean_answers(questionnaire: Questionnaire, answers: Any) -> dict[str, Any]:
 
 _MESSAGES = {
     "required": ("请回答此题", "Please answer this question"),
+    "specify": ("请注明", "Please specify"),
     "choose_one": ("请从选项中选择一项", "Please choose one of the options"),
     "choose_some": ("请从选项中选择", "Please choose from the options"),
     "number": ("请输入数字", "Please enter a number"),
     "text": ("请输入文字", "Please enter text"),
     "too_long": ("请不要超过 {n} 个字", "Please use at most {n} characters"),
+    "too_many": ("最多只能选 {n} 项", "Please choose at most {n} options"),
+    "exclusive": ("选了“{label}”就不能再选其他选项", "“{label}” cannot be chosen together with other options"),
 }
 
 
 def _message(key: str, lang: str, **values) -> str:
     zh, en = _MESSAGES[key]
     return (en if lang == "en" else zh).format(**values)
+
+
+def _required_message(question: Question, lang: str) -> str:
+    """An unanswered required question's message; the box of a chosen "please specify" option asks for it."""
+    return _message("specify" if question.other_of is not None else "required", lang)
 
 
 def _show(number: float | int) -> str:
@@ -148,6 +160,12 @@ def _answer_problem(question: Question, value: Any, lang: str) -> str | None:
     elif question.type == "multiple_choice":
         if not isinstance(value, list) or not all(isinstance(v, str) and v in question.option_codes for v in value):
             return _message("choose_some", lang)
+        if question.max_choices is not None and len(value) > question.max_choices:
+            return _message("too_many", lang, n=question.max_choices)
+        if len(value) > 1:
+            alone = next((code for code in question.option_codes if code in question.exclusive and code in value), None)
+            if alone is not None:
+                return _message("exclusive", lang, label=question.option_label(alone, lang))
     elif question.type == "number":
         if not _is_number(value):
             return _range_message(question, lang) if (question.integer or question.min is not None or question.max is not None) else _message("number", lang)
@@ -170,7 +188,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Any, lang: str = "zh
     for question in visible_questions(questionnaire, answers):
         if question.code not in cleaned:
             if question.required:
-                problems[question.code] = _message("required", lang)
+                problems[question.code] = _required_message(question, lang)
             continue
         problem = _answer_problem(question, cleaned[question.code], lang)
         if problem:

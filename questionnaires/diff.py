@@ -26,7 +26,8 @@ KINDS = ("added", "removed", "changed", "moved")
 LANGS = ("zh", "en")
 # Question fields compared one by one, in the order they are reported.
 QUESTION_FIELDS = ("type", "required", "section", "indicator", "positive", "invalid", "correct", "screening",
-                   "demographic", "min", "max", "integer", "max_length", "relevant")
+                   "demographic", "min", "max", "integer", "max_length", "relevant", "max_choices", "exclusive",
+                   "specify", "randomize")
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def _question_changes(old: Question, new: Question) -> list[Change]:
     if kept_old != kept_new:
         changes.append(Change("moved", code, "options", tuple(kept_old), tuple(kept_new)))
     for field in QUESTION_FIELDS:
-        if before[field] != after[field]:
-            changes.append(Change("changed", code, field, _frozen(before[field]), _frozen(after[field])))
+        if before.get(field) != after.get(field):  # (the newer fields are written only when used)
+            changes.append(Change("changed", code, field, _frozen(before.get(field)), _frozen(after.get(field))))
     return changes
 
 
@@ -168,6 +169,10 @@ FIELD_NAMES = {
     "max": ("最大值", "max"),
     "integer": ("整数", "integer"),
     "max_length": ("最多字数", "max length"),
+    "max_choices": ("最多可选项数", "at most N choices"),
+    "exclusive": ("排他选项", "options that go alone"),
+    "specify": ("“请注明”选项", "'please specify' option"),
+    "randomize": ("选项随机排序", "shuffled options"),
     "relevant": ("显示条件", "shown only if"),
     "order": ("顺序", "order"),
     "options": ("选项", "options"),
@@ -238,7 +243,7 @@ def describe_condition(questionnaire: Questionnaire, relevant: str, lang: str = 
     from .logic import And, Compare, Literal, Not, Or, Ref, Selected, parse_condition
 
     en = lang == "en"
-    numbers = {q.code: n for n, q in enumerate(questionnaire.questions, start=1)}
+    numbers = questionnaire.question_numbers()
 
     def question_words(code: str) -> str:
         if not questionnaire.has_question(code):

@@ -20,6 +20,9 @@ import yaml
 from .logic import ConditionError, parse_condition
 from .model import (
     CHOICE_TYPES,
+    OTHER_SUFFIX,
+    RANDOMIZABLE_TYPES,
+    SPECIFY_TYPES,
     Option,
     Question,
     Questionnaire,
@@ -49,6 +52,7 @@ DEFAULT_POSITIVE = {"yes_no": ("yes",), "satisfaction": ("very_satisfied", "sati
 DEFAULT_INVALID = {"satisfaction": ("unknown",)}
 OPTION_CODE_FIELDS = ("positive", "invalid", "correct")
 NUMBER_ONLY_FIELDS = ("min", "max", "integer")
+NO_OPTION_TYPES = ("number", "text", "note")
 
 _TYPE_NAMES = {
     "string": ("文字", "a string"),
@@ -355,7 +359,7 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
 
     if "options" in raw:
         options = tuple(Option(o["code"], dict(o["label"])) for o in raw["options"])
-        if qtype in ("number", "text"):
+        if qtype in NO_OPTION_TYPES:
             problem("options", f"{qtype} 类型的问题不能有选项", f"a {qtype} question cannot have options")
     else:
         options = DEFAULT_OPTIONS.get(qtype, ())
@@ -368,7 +372,7 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
         problem("options", "是非题必须包含代码为 yes 和 no 的选项", "a yes_no question needs options with codes yes and no")
 
     def option_codes(field: str, values: list) -> frozenset:
-        if qtype in ("number", "text"):
+        if qtype in NO_OPTION_TYPES:
             problem(field, f"{qtype} 类型的问题没有选项，不能设置此字段", f"a {qtype} question has no options")
             return frozenset()
         for value in values:
@@ -396,7 +400,7 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
         problem("positive", f"选项 {code} 同时出现在 positive 和 invalid 中", f"option {code!r} is both positive and invalid")
 
     indicator = raw.get("indicator")
-    if indicator and qtype in ("number", "text"):
+    if indicator and qtype in NO_OPTION_TYPES:
         problem("indicator", f"{qtype} 类型的问题不能计入指标", f"a {qtype} question cannot count towards an indicator")
     elif indicator and not positive:
         problem("positive", "计入指标的问题必须指定哪些选项算正面回答", "an indicator question needs at least one positive option")
@@ -420,6 +424,39 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
     if low is not None and high is not None and low > high:
         problem("min", f"最小值 {low} 大于最大值 {high}", f"min {low} is greater than max {high}")
 
+    required = raw.get("required", True)
+    if qtype == "note":
+        if raw.get("required") is True:
+            problem("required", "说明文字（note）没有答案，不能设为必答", "a note has no answer, so it cannot be required")
+        required = False
+
+    max_choices = raw.get("max_choices")
+    exclusive = frozenset()
+    if "max_choices" in raw or "exclusive" in raw:
+        for field in ("max_choices", "exclusive"):
+            if field in raw and qtype != "multiple_choice":
+                problem(field, "只有多选题（multiple_choice）才能设置此字段", "only multiple_choice questions have this field")
+        if qtype == "multiple_choice":
+            if max_choices is not None and max_choices > len(codes):
+                problem("max_choices", f"最多可选 {max_choices} 项，但只有 {len(codes)} 个选项",
+                        f"at most {max_choices} choices, but there are only {len(codes)} options")
+            if "exclusive" in raw:
+                exclusive = option_codes("exclusive", raw["exclusive"])
+    specify = raw.get("specify")
+    if specify is not None:
+        if qtype not in SPECIFY_TYPES:
+            problem("specify", "只有单选题和多选题可以有“其他（请注明）”选项",
+                    "only single_choice and multiple_choice questions can have a 'please specify' option")
+            specify = None
+        elif specify not in codes:
+            problem("specify", f"选项 {specify} 不存在", f"option {specify!r} does not exist")
+            specify = None
+    randomize = raw.get("randomize", False)
+    if randomize and qtype not in RANDOMIZABLE_TYPES:
+        problem("randomize", "只有单选题、多选题和知识题（quiz）的选项可以随机排序",
+                "only single_choice, multiple_choice and quiz questions can shuffle their options")
+        randomize = False
+
     section = raw.get("section")
     if section is not None and section_codes is not None and section not in section_codes:
         problem("section", f"分区 {section} 没有在 sections 中声明", f"section {section!r} is not declared in sections")
@@ -429,7 +466,7 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
         type=qtype,
         label=dict(raw["label"]),
         help=dict(raw["help"]) if "help" in raw else None,
-        required=raw.get("required", True),
+        required=required,
         section=section,
         options=options,
         indicator=indicator,
@@ -443,10 +480,14 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
         integer=raw.get("integer", False),
         max_length=raw.get("max_length"),
         relevant=raw.get("relevant"),
+        max_choices=max_choices if qtype == "multiple_choice" else None,
+        exclusive=exclusive,
+        specify=specify,
+        randomize=bool(randomize),
     )
 
 
-def _check_piping(raw: dict, index: int, position: dict[str, int], report: _Report) -> None:
+def _check_piping(raw: dict, index: int, position: dict[str, int], report: _Report, notes: set[str] = frozenset()) -> None:
     """`${code}` in a label or help text must name an earlier question, whose answer is shown there."""
     from .piping import piped_codes
 
@@ -459,13 +500,16 @@ def _check_piping(raw: dict, index: int, position: dict[str, int], report: _Repo
                 path = ["questions", index, field, language]
                 if ref not in position:
                     report.add(path, f"引用的问题 {ref} 不存在", f"pipes in unknown question {ref!r}")
+                elif ref in notes:
+                    report.add(path, f"{ref} 是说明文字，没有回答可显示", f"{ref!r} is a note: it has no answer to show")
                 elif position[ref] >= index:
                     report.add(path, f"只能引用前面问题的回答（{ref} 不在本题之前）",
                                f"can only show the answer to an earlier question ({ref!r} is not before this one)")
 
 
 def _check_relevant(
-    relevant: str, index: int, code: str | None, position: dict[str, int], built: dict[str, Question], report: _Report
+    relevant: str, index: int, code: str | None, position: dict[str, int], built: dict[str, Question], report: _Report,
+    notes: set[str] = frozenset(),
 ) -> None:
     """`position` maps every question code to its first index; `built` holds the questions without schema errors."""
     path = ["questions", index, "relevant"]
@@ -479,6 +523,8 @@ def _check_relevant(
             report.add(path, "条件不能引用本题自己", "the condition cannot refer to its own question")
         elif ref not in position:
             report.add(path, f"引用的问题 {ref} 不存在", f"refers to unknown question {ref!r}")
+        elif ref in notes:
+            report.add(path, f"{ref} 是说明文字，没有回答", f"{ref!r} is a note: it has no answer")
         elif position[ref] > index:
             report.add(
                 path,
@@ -539,16 +585,33 @@ def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:
         if index not in broken_questions:
             built[index] = _build_question(raw, index, report, section_codes)
     built_by_code = {q.code: q for i, q in built.items() if position.get(q.code) == i}
+    notes = {q.code for q in built_by_code.values() if q.is_note}
+    # The text answer of a "please specify" option (<code>_other) is a question of its own, right
+    # after its choice question: later questions may refer to it; no question may take its code.
+    for index, question in sorted(built.items()):
+        if question.specify is None:
+            continue
+        other = f"{question.code}{OTHER_SUFFIX}"
+        if other in position:
+            report.add(["questions", index, "specify"],
+                       f"“请注明”的文字存为 {other}，但已有同名问题（第 {position[other] + 1} 题）",
+                       f"the 'please specify' text is stored as {other!r}, but question #{position[other] + 1} has that code")
+        elif len(other) > QUESTION_CODE_LENGTH:
+            report.add(["questions", index, "specify"], f"问题代码加上 {OTHER_SUFFIX} 后超过 {QUESTION_CODE_LENGTH} 个字符",
+                       f"the question code with {OTHER_SUFFIX} is longer than {QUESTION_CODE_LENGTH} characters")
+        else:
+            position[other] = index + 0.5  # after its choice question, before the next one
 
     _check_lengths(data, raw_questions, built, report)
     demographic_owner: dict[str, str] = {}
     for index, raw in enumerate(raw_questions):
         if isinstance(raw, dict):
-            _check_piping(raw, index, position, report)
+            _check_piping(raw, index, position, report, notes)
         relevant = raw.get("relevant") if isinstance(raw, dict) else None
         if isinstance(relevant, str) and relevant:
             code = raw.get("code")
-            _check_relevant(relevant, index, code if isinstance(code, str) else None, position, built_by_code, report)
+            _check_relevant(relevant, index, code if isinstance(code, str) else None, position, built_by_code, report,
+                            notes)
         question = built.get(index)
         if question is not None and question.demographic:
             owner = demographic_owner.setdefault(question.demographic, question.code)

@@ -11,12 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 INDICATORS = ("awareness", "support", "participation", "satisfaction")
-QUESTION_TYPES = ("single_choice", "multiple_choice", "yes_no", "satisfaction", "quiz", "number", "text")
+QUESTION_TYPES = ("single_choice", "multiple_choice", "yes_no", "satisfaction", "quiz", "number", "text", "note")
 # Types whose answer is exactly one option code.
 SINGLE_CODE_TYPES = frozenset({"single_choice", "yes_no", "satisfaction", "quiz"})
 CHOICE_TYPES = SINGLE_CODE_TYPES | {"multiple_choice"}
 DEMOGRAPHICS = ("age_group", "sex")
 LANGUAGES = ("zh", "en")
+# A choice question's "other, please specify" option (`specify`) brings a text answer stored under
+# `<code>_other` (XLSForm's own name for it): a derived question of its own (see `specify_question`).
+OTHER_SUFFIX = "_other"
+OTHER_MAX_LENGTH = 100
+# Types that may shuffle their options (`randomize`) and that may carry a `specify` option.
+RANDOMIZABLE_TYPES = frozenset({"single_choice", "multiple_choice", "quiz"})
+SPECIFY_TYPES = frozenset({"single_choice", "multiple_choice"})
 
 # The one definition of the lengths that reach database columns: data/models.py sizes its columns
 # with these, and the loader refuses a questionnaire beyond them, so a database never refuses what
@@ -83,6 +90,15 @@ class Question:
     integer: bool = False
     max_length: int | None = None
     relevant: str | None = None
+    # multiple_choice: at most this many options; options chosen only on their own (以上都没有)
+    max_choices: int | None = None
+    exclusive: frozenset = frozenset()
+    # single/multiple choice: the option that asks "please specify" (其他（请注明）)
+    specify: str | None = None
+    # quiz and choice questions: each respondent sees the options in a shuffled order
+    randomize: bool = False
+    # set on the derived text question that holds a `specify` option's text: the choice question's code
+    other_of: str | None = None
 
     def text(self, lang: str = "zh") -> str:
         return text(self.label, lang)
@@ -94,6 +110,24 @@ class Question:
     def option_codes(self) -> tuple[str, ...]:
         return tuple(o.code for o in self.options)
 
+    def option_order(self, seed: str) -> list[str]:
+        """The option codes in the order one respondent sees them: as declared, or, with `randomize`,
+        shuffled by `seed` (the same seed, e.g. the response id, always gives the same order). Options
+        that close a list stay where they are: "please specify", the exclusive ones (以上都没有) and
+        those that are no valid answer (说不清)."""
+        codes = list(self.option_codes)
+        if not self.randomize:
+            return codes
+        import random
+
+        anchored = {self.specify, *self.exclusive, *self.invalid}
+        movable = [i for i, code in enumerate(codes) if code not in anchored]
+        shuffled = [codes[i] for i in movable]
+        random.Random(f"{seed}\x1f{self.code}").shuffle(shuffled)
+        for i, code in zip(movable, shuffled):
+            codes[i] = code
+        return codes
+
     def option(self, code: str) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
 
@@ -101,6 +135,11 @@ class Question:
         """Label of an option; an unknown code is shown as itself rather than failing a report."""
         option = self.option(code)
         return option.text(lang) if option else str(code)
+
+    @property
+    def is_note(self) -> bool:
+        """A text shown to the respondent (consent, a section's introduction): no answer, never counted."""
+        return self.type == "note"
 
     @property
     def is_screening(self) -> bool:
@@ -136,7 +175,55 @@ class Question:
             "integer": self.integer,
             "max_length": self.max_length,
             "relevant": self.relevant,
+            # Newer fields are written only when used, so the content hash of every questionnaire
+            # stored before they existed stays the same.
+            **({"max_choices": self.max_choices} if self.max_choices is not None else {}),
+            **({"exclusive": ordered(self.exclusive)} if self.exclusive else {}),
+            **({"specify": self.specify} if self.specify is not None else {}),
+            **({"randomize": True} if self.randomize else {}),
         }
+
+
+def specify_label(option: Option) -> dict:
+    """The label of the text box under a "please specify" option: the option's own words, with
+    （请注明） / (please specify) added when they do not say so already."""
+    zh = option.label.get("zh") or option.code
+    en = option.label.get("en") or ""
+    label = {"zh": zh if "请注明" in zh else f"{zh}（请注明）"}
+    if en:
+        label["en"] = en if "specify" in en.lower() else f"{en} (please specify)"
+    return label
+
+
+def specify_question(question: Question) -> Question:
+    """The text question that holds what a respondent wrote after choosing `question.specify`: code
+    `<code>_other`, shown (and kept) only while that option is chosen."""
+    option = question.option(question.specify) or Option(question.specify, {"zh": str(question.specify)})
+    return Question(
+        code=f"{question.code}{OTHER_SUFFIX}",
+        type="text",
+        label=specify_label(option),
+        required=question.required,
+        section=question.section,
+        max_length=OTHER_MAX_LENGTH,
+        relevant=f"selected(${{{question.code}}}, '{question.specify}')",
+        other_of=question.code,
+    )
+
+
+def _with_specify_questions(questions: tuple) -> tuple:
+    """Each question with a `specify` option followed by its derived text question (made here, so a
+    questionnaire built from a file, a stored dict or by hand always has it, exactly once)."""
+    if not any(q.specify for q in questions):
+        return tuple(questions)
+    out = []
+    for question in questions:
+        if question.other_of is not None:
+            continue  # made again below, from its choice question
+        out.append(question)
+        if question.specify:
+            out.append(specify_question(question))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -151,6 +238,7 @@ class Questionnaire:
     _by_code: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
+        object.__setattr__(self, "questions", _with_specify_questions(self.questions))
         object.__setattr__(self, "_by_code", {q.code: q for q in self.questions})
 
     def question(self, code: str) -> Question:
@@ -181,6 +269,26 @@ class Questionnaire:
     def screening_questions(self) -> list[Question]:
         return [q for q in self.questions if q.is_screening]
 
+    def answered_questions(self) -> list[Question]:
+        """The questions whose answers are stored (every one but the notes): the columns of exports,
+        the paper template and SPSS."""
+        return [q for q in self.questions if not q.is_note]
+
+    def question_numbers(self) -> dict[str, int]:
+        """The number a respondent sees before each question: notes have none, and the text box of a
+        "please specify" option has its choice question's number."""
+        numbers: dict[str, int] = {}
+        n = 0
+        for question in self.questions:
+            if question.is_note:
+                continue
+            if question.other_of is not None and question.other_of in numbers:
+                numbers[question.code] = numbers[question.other_of]
+                continue
+            n += 1
+            numbers[question.code] = n
+        return numbers
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -189,7 +297,8 @@ class Questionnaire:
             "intro": dict(self.intro) if self.intro else None,
             "thanks": dict(self.thanks) if self.thanks else None,
             "sections": [{"code": s.code, "title": dict(s.title)} for s in self.sections],
-            "questions": [q.to_dict() for q in self.questions],
+            # The text questions of "please specify" options are derived (see specify_question), not stored.
+            "questions": [q.to_dict() for q in self.questions if q.other_of is None],
         }
 
     def canonical_json(self) -> str:
@@ -234,6 +343,10 @@ def questionnaire_from_dict(d: Mapping[str, Any]) -> Questionnaire:
                     integer=bool(qd.get("integer", False)),
                     max_length=qd.get("max_length"),
                     relevant=qd.get("relevant"),
+                    max_choices=qd.get("max_choices"),
+                    exclusive=_codes(qd.get("exclusive")),
+                    specify=qd.get("specify"),
+                    randomize=bool(qd.get("randomize", False)),
                 )
             )
         return Questionnaire(

@@ -6,7 +6,8 @@ since older respondents give up on a long scroll. Skip logic is applied by the p
 
 A step is one form, whose answers reach the server only when it is sent; so a question whose
 condition refers to a question of its own step could never appear in time.  A step therefore also
-ends just before any question that depends on an answer given in that step.
+ends just before any question that depends on an answer given in that step (but the text box of a
+"please specify" option always stays with its choice question: it is shown on the same step).
 """
 from __future__ import annotations
 
@@ -18,9 +19,16 @@ MAX_QUESTIONS_PER_STEP = 5
 
 
 def _split_evenly(questions: list[Question], limit: int) -> list[list[Question]]:
-    parts = ceil(len(questions) / limit)
-    size = ceil(len(questions) / parts)
-    return [questions[i : i + size] for i in range(0, len(questions), size)]
+    # The text box of a "please specify" option stays with its choice question, and counts with it.
+    units: list[list[Question]] = []
+    for question in questions:
+        if question.other_of is not None and units and units[-1][0].code == question.other_of:
+            units[-1].append(question)
+        else:
+            units.append([question])
+    parts = ceil(len(units) / limit)
+    size = ceil(len(units) / parts)
+    return [[q for unit in units[i : i + size] for q in unit] for i in range(0, len(units), size)]
 
 
 def survey_steps(questionnaire: Questionnaire, max_per_step: int = MAX_QUESTIONS_PER_STEP) -> list[list[Question]]:
@@ -30,7 +38,9 @@ def survey_steps(questionnaire: Questionnaire, max_per_step: int = MAX_QUESTIONS
     for question in questionnaire.questions:
         # Questions without a section are grouped with their neighbours that have none either.
         same_section = bool(groups) and groups[-1][0].section == question.section
-        depends_on_group = bool(groups) and bool(
+        # (The text box of a "please specify" option is drawn with its choice question and kept only
+        # when that option is chosen, so it does not start a step of its own.)
+        depends_on_group = bool(groups) and question.other_of is None and bool(
             question.condition and set(question.condition.references()) & {q.code for q in groups[-1]}
         )
         if same_section and not depends_on_group:

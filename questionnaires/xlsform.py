@@ -13,7 +13,7 @@ found by `parse_questionnaire` are translated back to the row and column they ca
 The format, including our extension columns, is described in XLSFORM.md in this folder; the export
 lives in xlsform_export.py.
 
-Why this module is long (about 1,300 lines): it is one pipeline with one error model (every problem
+Why this module is long (about 1,600 lines): it is one pipeline with one error model (every problem
 located at sheet, row and column, every warning likewise, loader messages translated back to cells);
 splitting the stages apart would spread that shared state over several modules. Its sections:
 vocabulary, errors, reading cells (pyxform), languages and names, reading the form, loader messages.
@@ -31,9 +31,10 @@ from .loader import parse_questionnaire
 from .logic import ConditionError, parse_condition
 from .model import Option, Question, Questionnaire, QuestionnaireError
 from .xlsform_export import (  # noqa: F401 - write_xlsform and write_xlsform_file are part of this module's API
-    NONE_MARKER, SCREENING_END, WRITE_LANGUAGE_NAMES, _strip_screening, screening_condition, write_xlsform,
+    NONE_MARKER, SCREENING_END, SPECIFY_ROW, WRITE_LANGUAGE_NAMES, _strip_screening, screening_condition, write_xlsform,
     write_xlsform_file,
 )
+from .model import OTHER_SUFFIX
 
 __all__ = ["XLSFormError", "import_xlsform", "read_xlsform", "write_xlsform", "write_xlsform_file"]
 
@@ -72,9 +73,10 @@ TRANSLATABLE = {
 SURVEY_COLUMNS = (
     "type", "name", "label", "hint", "required", "relevant", "constraint",
     # our extensions
-    "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic", "section",
+    "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic", "section", "specify",
 )
-EXTENSION_COLUMNS = ("our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic", "section")
+EXTENSION_COLUMNS = ("our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic", "section",
+                     "specify")
 CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = ("form_id", "version", "title", "intro", "thanks", "default_language")
 # Display or bookkeeping columns that do not change what is asked or how it is counted.
@@ -601,7 +603,7 @@ def _normalise_names(sheets: dict[str, _Sheet | None], errors: _Errors) -> None:
                     row.cells[column.index] = re.sub(r"\$\{\s*([^}]*?)\s*\}",
                                                      lambda m: "${" + renamed.get(m.group(1), m.group(1)) + "}",
                                                      row.cells[column.index])
-    for key in MULTI_VALUE_COLUMNS:
+    for key in (*MULTI_VALUE_COLUMNS, "specify"):
         column = survey.by_key.get((key, None))
         for row in survey.rows if column is not None else ():
             if column.index in row.cells:
@@ -656,7 +658,8 @@ def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors, 
         errors.add(where, unsupported_zh, unsupported_en)
         return {}
     if our_type != "number":
-        errors.add(where, "只有数字题和文字题可以设置约束", "only number and text questions can have a constraint")
+        errors.add(where, "只有数字题、文字题和多选题可以设置约束",
+                   "only number, text and multiple-choice questions can have a constraint")
         return {}
     result: dict[str, Any] = {}
     for part in parts:
@@ -694,6 +697,94 @@ def _range(sheet: _Sheet, row: _Row, errors: _Errors) -> dict[str, Any]:
     errors.warn(sheet.where(row.number, "type"), f"滑块（range）改为 {start} 到 {end} 的数字题",
                 f"the range slider became a number question from {start} to {end}")
     return {"integer": isinstance(step, int) and isinstance(start, int), "min": min(start, end), "max": max(start, end)}
+
+
+def _parameters(sheet: _Sheet, row: _Row) -> tuple[dict[str, str], str, str]:
+    """The row's `parameters` cell as {name: value} (ODK writes `start=0 end=10 step=1`), its text and header."""
+    column = next((c for c in sheet.columns if c.base == "parameters"), None)
+    text = row.cells.get(column.index, "") if column is not None else ""
+    values = {k.strip().lower(): v.strip() for k, v in (part.split("=", 1) for part in re.split(r"[\s,;]+", text.strip())
+                                                         if "=" in part)}
+    return values, text, column.header if column is not None else "parameters"
+
+
+def _randomize(sheet: _Sheet, row: _Row, errors: _Errors) -> bool:
+    """ODK's `randomize=true` parameter of a select question: each respondent sees the options shuffled
+    (a `seed` is not needed: ours is the response id)."""
+    values, _, header = _parameters(sheet, row)
+    value = values.get("randomize", "").lower()
+    if value and value not in TRUE_WORDS and value not in FALSE_WORDS:
+        errors.add(sheet.where(row.number, header=header), f"randomize 只能是 true 或 false，而不是 {value}",
+                   f"randomize must be true or false, not {value!r}")
+        return False
+    return value in TRUE_WORDS and value != ""
+
+
+_SELF = "_self_"  # the answer itself (XLSForm's `.`) in a constraint read with our condition parser
+MAX_EXHAUSTIVE_OPTIONS = 12
+
+
+def _choice_constraint(text: str, options: list[dict], where: _Where, errors: _Errors,
+                       name: str | None = None) -> dict[str, Any]:
+    """A multiple-choice constraint as `max_choices` and `exclusive`: `count-selected(.) <= N` and an
+    exclusive option written any way ODK's own documentation writes it (`not(selected(., 'none') and
+    count-selected(.) > 1)`, `(selected(., 'none') and count-selected(.) = 1) or not(selected(., 'none'))`;
+    `${own name}` for `.`). The constraint is read with our condition parser and judged by what it accepts: every set of options
+    (every set of up to three and each run of neighbours when there are more than 12 options) is tried
+    against it, and it is taken only when "at most N, these options alone" accepts exactly the same sets."""
+    unsupported = (
+        f"不支持的约束 {text}（多选题只支持 count-selected(.) <= N 和 not(selected(., '选项') and count-selected(.) > 1)）",
+        f"unsupported constraint {text!r} (a multiple-choice question supports only 'count-selected(.) <= N' and "
+        f"'not(selected(., 'option') and count-selected(.) > 1)')",
+    )
+    if len(text) > MAX_CONSTRAINT_CHARS:
+        errors.add(where, f"约束太长（最多 {MAX_CONSTRAINT_CHARS} 个字符）", f"the constraint is too long (at most "
+                   f"{MAX_CONSTRAINT_CHARS} characters)")
+        return {}
+    # `.` outside quotes is the answer itself
+    pieces = re.split(r"('[^']*'|\"[^\"]*\")", text)
+    written = "".join(p if i % 2 else re.sub(r"(?<![\w.])\.(?![\w.])", "${" + _SELF + "}", p) for i, p in enumerate(pieces))
+    if name:  # the question named by its own name, as some forms write it: count-selected(${q}) <= 2
+        written = re.sub(r"\$\{\s*" + re.escape(name) + r"\s*\}", "${" + _SELF + "}", written)
+    try:
+        condition = parse_condition(written)
+    except ConditionError:
+        errors.add(where, *unsupported)
+        return {}
+    if set(condition.references()) != {_SELF}:
+        errors.add(where, *unsupported)
+        return {}
+    codes = [o["code"] for o in options if isinstance(o, dict) and isinstance(o.get("code"), str)]
+    if not codes:
+        return {}
+    import itertools
+
+    n = len(codes)
+    if n <= MAX_EXHAUSTIVE_OPTIONS:
+        trials = [list(c) for size in range(1, n + 1) for c in itertools.combinations(codes, size)]
+    else:
+        trials = [list(c) for size in range(1, 4) for c in itertools.combinations(codes, size)]
+        trials += [codes[i:i + size] for size in range(4, n + 1) for i in range(0, n - size + 1)]
+    accepted = {tuple(t): condition.evaluate({_SELF: t}) for t in trials}
+    largest = max((len(t) for t, ok in accepted.items() if ok), default=0)
+    exclusive: list[str] = []
+    if largest > 1:
+        exclusive = [c for c in codes if accepted.get((c,)) and not any(
+            ok for t, ok in accepted.items() if c in t and len(t) > 1)]
+    limit = largest if largest < n - len(exclusive) else None
+
+    def model(chosen: tuple) -> bool:
+        return (limit is None or len(chosen) <= limit) and not (len(chosen) > 1 and set(chosen) & set(exclusive))
+
+    if largest == 0 or any(model(t) != ok for t, ok in accepted.items()):
+        errors.add(where, *unsupported)
+        return {}
+    result: dict[str, Any] = {}
+    if limit is not None:
+        result["max_choices"] = limit
+    if exclusive:
+        result["exclusive"] = exclusive
+    return result
 
 
 def _label(sheet: _Sheet, row: _Row, base: str) -> dict[str, str]:
@@ -911,8 +1002,9 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
     groups: list[tuple[str, int, str]] = []  # open groups, outermost first: (name, row, relevant)
     nested: list[_Row] = []
     metadata: list[_Row] = []
-    notes: list[_Row] = []
     calculated: list[_Row] = []
+    unshowable_notes: list[_Row] = []
+    media_only_notes: list[_Row] = []  # a note with a picture or sound but no text: nothing to show
     screening: list[str] = []  # "screening passed" conditions as our export writes them
 
     def where(row: _Row, key) -> _Where:
@@ -997,9 +1089,6 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             continue
         if kind == "note" and sheet.get(row, "our_type").strip() == SCREENING_END:
             continue  # written by our export for ODK Collect; our runner ends the interview itself
-        if kind == "note":
-            notes.append(row)
-            continue
         if kind in ("calculate", "hidden"):
             calculated.append(row)
             continue
@@ -1013,7 +1102,28 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         if kind in ("acknowledge", "trigger"):
             kind, list_name = "select_one", _acknowledge_list(sheet, row, lists, errors)
 
+        if kind == "note":
+            # A note showing a value this survey does not keep (a calculation, metadata) cannot be shown.
+            dropped = {sheet.get(r, "name").strip() for r in calculated + metadata} - {""}
+            shown = {ref for column in sheet.columns if column.base in ("label", "hint")
+                     for ref in re.findall(r"\$\{\s*([^}]*?)\s*\}", row.cells.get(column.index, ""))}
+            if shown & dropped:
+                unshowable_notes.append(row)
+                continue
+            if not any(row.cells.get(column.index, "").strip() for column in sheet.columns if column.base == "label"):
+                media_only_notes.append(row)
+                continue
         our_type_text = sheet.get(row, "our_type").strip()
+        if kind == "text" and our_type_text == SPECIFY_ROW:
+            # The "please specify" box our export writes for ODK after a question with a `specify` option;
+            # ours is made from that option again.
+            parent = questions[-1] if questions else {}
+            if not (parent.get("specify") and name == f"{parent.get('code')}{OTHER_SUFFIX}"):
+                errors.add(where(row, "our_type"),
+                           f"our_type {SPECIFY_ROW} 只能用于紧跟在有 specify 列的选择题之后、名为 <题目名>{OTHER_SUFFIX} 的文字题",
+                           f"our_type {SPECIFY_ROW} is only for the text question <name>{OTHER_SUFFIX} right after a "
+                           f"choice question with a specify column")
+            continue
         if kind == "select_one":
             allowed = OUR_SELECT_ONE_TYPES
         elif kind == "select_multiple":
@@ -1022,6 +1132,8 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             allowed = ("number",)
         elif kind == "text":
             allowed = ("text",)
+        elif kind == "note":
+            allowed = ("note",)
         else:
             errors.refuse(f"type:{kind}", f"不支持的题型 {raw_type.strip()}", f"unsupported type {raw_type.strip()!r}",
                           sheet.title, "type", row.number)
@@ -1055,7 +1167,9 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             question["help"] = hint
 
         required = sheet.get(row, "required").strip().lower()
-        if required in TRUE_WORDS:
+        if our_type == "note" and required in FALSE_WORDS:
+            pass  # a note has no answer: never required
+        elif required in TRUE_WORDS:
             question["required"] = True
         elif required in FALSE_WORDS:
             question["required"] = False
@@ -1111,8 +1225,18 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     # ODK adds the option "other" itself; ours is written out so it can be counted.
                     question["options"].append({"code": "other", "label": {"zh": "其他", "en": "Other"}})
                 if or_other:
-                    errors.warn(where(row, "type"), "or_other：已加上选项“其他”（other），“请注明”的文字不收集",
-                                "or_other: the option 'other' was added; the 'please specify' text is not collected")
+                    # ODK's "please specify" text (<name>_other) is ours too: the option asks for it.
+                    question["specify"] = "other"
+        specify = sheet.get(row, "specify").strip()
+        if specify:
+            if or_other and specify != "other":
+                errors.add(where(row, "specify"), f"or_other 的“请注明”选项是 other，而 specify 列是 {specify}",
+                           f"or_other's 'please specify' option is 'other', but the specify column says {specify!r}")
+            question["specify"] = specify
+        if kind in ("select_one", "select_multiple"):
+            randomize = _randomize(sheet, row, errors)
+            if randomize:
+                question["randomize"] = True
 
         for key in ("indicator", "demographic"):
             value = sheet.get(row, key).strip()
@@ -1142,7 +1266,10 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         if kind == "range":
             question.update(_range(sheet, row, errors))
         constraint = sheet.get(row, "constraint").strip()
-        if constraint:
+        if constraint and our_type == "multiple_choice":
+            question.update(_choice_constraint(constraint, question.get("options") or [], where(row, "constraint"),
+                                               errors, name))
+        elif constraint:
             question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors,
                                               integer=kind == "integer"))
 
@@ -1181,11 +1308,6 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     f"元数据字段 {kinds} 未导入（{rows_zh}）：访问的开始和结束时间由本系统自己记录，设备和用户信息不收集",
                     f"metadata fields {kinds} not imported ({rows_en}): the system records each interview's start and "
                     f"end time itself and collects no device or user data")
-    if notes:
-        rows_zh, rows_en = _rows_text(notes)
-        errors.warn(sheet.where(notes[0].number, "type"),
-                    f"说明文字（note）未导入（{rows_zh}）：请把说明写进问卷开头的介绍或问题的提示（hint）",
-                    f"notes not imported ({rows_en}): put such texts in the questionnaire's intro or a question's hint")
     if calculated:
         rows_zh, rows_en = _rows_text(calculated)
         kinds = "/".join(dict.fromkeys(_survey_type(sheet.get(r, "type"))[0] for r in calculated))  # calculate, hidden
@@ -1193,6 +1315,18 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     f"计算字段（{kinds}）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
                     f"{kinds} rows not imported ({rows_en}): derived values are not stored; scores come from the "
                     f"answers through the indicator and positive columns")
+    if unshowable_notes:
+        rows_zh, rows_en = _rows_text(unshowable_notes)
+        errors.warn(sheet.where(unshowable_notes[0].number, "type"),
+                    f"说明文字（note）未导入（{rows_zh}）：它显示的计算值或元数据本系统不保存",
+                    f"notes not imported ({rows_en}): they show a calculated value or metadata, which the survey does "
+                    f"not keep")
+    if media_only_notes:
+        rows_zh, rows_en = _rows_text(media_only_notes)
+        errors.warn(sheet.where(media_only_notes[0].number, "type"),
+                    f"说明文字（note）未导入（{rows_zh}）：没有文字，只有图片、音频或视频，本系统不显示媒体文件",
+                    f"notes not imported ({rows_en}): they have no text, only an image, audio or video, and the "
+                    f"survey shows no media")
     if nested:
         rows_zh, rows_en = _rows_text(nested)
         errors.warn(sheet.where(nested[0].number, "type"),
@@ -1276,7 +1410,8 @@ def _translate_loader_errors(
             if index is not None and index < len(question_rows):
                 info = question_rows[index]
                 base = _field_parts(field_path or "")[0]
-                if info.options_missing and base in ("options", "positive", "invalid", "correct", "screening"):
+                if info.options_missing and base in ("options", "positive", "invalid", "correct", "screening", "exclusive",
+                                                    "specify", "max_choices"):
                     continue
                 if split is not None and base == "relevant" and follow_ups and split[1].startswith(follow_ups):
                     continue
@@ -1343,6 +1478,12 @@ def _question_where(info: _QuestionRows, field_path: str | None, question: dict,
         return survey.where(info.row, "constraint")
     if base == "screening":
         return survey.where(info.row, "screening_eligible")
+    if base in ("max_choices", "exclusive"):
+        return survey.where(info.row, "constraint")
+    if base == "specify":
+        return survey.where(info.row, "specify" if ("specify", None) in survey.by_key else "type")
+    if base == "randomize":
+        return survey.where(info.row, "type")
     if base in ("required", "relevant", "indicator", "positive", "invalid", "correct", "demographic"):
         return survey.where(info.row, base)
     return survey.where(info.row)

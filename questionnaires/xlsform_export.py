@@ -5,12 +5,16 @@ pyxform converts every export without error or warning and ODK Validate accepts 
 `label::English (en)`; the settings sheet carries no `title::English` (pyxform fails on it) and puts
 the English title, intro and thanks in our own columns; screening is written in terms ODK Collect
 obeys (a closing note and "screening passed" in front of every later question's condition), which the
-import takes off again.
+import takes off again. A note is a `note` row; a "please specify" option is named in our `specify`
+column and its text box written as the ODK row `<code>_other` (our_type `specify`); at most N choices and
+exclusive options are the constraint ODK's documentation writes; `randomize` is the parameter
+`randomize=true`.
 """
 from __future__ import annotations
 
 import io
 import unicodedata
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,9 @@ NONE_MARKER = "-"  # in positive / invalid: "explicitly none", overriding the ty
 # our_type of the note the export adds after a screening question; the import drops that row again.
 SCREENING_END = "screening_end"
 SCREENING_END_SUFFIX = "_screened_out"
+# our_type of the "please specify" text row written after a question with a `specify` option (ODK
+# needs the row to collect the text; the import makes it from the option again).
+SPECIFY_ROW = "specify"
 
 
 def _number_text(value: int | float) -> str:
@@ -46,6 +53,11 @@ def _constraint(question: Question) -> str:
         return " and ".join(parts)
     if question.type == "text" and question.max_length is not None:
         return f"string-length(.) <= {question.max_length}"
+    if question.type == "multiple_choice":
+        parts = [f"count-selected(.) <= {question.max_choices}"] if question.max_choices is not None else []
+        parts += [f"not(selected(., '{code}') and count-selected(.) > 1)"
+                  for code in question.option_codes if code in question.exclusive]
+        return " and ".join(parts)
     return ""
 
 
@@ -135,7 +147,28 @@ def _screening_end_row(question: Question) -> dict[str, Any]:
     }
 
 
+def _note_row(question: Question, section_cell: str, screening: str | None) -> dict[str, Any]:
+    help_ = question.help or {}
+    return {
+        "type": "note",
+        "name": question.code,
+        ZH_LABEL: question.label.get("zh"),
+        EN_LABEL: question.label.get("en"),
+        ZH_HINT: help_.get("zh"),
+        EN_HINT: help_.get("en"),
+        "relevant": _with_screening(question.relevant, screening),
+        "section": section_cell,
+    }
+
+
 def _question_row(question: Question, list_name: str | None, section_cell: str, screening: str | None = None) -> dict[str, Any]:
+    if question.is_note:
+        return _note_row(question, section_cell, screening)
+    if question.other_of is not None:
+        # ODK needs the row to collect the text; the import drops it and makes it from `specify` again.
+        row = _question_row(replace(question, other_of=None), None, section_cell, screening)
+        row["our_type"] = SPECIFY_ROW
+        return row
     if question.type in CHOICE_TYPES:
         xls_type = f"{'select_multiple' if question.type == 'multiple_choice' else 'select_one'} {list_name}"
     elif question.type == "number":
@@ -164,6 +197,8 @@ def _question_row(question: Question, list_name: str | None, section_cell: str, 
         row["correct"] = _codes_cell(question, question.correct) if question.correct else None
         if question.screening_eligible is not None:
             row["screening_eligible"] = _codes_cell(question, question.screening_eligible)
+        row["specify"] = question.specify
+        row["parameters"] = "randomize=true" if question.randomize else None
     return row
 
 
@@ -171,8 +206,8 @@ ZH_LABEL, EN_LABEL = f"label::{WRITE_LANGUAGE_NAMES['zh']}", f"label::{WRITE_LAN
 ZH_HINT, EN_HINT = f"hint::{WRITE_LANGUAGE_NAMES['zh']}", f"hint::{WRITE_LANGUAGE_NAMES['en']}"
 SURVEY_HEADERS = (
     "type", "name", ZH_LABEL, EN_LABEL, ZH_HINT, EN_HINT, "required", "relevant",
-    "constraint", "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible", "demographic",
-    "section",
+    "constraint", "parameters", "our_type", "indicator", "positive", "invalid", "correct", "screening_eligible",
+    "demographic", "section", "specify",
 )
 CHOICES_HEADERS = ("list_name", "name", ZH_LABEL, EN_LABEL)
 # No "title::English": pyxform takes a settings column with "::" for a translation and then fails

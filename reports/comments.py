@@ -14,7 +14,7 @@ from questionnaires.comment_themes import CommentTheme
 HEADERS = {
     "district": ("区（县）", "District"), "street": ("街道（乡镇）", "Street"), "community": ("社区（村）", "Community"),
     "age_group": ("年龄段", "Age group"), "sex": ("性别", "Sex"), "text": ("意见和建议", "Suggestion"),
-    "themes": ("涉及主题", "Themes"), "submitted_at": ("提交时间", "Submitted"),
+    "themes": ("涉及主题", "Themes"), "submitted_at": ("提交时间", "Submitted"), "question": ("题目", "Question"),
 }
 # A cell that starts like a formula is written as text (OWASP, CSV injection): residents type anything.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -28,7 +28,8 @@ def _as_text(value) -> str:
 def comments_export_frame(comments: pd.DataFrame, areas: pd.DataFrame, questionnaire: Questionnaire,
                           themes: Sequence[CommentTheme], lang: str = "zh") -> pd.DataFrame:
     """One row per suggestion with its district, street and community names, the respondent's age
-    group and sex as worded in the questionnaire, the text as stored (already masked) and its themes."""
+    group and sex as worded in the questionnaire, the text as stored (already masked) and its themes; with
+    several free-text questions (a "please specify" box among them), the question each text answers."""
     pick = 1 if lang == "en" else 0
     names = areas.set_index("id")["name_en" if lang == "en" else "name_zh"]
 
@@ -40,13 +41,25 @@ def comments_export_frame(comments: pd.DataFrame, areas: pd.DataFrame, questionn
     matches = theme_matches(comments["text"].tolist(), themes)
     labels = [theme.label(lang) for theme in themes]
     mentioned = ["、".join(label for label, hit in zip(labels, row) if hit) for row in matches.to_numpy()]
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         HEADERS["district"][pick]: comments["district_id"].map(names).to_numpy(),
         HEADERS["street"][pick]: comments["street_id"].map(names).to_numpy(),
         HEADERS["community"][pick]: comments["community_id"].map(names).to_numpy(),
-        HEADERS["age_group"][pick]: comments["age_group"].map(ages).fillna("").to_numpy(),
-        HEADERS["sex"][pick]: comments["sex"].map(sexes).fillna("").to_numpy(),
+        HEADERS["age_group"][pick]: [ages.get(v, "") for v in comments["age_group"]],
+        HEADERS["sex"][pick]: [sexes.get(v, "") for v in comments["sex"]],
         HEADERS["text"][pick]: [_as_text(x) for x in comments["text"]],
         HEADERS["themes"][pick]: mentioned,
         HEADERS["submitted_at"][pick]: pd.to_datetime(comments["submitted_at"]).dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
     })
+    texts = [q for q in questionnaire.questions if q.type == "text"]
+    if len(texts) > 1 and "question" in comments:
+        # Several free-text answers (a "please specify" box among them): say which question each answers.
+        frame.insert(5, HEADERS["question"][pick], comments["question"].map(
+            {q.code: _question_words(questionnaire, q, lang) for q in texts}).fillna("").to_numpy())
+    return frame
+
+
+def _question_words(questionnaire: Questionnaire, question, lang: str) -> str:
+    if question.other_of is not None and questionnaire.has_question(question.other_of):
+        return f"{questionnaire.question(question.other_of).text(lang)}：{question.text(lang)}"
+    return question.text(lang)

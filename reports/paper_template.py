@@ -48,8 +48,22 @@ def _option_number_text(question: Question, lang: str) -> str:
         else "; ".join(f"{i} = {option.text(lang)}" for i, option in enumerate(question.options, start=1))
 
 
+def _choice_limits_text(question: Question, lang: str) -> str:
+    """At most N choices, and the options that go alone (以上都没有), in words; '' when neither."""
+    parts = []
+    if question.max_choices is not None:
+        parts.append(_msg(lang, f"最多选 {question.max_choices} 项", f"at most {question.max_choices} options"))
+    for code in question.option_codes:
+        if code in question.exclusive:
+            parts.append(_msg(lang, f"选“{question.option_label(code, lang)}”时不能再选其他项",
+                              f"“{question.option_label(code, lang)}” goes alone"))
+    if not parts:
+        return ""
+    return _msg(lang, "（" + "；".join(parts) + "）", " (" + "; ".join(parts) + ")")
+
+
 def _question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
-    return {q.code: n for n, q in enumerate(questionnaire.questions, start=1)}
+    return questionnaire.question_numbers()
 
 
 def condition_text(questionnaire: Questionnaire, question: Question, lang: str = "zh") -> str:
@@ -118,6 +132,7 @@ def _column_help(questionnaire: Questionnaire, column: _Column, lang: str) -> tu
         what = _msg(lang, f"多选题：填选项文字，多个选项用“;”或“、”分隔；也可填选项序号，如 1;3。选项：{_option_number_text(question, lang)}",
                     f"Multiple choice: write the option labels separated by “;” (or “、”); option numbers also work, "
                     f"e.g. 1;3. Options: {_option_number_text(question, lang)}")
+        what += _choice_limits_text(question, lang)
     elif question.type in CHOICE_TYPES:
         what = _msg(lang, f"单选题：从下拉列表选择（也可填选项序号）。选项：{_option_number_text(question, lang)}",
                     f"Single choice: pick from the drop-down (or type the option number). Options: "
@@ -129,7 +144,13 @@ def _column_help(questionnaire: Questionnaire, column: _Column, lang: str) -> tu
         if question.max_length:
             what += _msg(lang, f"，最多 {question.max_length} 个字", f", at most {question.max_length} characters")
     notes = [_msg(lang, "必填", "required") if question.required else _msg(lang, "选填", "optional")]
-    condition = condition_text(questionnaire, question, lang)
+    if question.other_of is not None:
+        parent = questionnaire.question(question.other_of)
+        notes[0] = _msg(lang, f"第{_question_numbers(questionnaire)[parent.code]}题选了“{parent.option_label(parent.specify, 'zh')}”时"
+                              f"{'必填' if question.required else '选填'}，否则留空",
+                        f"{'required' if question.required else 'optional'} when Q{_question_numbers(questionnaire)[parent.code]} "
+                        f"includes “{parent.option_label(parent.specify, 'en')}”; otherwise leave empty")
+    condition = condition_text(questionnaire, question, lang) if question.other_of is None else ""
     if condition:
         notes.append(_msg(lang, f"跳题：仅当 {condition} 时填写，否则留空", f"skip logic: answer only if {condition}; otherwise leave empty"))
     if question.is_screening:

@@ -86,7 +86,7 @@ def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: 
     measure["submitted"] = "scale"
     formats: dict[str, str] = {}
     answers = responses["answers"].tolist()
-    for question in questionnaire.questions:
+    for question in questionnaire.answered_questions():  # a note holds no answer
         text = question.text(lang)
         if question.type in CHOICE_TYPES:
             values = option_values(question)
@@ -121,9 +121,15 @@ def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: 
             else:
                 formats[question.code] = "F8.2"
         else:
-            data[question.code] = [str(a.get(question.code) or "") for a in answers]
-            labels[question.code] = text
-            measure[question.code] = "nominal"
+            variable = question.code
+            if question.other_of is not None:
+                # A "please specify" text: labelled with its question, and named apart from the 0/1
+                # variable of a multiple-choice option that is also called <code>_other.
+                text = f"{questionnaire.question(question.other_of).text(lang)}：{text}"
+                variable = question.code if question.code not in data.columns else f"{question.code}_text"
+            data[variable] = [str(a.get(question.code) or "") for a in answers]
+            labels[variable] = text
+            measure[variable] = "nominal"
     handle, path = tempfile.mkstemp(suffix=".sav")
     os.close(handle)
     try:

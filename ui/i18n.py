@@ -105,6 +105,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "The quota for this person's age group and sex is full: thank them and end the interview (not counted)."),
     "submit_failed": ("提交未成功：{reason}", "Could not submit: {reason}"),
     "select_all_that_apply": ("（可多选）", "(select all that apply)"),
+    "choose_at_most": ("最多选 {n} 项", "Choose at most {n}"),
+    "choose_alone": ("选“{label}”时不能再选其他项", "“{label}” cannot be combined with other options"),
+    "options_shuffled": ("选项对每位受访者随机排序（纸质问卷按原顺序）",
+                         "options shuffled for each respondent (paper keeps the declared order)"),
     # dashboard
     "round": ("调查轮次", "Survey round"),
     "level": ("统计层级", "Area level"),

@@ -22,7 +22,7 @@ from questionnaires.paging import survey_steps
 from questionnaires.piping import pipe
 from ui import phone
 from ui.i18n import lang, t
-from ui.question_widgets import question_widget
+from ui.question_widgets import choice_limits, question_widget
 from ui.state import engine
 
 
@@ -94,11 +94,14 @@ def run_questionnaire(
     language = lang()
     answers: dict = state["answers"]
     visible_codes = {q.code for q in visible_questions(questionnaire, answers)}
-    steps = [[q for q in step if q.code in visible_codes] for step in survey_steps(questionnaire)]
+    # The "please specify" box is drawn with its choice question (a step is one form: it could not
+    # appear once the option is ticked); it is kept only when that option is chosen.
+    steps = [[q for q in step if q.code in visible_codes or (q.other_of is not None and q.other_of in visible_codes)]
+             for step in survey_steps(questionnaire)]
     steps = [step for step in steps if step]
     step_index = min(state["step"], len(steps) - 1)
     step = steps[step_index]
-    numbers = {q.code: n for n, q in enumerate((q for s in steps for q in s), start=1)}
+    numbers = _numbers(steps)
 
     st.html(TOUCH_FRIENDLY_CSS)  # a style only: st.markdown would fetch an HTML parser (190 kB)
     errors: dict = state["errors"]
@@ -123,9 +126,10 @@ def run_questionnaire(
             # be read as belonging to the next question.
             with st.container(key=question_key(question.code), border=question.code in errors):
                 values[question.code] = question_widget(
-                    question, numbers[question.code], answers.get(question.code), f"{state['rid']}:{question.code}",
+                    question, numbers.get(question.code), answers.get(question.code), f"{state['rid']}:{question.code}",
                     language, mark, t("select_all_that_apply"),
                     text=pipe(question.text(language), answers, questionnaire, language),
+                    limits=choice_limits(question, language),
                 )
                 if question.code in errors:
                     st.error(errors[question.code])
@@ -175,7 +179,8 @@ def run_questionnaire(
             invitation_token=invitation_token, scope=scope,
         )
     except SubmissionRefused as refused:
-        state["errors"] = {code: message for code, message in refused.messages.items() if code in numbers}
+        shown = {q.code for s in steps for q in s}
+        state["errors"] = {code: message for code, message in refused.messages.items() if code in shown}
         if state["errors"]:  # back to the first answer that needs attention
             state["step"] = next(i for i, s in enumerate(steps) if any(q.code in state["errors"] for q in s))
             _moved(state)
@@ -190,6 +195,18 @@ def run_questionnaire(
         st.rerun()
 
 
+def _numbers(steps: list) -> dict[str, int]:
+    """The number shown before each question: notes have none, a "please specify" box has none of its own."""
+    numbers: dict[str, int] = {}
+    n = 0
+    for question in (q for s in steps for q in s):
+        if question.is_note or question.other_of is not None:
+            continue
+        n += 1
+        numbers[question.code] = n
+    return numbers
+
+
 def questionnaire_section(questionnaire: Questionnaire, code: str | None):
     return next((section for section in questionnaire.sections if section.code == code), None)
 
@@ -197,7 +214,7 @@ def questionnaire_section(questionnaire: Questionnaire, code: str | None):
 def required_mark(question) -> str:
     """（选答） for optional questions whose label does not say so already; nothing for required ones
     (most are), so the screen stays calm."""
-    if question.required:
+    if question.required or question.is_note:
         return ""
     label = " ".join(question.label.values())
     return "" if any(word in label for word in ("选填", "选答", "可选", "optional", "Optional")) else t("optional_mark")

@@ -174,3 +174,23 @@ def test_an_analyst_cannot_open_the_page(app, demo_url):
     assert "问卷管理" not in [t.value for t in app.title]
     assert not app.get("file_uploader")
     assert not app.get("download_button")
+
+
+def test_preview_of_an_uploaded_questionnaire_with_the_new_constructs(app, demo_url):
+    from pathlib import Path
+
+    content = (Path(__file__).parents[1] / "questionnaires" / "constructs.yaml").read_bytes()
+    open_as(app, demo_url)
+    app.file_uploader(key="qv.upload").set_value(("constructs.yaml", content, "text/yaml")).run()
+    assert not app.exception and not errors(app)
+    app.selectbox(key="qv.preview_version").set_value("uploaded").run()
+    assert not app.exception
+    # The consent note as text, the limits under the channels question, its "please specify" box, the
+    # shuffled quiz said so.
+    assert "本问卷不记名，回答仅用于统计。" in [m.value for m in app.markdown]
+    captions = [c.value for c in app.caption]
+    assert "最多选 2 项；选“以上都没有”时不能再选其他项" in captions
+    assert "🔀 选项对每位受访者随机排序（纸质问卷按原顺序）" in captions
+    boxes = [w for w in app.text_input if w.key and w.key.startswith("qv.preview.uploaded.")]
+    assert [w.label for w in boxes] == ["其他（请注明） （必答）", "其他地方（请注明） （选答）"]
+    assert [r.label for r in app.radio if r.key and r.key.startswith("qv.preview.uploaded.")][0].startswith("**2. 社会主义")

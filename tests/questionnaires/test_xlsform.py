@@ -329,12 +329,11 @@ def warnings_of(survey, choices=None, settings=SETTINGS, **other_sheets) -> tupl
 
 
 @pytest.mark.parametrize("type_, fragment", [
-    ("note", "notes not imported (row 3)"),
     ("start", "metadata fields start not imported (row 3)"),
     ("deviceid", "collects no device or user data"),
     ("calculate", "calculate rows not imported (row 3)"),
 ])
-def test_notes_and_metadata_are_left_out_with_a_warning(type_, fragment):
+def test_metadata_and_calculations_are_left_out_with_a_warning(type_, fragment):
     q, warnings = warnings_of([("type", "name", "label::中文"), ("text", "a", "问题"), (type_, "b", "说明")], YES_NO)
     assert [x.code for x in q.questions] == ["a"]
     assert len(warnings) == 1 and fragment in warnings[0] and located(warnings[0], "survey", 3, "type")
@@ -348,11 +347,14 @@ def test_range_becomes_a_number_question_with_its_limits():
     assert len(warnings) == 2 and "from 0 to 17" in warnings[0]
 
 
-def test_or_other_adds_the_other_option_with_a_warning():
+def test_or_other_adds_the_other_option_and_collects_the_please_specify_text():
     q, warnings = warnings_of([("type", "name", "label::中文"), ("select_one yes_no or_other", "a", "问题")], YES_NO)
     assert q.question("a").option_codes == ("yes", "no", "other")
     assert q.question("a").option_label("other") == "其他"
-    assert "or_other" in warnings[0] and "not collected" in warnings[0]
+    assert q.question("a").specify == "other"
+    other = q.question("a_other")  # ODK's own name for the text
+    assert (other.type, other.other_of, other.relevant) == ("text", "a", "selected(${a}, 'other')")
+    assert warnings == []
 
 
 def test_unknown_column_with_values_is_a_warning_at_its_header():

@@ -153,3 +153,11 @@ def test_hidden_rows_are_left_out_under_their_own_name():
     left_out = [english(w) for w in warnings if "rows not imported" in w]
     assert left_out == ["sheet survey, row 3, column type: calculate/hidden rows not imported (rows 3, 4): derived "
                         "values are not stored; scores come from the answers through the indicator and positive columns"]
+
+
+def test_a_note_with_only_a_picture_is_left_out_with_a_warning_not_refused():
+    # formpack's translated_media: a note whose only content is an image per language.
+    questionnaire, warnings = corpus("kobo_translated_media.json")
+    assert [q.code for q in questionnaire.questions] == ["fav_emperor"]
+    note = [english(w) for w in warnings if "notes not imported" in w]
+    assert note and "row 3" in note[0] and "no text" in note[0]
