@@ -25,6 +25,7 @@ from data.responses import SubmissionRefused, new_response_id
 from data.rounds import create_round, round_by_code
 from data.scope import CITY
 from questionnaires import load_questionnaire
+from reports.paper_template import paper_template
 from reports.spss import responses_sav
 
 QUESTIONNAIRE = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "constructs.yaml")
@@ -110,7 +111,7 @@ def _fill(template: bytes, rows: list[dict]) -> bytes:
 
 def test_the_paper_template_has_a_column_per_answer_in_declared_order_and_imports_the_specify_texts(city):
     engine, areas, _, _ = city
-    template = paper.paper_template(QUESTIONNAIRE, areas, scope=CITY)
+    template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
     book = openpyxl.load_workbook(io.BytesIO(template))
     entry = book["问卷录入"]
     headers = [cell.value for cell in entry[1]]
