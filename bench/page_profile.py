@@ -66,12 +66,18 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--cold", action="store_true",
                         help="also profile each page's first open (what a new round version costs)")
+    parser.add_argument("--warm-up", action="store_true",
+                        help="first do what serve.py does at start (ui/warm_up.py), as a running server has")
     parser.add_argument("--demo-size", default="12,14",
                         help="interviews per community and round (34,40: the app's own demo city)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         size = tuple(int(n) for n in args.demo_size.split(","))
         os.environ["DATABASE_URL"] = _prepare(Path(folder) / "survey.sqlite3", size)
+        if args.warm_up:
+            from ui.warm_up import warm_up
+
+            print(f"warm-up: {warm_up():.2f} s")
         app = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=300)
         app.run()
         app.switch_page("pages/account.py").run()
