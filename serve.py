@@ -10,5 +10,7 @@ refresh.
 import streamlit as st
 
 from ui.session_routes import ROUTES
+from ui.warm_up import lifespan
 
-app = st.App("survey_app.py", routes=ROUTES)
+# lifespan: the heavy imports of the staff pages start with the server (ui/warm_up.py).
+app = st.App("survey_app.py", routes=ROUTES, lifespan=lifespan)

@@ -4,7 +4,7 @@
     python -m bench.citizen_page --runs 3           # median of three loads per row
     python -m bench.citizen_page --url https://survey.example.gov.cn   # a deployed site, as it stands
 
-Without ``--url`` it starts the app (``streamlit run survey_app.py``) on a throw-away SQLite demo
+Without ``--url`` it starts the app as deployed (``streamlit run serve.py``) on a throw-away SQLite demo
 database and, when nginx is installed, Debian's nginx in front of it with the repo's own site rules
 (deploy/nginx, through deploy/local_proxy.py), so the two are compared in the same run.
 
@@ -57,6 +57,7 @@ class Load:
     websocket_bytes: int
     seconds: float
     compressed: int  # responses that came with a Content-Encoding
+    files: list[tuple[str, int]]  # (path, bytes on the wire) of each request that went over the network
 
     @property
     def total_bytes(self) -> int:
@@ -94,7 +95,7 @@ def running_app(work_dir: Path, port: int) -> Iterator[str]:
     env = dict(os.environ, DATABASE_URL=url, SURVEY_DEMO="0", PYTHONUNBUFFERED="1")
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "survey_app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -118,6 +119,8 @@ def measure(context, url: str, profile: dict) -> Load:
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", dict(offline=False, **profile))
     seen = {"requests": 0, "http": 0, "ws": 0, "compressed": 0}
+    urls: dict[str, str] = {}
+    files: list[tuple[str, int]] = []
 
     def on_response(event):
         response = event["response"]
@@ -125,12 +128,16 @@ def measure(context, url: str, profile: dict) -> Load:
         if event["type"] != "WebSocket" and not (response.get("fromDiskCache") or response.get("fromMemoryCache")
                                                  or response.get("fromPrefetchCache")):
             seen["requests"] += 1
+            urls[event["requestId"]] = response.get("url", "")
             headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
             if headers.get("content-encoding"):
                 seen["compressed"] += 1
 
     def on_finished(event):
         seen["http"] += int(event.get("encodedDataLength", 0))
+        if event["requestId"] in urls:
+            path = urls[event["requestId"]].split("//", 1)[-1].partition("/")[2]
+            files.append(("/" + path, int(event.get("encodedDataLength", 0))))
 
     def on_frame(event):
         payload = event["response"].get("payloadData", "")
@@ -149,7 +156,7 @@ def measure(context, url: str, profile: dict) -> Load:
         seconds = float("inf")
     page.wait_for_timeout(1500)  # the late requests (fonts, icons) still count as this visit's bytes
     page.close()
-    return Load(seen["requests"], seen["http"], seen["ws"], seconds, seen["compressed"])
+    return Load(seen["requests"], seen["http"], seen["ws"], seconds, seen["compressed"], files)
 
 
 def measure_target(browser, url: str, profile: dict, runs: int) -> tuple[Load, Load]:
@@ -171,7 +178,8 @@ def _seconds(seconds: float) -> str:
 def _median(loads: list[Load]) -> Load:
     middle = sorted(loads, key=lambda load: load.seconds)[len(loads) // 2]
     return Load(middle.requests, int(statistics.median(l.http_bytes for l in loads)),
-                int(statistics.median(l.websocket_bytes for l in loads)), middle.seconds, middle.compressed)
+                int(statistics.median(l.websocket_bytes for l in loads)), middle.seconds, middle.compressed,
+                middle.files)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="measure this running site instead of starting the app")
     parser.add_argument("--runs", type=int, default=1, help="loads per row; the median is shown")
     parser.add_argument("--no-nginx", action="store_true", help="measure the app alone")
+    parser.add_argument("--files", type=int, default=0, metavar="N",
+                        help="also list the N largest requests of each cold visit (what the bytes are)")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -236,6 +246,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{load.total_bytes / 1e3:,.0f} kB | {_seconds(load.seconds)}{ratio} | ≤ 1 MB, ≤ {goal:g} s: {met} |")
     if len(targets) > 1:
         print("\n(×: total bytes and time against the first target of the same network and cache, same run)")
+    if args.files:
+        for profile_name, target, cache, load in rows:
+            if cache != "cold" or profile_name != next(iter(PROFILES)):
+                continue
+            print(f"\nThe {args.files} largest of {len(load.files)} requests, {target}, cold "
+                  f"({sum(b for _, b in load.files) / 1e3:,.0f} kB over HTTP):\n")
+            print("| bytes on the wire | request |")
+            print("|---|---|")
+            for path, size in sorted(load.files, key=lambda f: -f[1])[: args.files]:
+                print(f"| {size / 1e3:,.1f} kB | `{path[:90]}` |")
     return 0
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from data import accounts
 from data.models import QuestionnaireVersion, Response, SurveyRound
 from data.uploads import UPLOAD_LIMITS, read_limited, too_large_message
+from questionnaires.bilingual import message_in  # noqa: F401  (pages show upload problems in one language)
 from questionnaires import (
     Questionnaire,
     QuestionnaireError,
@@ -92,20 +93,6 @@ def _check_upload(name: str, data: bytes) -> tuple[Questionnaire | None, list[st
             return None, list(error.errors), []
     return None, [f"{source}: 只支持 YAML（.yaml / .yml）和 XLSForm（.xlsx / .xls）文件 / "
                   f"only YAML (.yaml, .yml) and XLSForm (.xlsx, .xls) files are supported"], []
-
-
-def message_in(message: str, lang: str) -> str:
-    """The part of a bilingual "中文 / English" message for one language (the whole message if it has no
-    such split).  The file name in front ("x.yaml: ...") is kept on both parts."""
-    if " / " not in message:
-        return message
-    zh, en = message.split(" / ", 1)
-    if lang != "en":
-        return zh
-    prefix, sep, _ = zh.partition(": ")
-    if sep and not en.startswith(prefix + ": ") and " " not in prefix.strip():
-        return f"{prefix}: {en}"
-    return en
 
 
 # ---------------------------------------------------------------------------------------- versions

@@ -6,7 +6,8 @@ import streamlit as st
 from data import accounts
 from data.db import write_session
 from ui import auth
-from ui.i18n import language_switch, t
+from ui.i18n import in_language, language_switch, t
+from ui.plain import plain
 from ui.state import engine
 
 language_switch()
@@ -27,7 +28,7 @@ if not auth.has_any_user():
             with write_session(engine()) as session:
                 created = accounts.create_first_admin(session, username, password)
         except ValueError as problem:
-            st.error(str(problem))
+            st.error(plain(in_language(problem)))
             st.stop()
         if created is not None:  # else someone else set up first: this page now asks for a login
             auth.login(username, password)

@@ -12,7 +12,7 @@ from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
 from ui.plain import plain
 from ui.scope import scope_for
-from ui.i18n import lang, language_switch, register_texts, t
+from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
 
@@ -63,7 +63,7 @@ try:
     checked = read_limited("paper", paper.PaperFileError, paper.read_paper_file, upload.getvalue(), questionnaire, areas,
                            language, scope=scope)
 except paper.PaperFileError as problem:
-    st.error(plain(problem))
+    st.error(plain(in_language(problem)))
     st.stop()
 bad = checked.total_count - checked.valid_count
 st.write(t("rows_checked", total=checked.total_count, valid=checked.valid_count, bad=bad))
@@ -80,6 +80,6 @@ if import_all or import_valid:
             added = paper.import_paper(session, round_by_code(session, round_code), questionnaire, checked,
                                        only_valid=bool(import_valid), actor=staff.username, scope=scope)
     except (paper.PaperFileError, SubmissionRefused, OutOfScope) as problem:
-        st.error(plain(problem))
+        st.error(plain(in_language(problem)))
     else:
         st.success(t("imported", n=added))

@@ -10,7 +10,7 @@ from data.results import restrict_to_area
 from ui import auth, cached
 from ui.plain import plain
 from ui.scope import scope_for
-from ui.i18n import lang, language_switch, register_texts, t
+from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.notices import confirm
 from ui.state import engine
 from ui.pickers import round_picker
@@ -116,7 +116,7 @@ else:
                     changed = set_response_status(session, staff.username, chosen,
                                                        "excluded" if exclude else "included", reason, scope=scope)
             except ValueError as problem:
-                st.error(plain(problem))
+                st.error(plain(in_language(problem)))
             else:
                 confirm(t("toast_excluded" if exclude else "toast_included", n=changed))
                 st.session_state["quality.table_version"] = version + 1  # a fresh table: nothing ticked

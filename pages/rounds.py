@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ui import auth, cached
 from ui.plain import plain
 from ui.scope import scope_for
-from ui.i18n import lang, language_switch, register_texts, t
+from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.notices import confirm
 from ui.state import engine
 
@@ -172,7 +172,7 @@ with st.expander(t("create_round"), expanded=not rounds):
                 accounts.record(session, staff.username, "round.create", code.strip(), targets=str(targets),
                                 quotas=str(district_quotas), rule=rule.describe("en"))
         except ValueError as problem:  # OutOfScope included
-            st.error(plain(problem))
+            st.error(plain(in_language(problem)))
         else:
             cached.rounds.clear()
             confirm(t("toast_round_created", name=name_zh.strip() or code.strip()))
@@ -199,7 +199,7 @@ def act(change, done: str):
         with write_session(engine()) as session:
             change(session, round_by_code(session, chosen.code))
     except ValueError as problem:
-        st.error(plain(problem))
+        st.error(plain(in_language(problem)))
     else:
         cached.rounds.clear()
         confirm(t(done, name=round_label))

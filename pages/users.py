@@ -8,7 +8,8 @@ from data.area_labels import area_labels
 from data.db import database_url, read_session, write_session
 from data.models import ROLES
 from ui import auth, cached
-from ui.i18n import lang, language_switch, t
+from ui.i18n import in_language, lang, language_switch, t
+from ui.plain import plain
 from ui.notices import confirm
 from ui.state import engine
 
@@ -50,7 +51,7 @@ with st.expander(t("new_user"), expanded=len(users) <= 1):
                 accounts.create_user(session, admin.username, username, password, role, area_id=scope,
                                      display_name=display_name)
         except ValueError as problem:
-            st.error(str(problem))
+            st.error(plain(in_language(problem)))
         else:
             confirm(t("toast_user_created", name=username))
             st.rerun()
@@ -75,7 +76,7 @@ if users:
                                          password=password or None,
                                          keep_session=auth.current_session_id() if user_id == admin.id else None)
             except ValueError as problem:
-                st.error(str(problem))
+                st.error(plain(in_language(problem)))
             else:
                 confirm(t("toast_user_saved", name=names[user_id]))
                 st.rerun()

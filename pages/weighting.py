@@ -21,7 +21,7 @@ from data.uploads import UPLOAD_LIMITS, read_limited
 from ui import auth, cached
 from ui.plain import plain
 from ui.scope import scope_for
-from ui.i18n import lang, language_switch, register_texts, t
+from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
 from ui.tables import coloured_verdicts
@@ -30,6 +30,8 @@ from ui.verdict_rule import rule_controls
 language_switch()
 
 register_texts({
+    "population_error_line": ("行号", "Line"),
+    "population_error_problem": ("问题", "Problem"),
     "weighting_help": ("按各区（县）已知的年龄 × 性别人口结构对受访者加权。加权后的置信区间按有效样本量计算，而不是把权重当作人数。",
                        "Respondents are weighted to each district's known population by age group × sex. Weighted "
                        "intervals use the effective sample size, never the weights as if they were counts."),
@@ -97,11 +99,13 @@ with st.expander(t("population_data"), expanded=False):
             imported = read_limited("population", PopulationFileError, read_population_file, upload.getvalue(),
                                     upload.name, areas, snapshot.questionnaire)
             if not imported.errors.empty:
-                st.dataframe(imported.errors, hide_index=True)
+                st.dataframe(pd.DataFrame({t("population_error_line"): imported.errors["行号"],
+                                           t("population_error_problem"): [in_language(p) for p in imported.errors["问题"]]}),
+                             hide_index=True)
             with write_session(engine()) as session:
                 saved = save_population(session, staff.username, imported, scope=scope)
         except (PopulationFileError, OutOfScope) as problem:
-            st.error(plain(problem))
+            st.error(plain(in_language(problem)))
         else:
             st.success(t("population_saved", n=saved))
 
@@ -142,7 +146,7 @@ except EmptyCellError as problem:
     st.error(t("empty_cells" if problem.kind == "no_sample" else "empty_population", cells=named))
     st.stop()
 except ValueError as problem:
-    reason = str(problem)
+    reason = in_language(problem)
     for district_id, district_name in district_names.items():  # "district_id=3: …" names the district
         reason = reason.replace(f"district_id={district_id}:", f"{district_name}:")
     st.error(t("weighting_failed", reason=reason))

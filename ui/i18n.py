@@ -9,6 +9,8 @@ import logging
 
 import streamlit as st
 
+from questionnaires.bilingual import message_in
+
 logger = logging.getLogger(__name__)
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -296,6 +298,12 @@ def t(key: str, **values) -> str:
     except (KeyError, IndexError, ValueError):
         logger.error("text key %r does not take the values %s", key, sorted(values))
         return text
+
+
+def in_language(problem: object) -> str:
+    """A refusal from storage, import or analysis ("中文 / English", see questionnaires/bilingual.py)
+    in the user's language only; a message that is not bilingual is shown as it is."""
+    return message_in(str(problem), lang())
 
 
 def _switch_language() -> None:

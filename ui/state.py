@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from data.db import DatabaseNotWritable, database_url, open_database
 from data.demo import load_demo
+from ui.i18n import in_language
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,5 +27,5 @@ def engine() -> Engine:
     try:
         return _engine_for(database_url())
     except DatabaseNotWritable as problem:  # not cached: fixed permissions take effect at the next visit
-        st.error(str(problem))
+        st.error(in_language(problem))
         st.stop()

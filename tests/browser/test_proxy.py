@@ -3,8 +3,9 @@
 nginx runs unprivileged with the repo's own site rules (deploy/nginx/survey-http.conf and
 survey-locations.conf, through deploy/local_proxy.py) on its own ports, pid file, logs and temp
 paths.  The test checks what the proxy is for: the scripts arrive compressed, Streamlit's hashed
-assets may be kept for a year, a browser keeps reaching one instance (sticky cookie), and a citizen
-who answers through it is stored exactly once in the shared database.
+assets may be kept for a year, a browser keeps reaching one instance (sticky cookie), a citizen's
+visit fetches no text font (the page's text is in the system's fonts), and a citizen who answers
+through it is stored exactly once in the shared database.
 
 Without nginx the test is skipped with a reason; in CI (CI set) it fails instead, like Chromium.
 """
@@ -100,6 +101,8 @@ def test_a_citizen_answers_through_the_proxy_and_is_stored_once(proxied_app, pho
     encodings = []
     page.on("response", lambda response: encodings.append(
         (response.url, response.headers.get("content-encoding"))) if "/static/js/" in response.url else None)
+    fonts = []  # web fonts the browser asked for: no text font (survey-http.conf), only the icon font
+    page.on("request", lambda request: fonts.append(request.url.rsplit("/", 1)[-1]) if ".woff" in request.url else None)
     before = self_filled(engine, COMMUNITY)
 
     open_page(page, f"{base_url}/?community={COMMUNITY}")
@@ -110,6 +113,13 @@ def test_a_citizen_answers_through_the_proxy_and_is_stored_once(proxied_app, pho
     page.screenshot(path=str(artifacts / "phone_through_nginx.png"))
 
     assert self_filled(engine, COMMUNITY) == before + 1  # exactly one, in the shared database
+    assert [name.split(".")[0] for name in fonts] in ([], ["MaterialSymbols-Rounded"]), fonts
+    # Streamlit's text fonts are not used (renamed by the proxy); the page's text is in system fonts.
+    families = page.evaluate("""() => [...document.fonts].filter(f => f.status !== 'unloaded')
+        .map(f => f.family.replaceAll('"', ''))""")
+    assert not [f for f in families if f.startswith(("Source Sans", "Source Code"))], families
+    assert page.evaluate("() => getComputedStyle(document.body).fontFamily").startswith("system-ui")
+
     assert len(encodings) > 20, encodings
     for url, encoding in encodings:
         if encoding != "gzip":  # only scripts too small to be worth it (gzip_min_length) stay plain
