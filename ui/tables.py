@@ -94,6 +94,16 @@ def item_table(items: pd.DataFrame, questionnaire: Questionnaire, language: str)
     })
 
 
+def item_table_view(items: pd.DataFrame, questionnaire: Questionnaire, language: str) -> dict:
+    """``st.dataframe`` arguments for the item table: verdicts coloured, and the question column kept
+    to a bounded width (its full text on hover) so that 目标 / 差距 / 判定 stay in view."""
+    view = coloured_verdicts(item_table(items, questionnaire, language), language)
+    question = _label("item", language)
+    view["column_config"] = {**view.get("column_config", {}),
+                             question: st.column_config.TextColumn(question, width="large")}
+    return view
+
+
 def demographic_names(questionnaire: Questionnaire, kind: str, language: str) -> dict[str, str]:
     """Age-group or sex code → its label in the questionnaire (18_29 → 18–29 岁)."""
     question = questionnaire.demographic_question(kind)

@@ -55,6 +55,15 @@ def test_item_table_puts_the_weakest_item_first(app):
     assert rates == sorted(rates)
 
 
+def test_item_table_keeps_the_question_column_bounded_so_the_verdict_stays_in_view(app):
+    import json
+
+    open_dashboard(app)
+    columns = json.loads(app.dataframe[1].proto.columns)  # the first tab's item table
+    assert columns["题目"]["width"] == "large"
+    assert "判定" in columns  # coloured as pills
+
+
 def test_dashboard_in_english(app):
     app.query_params["lang"] = "en"
     open_dashboard(app)
