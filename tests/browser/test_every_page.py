@@ -159,7 +159,12 @@ def _click_and_time(page, link) -> float:
     except PlaywrightTimeout:
         print(f"walk: the click on {link} started no run in {RETRY_AFTER_MS / 1000:.0f} s; clicking again")
         link.click()
-    page.wait_for_function(_RUN_FINISHED, timeout=RUN_TIMEOUT, polling=50)
+    try:
+        page.wait_for_function(_RUN_FINISHED, timeout=RUN_TIMEOUT, polling=50)
+    except PlaywrightTimeout:
+        state = page.evaluate("""() => ({runs: window.__walkRuns, url: location.pathname, state:
+            document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')})""")
+        raise AssertionError(f"no finished run {RUN_TIMEOUT / 1000:.0f} s after the click on {link}: {state}") from None
     return time.perf_counter() - started
 
 
