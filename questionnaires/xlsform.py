@@ -1315,18 +1315,15 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
                     f"计算字段（{kinds}）未导入（{rows_zh}）：本系统不存储派生值，得分由 indicator/positive 列从答案算出",
                     f"{kinds} rows not imported ({rows_en}): derived values are not stored; scores come from the "
                     f"answers through the indicator and positive columns")
-    if unshowable_notes:
-        rows_zh, rows_en = _rows_text(unshowable_notes)
-        errors.warn(sheet.where(unshowable_notes[0].number, "type"),
-                    f"说明文字（note）未导入（{rows_zh}）：它显示的计算值或元数据本系统不保存",
-                    f"notes not imported ({rows_en}): they show a calculated value or metadata, which the survey does "
-                    f"not keep")
-    if media_only_notes:
-        rows_zh, rows_en = _rows_text(media_only_notes)
-        errors.warn(sheet.where(media_only_notes[0].number, "type"),
-                    f"说明文字（note）未导入（{rows_zh}）：没有文字，只有图片、音频或视频，本系统不显示媒体文件",
-                    f"notes not imported ({rows_en}): they have no text, only an image, audio or video, and the "
-                    f"survey shows no media")
+    for notes, why_zh, why_en in (
+            (unshowable_notes, "它显示的计算值或元数据本系统不保存",
+             "they show a calculated value or metadata, which the survey does not keep"),
+            (media_only_notes, "没有文字，只有图片、音频或视频，本系统不显示媒体文件",
+             "they have no text, only an image, audio or video, and the survey shows no media")):
+        if notes:
+            rows_zh, rows_en = _rows_text(notes)
+            errors.warn(sheet.where(notes[0].number, "type"), f"说明文字（note）未导入（{rows_zh}）：{why_zh}",
+                        f"notes not imported ({rows_en}): {why_en}")
     if nested:
         rows_zh, rows_en = _rows_text(nested)
         errors.warn(sheet.where(nested[0].number, "type"),
