@@ -27,6 +27,7 @@ from data.scope import CITY
 from questionnaires import load_questionnaire
 from reports.paper_template import paper_template
 from reports.spss import responses_sav
+from tests.data.test_paper import fill
 
 QUESTIONNAIRE = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "constructs.yaml")
 ROUND = "C1"
@@ -97,18 +98,6 @@ def test_a_bulk_import_with_one_forged_record_stores_none(city):
     assert stored_answers(engine) == [STORED]
 
 
-def _fill(template: bytes, rows: list[dict]) -> bytes:
-    book = openpyxl.load_workbook(io.BytesIO(template))
-    sheet = book.worksheets[0]
-    position = {cell.value: cell.column for cell in sheet[1]}
-    for r, row in enumerate(rows, start=2):
-        for name, value in row.items():
-            sheet.cell(row=r, column=position[name], value=value)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def test_the_paper_template_has_a_column_per_answer_in_declared_order_and_imports_the_specify_texts(city):
     engine, areas, _, _ = city
     template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
@@ -137,7 +126,7 @@ def test_the_paper_template_has_a_column_per_answer_in_declared_order_and_import
         {**base, "问卷编号": "P3", headers[4]: "1;2;3", headers[6]: "2"},
         {**base, "问卷编号": "P4", headers[4]: "电视", headers[5]: "没选其他却写了", headers[6]: "2"},
     ]
-    checked = paper.read_paper_file(_fill(template, rows), QUESTIONNAIRE, areas)
+    checked = paper.read_paper_file(fill(template, rows), QUESTIONNAIRE, areas)
     assert (checked.total_count, checked.valid_count) == (4, 1)
     errors = {(r.行号, r.列): r.问题 for r in checked.errors.itertuples()}
     assert errors == {
