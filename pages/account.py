@@ -6,6 +6,7 @@ import streamlit as st
 from data import accounts
 from data.db import write_session
 from ui import auth
+from ui.charts import load_chart_scripts_early
 from ui.i18n import in_language, language_switch, t
 from ui.plain import plain
 from ui.state import engine
@@ -65,3 +66,4 @@ if submitted:
         st.error(t("login_inactive"))
     else:
         st.error(t("login_failed"))
+load_chart_scripts_early()
