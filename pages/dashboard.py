@@ -67,8 +67,12 @@ if snapshot.exclusions is not None and not snapshot.exclusions.empty:
     reasons = "；".join(f"{plain(row.reason)}（{row.responses}）" for row in snapshot.exclusions.itertuples())
     st.caption(t("excluded_note", n=int(snapshot.exclusions["responses"].sum()), reasons=reasons))
 
-tabs = st.tabs([t(indicator) for indicator in present])
+# Only the open tab is built and sent: four charts and eight tables drawn at once were most of the
+# first page's time after a login (docs/performance.md); another tab is one short rerun away.
+tabs = st.tabs([t(indicator) for indicator in present], key="dashboard.indicator", on_change="rerun")
 for tab, indicator in zip(tabs, present):
+    if not tab.open:
+        continue
     with tab:
         rows = indicators[(indicators["level"] == level) & (indicators["indicator"] == indicator)]
         figure = cached.rate_figure(url, round_code, snapshot.tally_version, staff.area_id, level, indicator, rule.method,
