@@ -57,64 +57,82 @@ districts = areas[areas["level"] == "district"] if staff.area_id is None else \
     cached.areas(url).query("id in @areas.district_id.unique()")
 
 
+def counted(by: str) -> pd.DataFrame:
+    # Read straight from the database (not cached): this is the live view.
+    with read_session(engine()) as session:
+        return completes(session, survey_round.id, by, scope=scope)
+
+
+def by_district_view() -> None:
+    quotas = survey_round.quotas.get("districts") or {}
+    table = districts[["id", "code", name_column]].merge(
+        counted("district"), left_on="id", right_on="district_id", how="left").fillna({"completes": 0})
+    table["quota"] = table["code"].map(quotas)
+    table["remaining"] = (table["quota"] - table["completes"]).clip(lower=0)
+    table["share"] = table["completes"] / table["quota"]
+    figure = px.bar(table, x=name_column, y="completes", text="completes",
+                    labels={name_column: "", "completes": t("completes")})
+    if table["quota"].notna().any():
+        figure.add_scatter(x=table[name_column], y=table["quota"], mode="markers", name=t("quota"),
+                           marker={"symbol": "line-ew-open", "size": 30, "color": "#c62828"})
+    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(figure, width="stretch", key="fieldwork.chart")
+    st.dataframe(pd.DataFrame({
+        t("area"): table[name_column], t("completes"): table["completes"].astype(int),
+        t("quota"): table["quota"], t("remaining"): table["remaining"],
+        t("share_done"): [("—" if pd.isna(v) else f"{v:.0%}") for v in table["share"]],
+    }), hide_index=True, width="stretch")
+
+
+def by_cell_view() -> None:
+    by_cell = counted("cell")
+    cells = by_cell[by_cell["district_id"].isin(set(districts["id"]))].merge(
+        districts[["id", "code", name_column]], left_on="district_id", right_on="id")
+    cell_quotas = survey_round.quotas.get("cells") or {}
+    cells["quota"] = [cell_quotas.get(f"{c}|{a}|{s}") for c, a, s in zip(cells["code"], cells["age_group"], cells["sex"])]
+    st.dataframe(pd.DataFrame({
+        t("area"): cells[name_column],
+        t("age_group"): cells["age_group"].map(lambda c: age_names.get(c, c or "—")),
+        t("sex"): cells["sex"].map(lambda c: sex_names.get(c, c or "—")),
+        t("completes"): cells["completes"], t("quota"): cells["quota"],
+    }), hide_index=True, width="stretch")
+
+
+def by_interviewer_view() -> None:
+    by_interviewer = counted("interviewer")
+    people = by_interviewer[by_interviewer["district_id"].isin(set(districts["id"]))].merge(
+        districts[["id", name_column]], left_on="district_id", right_on="id")
+    st.dataframe(pd.DataFrame({
+        t("interviewer"): people["interviewer"].fillna(t("self_filled")), t("area"): people[name_column],
+        t("completes"): people["completes"],
+    }).sort_values(t("completes"), ascending=False), hide_index=True, width="stretch")
+
+
+def by_day_view() -> None:
+    by_day = counted("day")
+    if not by_day.empty:
+        figure = px.line(by_day, x="day", y="completes", markers=True,
+                         labels={"day": t("day"), "completes": t("completes")})
+        figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+        st.plotly_chart(figure, width="stretch", key="fieldwork.days")
+    st.dataframe(by_day.rename(columns={"day": t("day"), "completes": t("completes")}), hide_index=True)
+
+
+VIEWS = {"by_district": by_district_view, "by_cell": by_cell_view, "by_interviewer": by_interviewer_view,
+         "by_day": by_day_view}
+
+
 @st.fragment(run_every="15s")
 def progress() -> None:
     # A timed rerun runs only this function: check the account again, or a disabled account's
     # open tab would go on showing live figures.
     auth.still_allowed("fieldwork")
-    # Read straight from the database (not cached): this is the live view.
-    in_scope = set(districts["id"])
-    # A street or community office counts only its own communities, also against its district's quota.
-    with read_session(engine()) as session:
-        by_district, by_cell, by_interviewer, by_day = (
-            completes(session, survey_round.id, by, scope=scope)
-            for by in ("district", "cell", "interviewer", "day"))
-    quotas = survey_round.quotas.get("districts") or {}
-
-    tabs = st.tabs([t("by_district"), t("by_cell"), t("by_interviewer"), t("by_day")])
-    with tabs[0]:
-        table = districts[["id", "code", name_column]].merge(
-            by_district, left_on="id", right_on="district_id", how="left").fillna({"completes": 0})
-        table["quota"] = table["code"].map(quotas)
-        table["remaining"] = (table["quota"] - table["completes"]).clip(lower=0)
-        table["share"] = table["completes"] / table["quota"]
-        figure = px.bar(table, x=name_column, y="completes", text="completes",
-                        labels={name_column: "", "completes": t("completes")})
-        if table["quota"].notna().any():
-            figure.add_scatter(x=table[name_column], y=table["quota"], mode="markers", name=t("quota"),
-                               marker={"symbol": "line-ew-open", "size": 30, "color": "#c62828"})
-        figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-        st.plotly_chart(figure, width="stretch", key="fieldwork.chart")
-        st.dataframe(pd.DataFrame({
-            t("area"): table[name_column], t("completes"): table["completes"].astype(int),
-            t("quota"): table["quota"], t("remaining"): table["remaining"],
-            t("share_done"): [("—" if pd.isna(v) else f"{v:.0%}") for v in table["share"]],
-        }), hide_index=True, width="stretch")
-    with tabs[1]:
-        cells = by_cell[by_cell["district_id"].isin(in_scope)].merge(
-            districts[["id", "code", name_column]], left_on="district_id", right_on="id")
-        cell_quotas = survey_round.quotas.get("cells") or {}
-        cells["quota"] = [cell_quotas.get(f"{c}|{a}|{s}") for c, a, s in zip(cells["code"], cells["age_group"], cells["sex"])]
-        st.dataframe(pd.DataFrame({
-            t("area"): cells[name_column],
-            t("age_group"): cells["age_group"].map(lambda c: age_names.get(c, c or "—")),
-            t("sex"): cells["sex"].map(lambda c: sex_names.get(c, c or "—")),
-            t("completes"): cells["completes"], t("quota"): cells["quota"],
-        }), hide_index=True, width="stretch")
-    with tabs[2]:
-        people = by_interviewer[by_interviewer["district_id"].isin(in_scope)].merge(
-            districts[["id", name_column]], left_on="district_id", right_on="id")
-        st.dataframe(pd.DataFrame({
-            t("interviewer"): people["interviewer"].fillna(t("self_filled")), t("area"): people[name_column],
-            t("completes"): people["completes"],
-        }).sort_values(t("completes"), ascending=False), hide_index=True, width="stretch")
-    with tabs[3]:
-        if not by_day.empty:
-            figure = px.line(by_day, x="day", y="completes", markers=True,
-                             labels={"day": t("day"), "completes": t("completes")})
-            figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-            st.plotly_chart(figure, width="stretch", key="fieldwork.days")
-        st.dataframe(by_day.rename(columns={"day": t("day"), "completes": t("completes")}), hide_index=True)
+    # Only the open tab is counted and drawn: the organiser's first page after a login drew all four.
+    tabs = st.tabs([t(name) for name in VIEWS], key="fieldwork.view", on_change="rerun")
+    for tab, view in zip(tabs, VIEWS.values()):
+        if tab.open:
+            with tab:
+                view()
 
 
 progress()

@@ -95,6 +95,14 @@ def test_fieldwork_progress_links_and_quality_pages_render(app, demo_url):
     open_as(app, demo_url, "org", "organiser", "pages/fieldwork.py")
     districts = app.dataframe[0].value
     assert len(districts) == 5 and districts["已完成"].sum() > 0
+    assert len(app.tabs) == 4 and len(app.dataframe) == 1  # only the open tab is counted and drawn
+    # Each tab, once chosen, shows its own table (and only it); the totals agree with the districts'.
+    for index, (label, column) in enumerate([("按年龄 × 性别", "已完成"), ("按调查员", "已完成"), ("按日期", "已完成")], 1):
+        app.session_state["fieldwork.view"] = label
+        app.run()
+        assert not app.exception
+        assert len(app.dataframe) == 1 and len(app.tabs[index].get("dataframe")) == 1
+        assert app.dataframe[0].value[column].sum() == districts["已完成"].sum()
     app.switch_page("pages/links.py").run()
     assert not app.exception
     assert "community=" in app.dataframe[0].value["链接"].iloc[0]
