@@ -12,6 +12,7 @@ from ui import auth
 from ui import cached
 from ui.i18n import TEXTS, lang, language_switch, t
 from ui.state import engine
+from ui.tables import show_table
 
 language_switch()
 
@@ -71,7 +72,7 @@ log = pd.DataFrame({
     t("audit_target"): events["target"],
     t("audit_detail"): [detail_text(d) for d in events["detail"]],
 })
-st.dataframe(log, hide_index=True, width="stretch",
+show_table(log, hide_index=True, width="stretch",
              column_config={t("audit_detail"): st.column_config.TextColumn(width="large")})
 st.download_button(t("audit_download"), log.to_csv(index=False).encode("utf-8-sig"),
                    file_name=f"audit_{since:%Y%m%d}_{until:%Y%m%d}.csv", mime="text/csv", key="audit.download")

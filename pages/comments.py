@@ -15,6 +15,7 @@ from reports.results import results_for
 from ui import audit, auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
+from ui.tables import show_table
 
 language_switch()
 
@@ -131,7 +132,7 @@ with terms_tab:
     columns[1].plotly_chart(treemap, width="stretch", key="comments.treemap")
     phrases = phrase_counts(chosen["terms"].tolist(), top=15)
     if not phrases.empty:
-        st.dataframe(pd.DataFrame({t("cm_phrase"): phrases["term"], t("cm_comments"): phrases["comments"],
+        show_table(pd.DataFrame({t("cm_phrase"): phrases["term"], t("cm_comments"): phrases["comments"],
                                    t("cm_share_of_comments"): [f"{s:.1%}" for s in phrases["share"]]}),
                      hide_index=True, width="stretch")
 
@@ -153,7 +154,7 @@ with themes_tab:
         except (KeyError, LookupError):
             return code
 
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("cm_theme"): [r.label_en if language == "en" and r.label_en else r.label_zh for r in summary.itertuples()],
         t("item"): [item_text(code) for code in summary["item"]],
         t("cm_item_rate"): [f"{item_rates[c]:.1%}" if c in item_rates else "—" for c in summary["item"]],
@@ -164,7 +165,7 @@ with themes_tab:
 
 with texts_tab:
     table = comments_export_frame(chosen, snapshot.areas, questionnaire, themes, language)
-    st.dataframe(table, hide_index=True, width="stretch", height=480)
+    show_table(table, hide_index=True, width="stretch", height=480)
     st.download_button(t("cm_download"), table.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{round_code}_suggestions.csv", mime="text/csv", key="comments.csv",
                        on_click=audit.export, args=(staff.username, round_code, "suggestions csv", len(table)))

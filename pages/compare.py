@@ -13,6 +13,7 @@ from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.charts import percent_axis
 from ui.pickers import round_names, round_picker
+from ui.tables import show_table
 
 language_switch()
 
@@ -69,7 +70,7 @@ after = results_for(after_snapshot).indicators
 change = compare_rounds(before[before["level"] == level], after[after["level"] == level])
 name = "area_label_en" if language == "en" else "area_label_zh"
 labels = after.drop_duplicates("area_id").set_index("area_id")[name]
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     t("area"): change["area_id"].map(labels), t("indicator"): [t(i) for i in change["indicator"]],
     names[before_code]: [f"{r:.1%}" if pd.notna(r) else "—" for r in change["rate_before"]],
     names[after_code]: [f"{r:.1%}" if pd.notna(r) else "—" for r in change["rate_after"]],

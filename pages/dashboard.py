@@ -10,7 +10,7 @@ from ui import audit, auth, cached
 from ui.forecast import forecast_section
 from ui.plain import plain
 from ui.i18n import lang, language_switch, t
-from ui.tables import coloured_verdicts, indicator_table, item_table_view, verdict_badge
+from ui.tables import coloured_verdicts, indicator_table, item_table_view, show_table, verdict_badge
 from ui.verdict_rule import rule_controls
 
 language_switch()
@@ -79,7 +79,7 @@ for tab, indicator in zip(tabs, present):
                                     confidence, language)
         st.plotly_chart(figure, width="stretch", key=f"chart.{indicator}")
         table = indicator_table(rows, language)
-        st.dataframe(**coloured_verdicts(table, language), hide_index=True, width="stretch")
+        show_table(**coloured_verdicts(table, language), hide_index=True, width="stretch")
         if exploring:
             st.caption(t("explore_no_download"))
         else:
@@ -94,7 +94,7 @@ for tab, indicator in zip(tabs, present):
         area_id = st.selectbox(t("items_for_area"), list(names), format_func=names.get, key=f"items.{indicator}")
         items = results.items
         items = items[(items["level"] == level) & (items["area_id"] == area_id) & (items["indicator"] == indicator)]
-        st.dataframe(**item_table_view(items, snapshot.questionnaire, language),
+        show_table(**item_table_view(items, snapshot.questionnaire, language),
                      hide_index=True, width="stretch")
 
 # Below the tabs, so the tables above keep their places; one section of its own.

@@ -9,7 +9,7 @@ from reports.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
-from ui.tables import coloured_verdicts
+from ui.tables import coloured_verdicts, show_table
 from ui.verdict_rule import show_rule
 
 language_switch()
@@ -59,7 +59,7 @@ def level_table(level_rows: pd.DataFrame, shrunk=None) -> pd.DataFrame:
 districts = rows[rows["level"] == "district"]
 if not districts.empty:
     st.subheader(t("drill_district"))
-    st.dataframe(**coloured_verdicts(level_table(districts), language), hide_index=True, width="stretch")
+    show_table(**coloured_verdicts(level_table(districts), language), hide_index=True, width="stretch")
 district_ids = areas.loc[areas["level"] == "district", "id"].tolist()
 if district_ids:
     district_names = dict(zip(districts["area_id"], districts[name]))
@@ -71,7 +71,7 @@ else:
 streets = rows[(rows["level"] == "street") & rows["area_id"].isin(street_ids)]
 if not streets.empty:
     st.subheader(t("drill_street"))
-    st.dataframe(**coloured_verdicts(level_table(streets), language), hide_index=True, width="stretch")
+    show_table(**coloured_verdicts(level_table(streets), language), hide_index=True, width="stretch")
     street_names = dict(zip(streets["area_id"], streets[name]))
     street_id = st.selectbox(t("drill_street"), list(street_names), format_func=street_names.get, key="drilldown.street")
 else:
@@ -92,4 +92,4 @@ if stabilise and not communities.empty:
             (communities["rate"] * communities["n_eff"]).fillna(0).to_numpy(), communities["n_eff"].fillna(0).to_numpy(),
             float(p["rate"] * p["n_eff"]), float(p["n_eff"]))
         shrunk = result["rate_shrunk"].to_numpy()
-st.dataframe(**coloured_verdicts(level_table(communities, shrunk), language), hide_index=True, width="stretch")
+show_table(**coloured_verdicts(level_table(communities, shrunk), language), hide_index=True, width="stretch")

@@ -12,7 +12,7 @@ from ui.scope import scope_for
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
-from ui.tables import demographic_names
+from ui.tables import demographic_names, show_table
 
 language_switch()
 
@@ -77,7 +77,7 @@ def by_district_view() -> None:
                            marker={"symbol": "line-ew-open", "size": 30, "color": "#c62828"})
     figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     st.plotly_chart(figure, width="stretch", key="fieldwork.chart")
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("area"): table[name_column], t("completes"): table["completes"].astype(int),
         t("quota"): table["quota"], t("remaining"): table["remaining"],
         t("share_done"): [("—" if pd.isna(v) else f"{v:.0%}") for v in table["share"]],
@@ -90,7 +90,7 @@ def by_cell_view() -> None:
         districts[["id", "code", name_column]], left_on="district_id", right_on="id")
     cell_quotas = survey_round.quotas.get("cells") or {}
     cells["quota"] = [cell_quotas.get(f"{c}|{a}|{s}") for c, a, s in zip(cells["code"], cells["age_group"], cells["sex"])]
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("area"): cells[name_column],
         t("age_group"): cells["age_group"].map(lambda c: age_names.get(c, c or "—")),
         t("sex"): cells["sex"].map(lambda c: sex_names.get(c, c or "—")),
@@ -102,7 +102,7 @@ def by_interviewer_view() -> None:
     by_interviewer = counted("interviewer")
     people = by_interviewer[by_interviewer["district_id"].isin(set(districts["id"]))].merge(
         districts[["id", name_column]], left_on="district_id", right_on="id")
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("interviewer"): people["interviewer"].fillna(t("self_filled")), t("area"): people[name_column],
         t("completes"): people["completes"],
     }).sort_values(t("completes"), ascending=False), hide_index=True, width="stretch")
@@ -115,7 +115,7 @@ def by_day_view() -> None:
                          labels={"day": t("day"), "completes": t("completes")})
         figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
         st.plotly_chart(figure, width="stretch", key="fieldwork.days")
-    st.dataframe(by_day.rename(columns={"day": t("day"), "completes": t("completes")}), hide_index=True)
+    show_table(by_day.rename(columns={"day": t("day"), "completes": t("completes")}), hide_index=True)
 
 
 VIEWS = {"by_district": by_district_view, "by_cell": by_cell_view, "by_interviewer": by_interviewer_view,

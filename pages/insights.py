@@ -12,7 +12,7 @@ from questionnaires.comment_themes import load_comment_themes
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
-from ui.tables import coloured_verdicts, demographic_names
+from ui.tables import coloured_verdicts, demographic_names, show_table
 from ui.verdict_rule import rule_controls
 
 language_switch()
@@ -64,7 +64,7 @@ with ranking_tab:
                                  key="insights.level")
     indicator = columns[1].selectbox(t("indicator"), indicators, format_func=t, key="insights.indicator")
     ranked = red_black_list(results.indicators, level, indicator)
-    st.dataframe(**coloured_verdicts(pd.DataFrame({
+    show_table(**coloured_verdicts(pd.DataFrame({
         t("rank"): ranked["rank"], t("area"): ranked[name], t("respondents"): ranked["respondents"],
         t("rate"): [f"{r:.1%}" if pd.notna(r) else "—" for r in ranked["rate"]],
         t("verdict"): [t(v) for v in ranked["verdict"]],
@@ -86,7 +86,7 @@ with weak_tab:
         except (KeyError, LookupError):
             return code
 
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("area"): weak[name], t("indicator"): [t(i) for i in weak["indicator"]],
         t("item"): [question_text(c) for c in weak["item"]], t("rate"): [f"{r:.1%}" for r in weak["rate"]],
         t("target"): [f"{r:.0%}" for r in weak["target"]], t("cost"): (weak["cost"] * 100).round(2),
@@ -118,7 +118,7 @@ with breakdown_tab:
             figure = cached.breakdown_figure(
                 points[["group", "indicator_name", "rate", "ci_low", "ci_high"]].reset_index(drop=True), t("rate"))
             st.plotly_chart(figure, width="stretch", key="insights.breakdown_chart")
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 **{t(column): table[column] for column in by}, t("indicator"): [t(i) for i in table["indicator"]],
                 t("respondents"): table["respondents"], t("rate"): [f"{r:.1%}" for r in table["rate"]],
                 t("ci"): [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["ci_low"], table["ci_high"])],

@@ -14,6 +14,7 @@ from data.area_labels import label_column
 from ui.posters import poster_sheet_html, public_base_url, public_url_is_set, qr_png, survey_link
 from ui.state import engine
 from ui.pickers import round_names, round_picker
+from ui.tables import show_table
 
 language_switch()
 
@@ -67,7 +68,7 @@ table = pd.DataFrame({
     t("area_code"): communities["code"], t("area"): list(names.values()),
     t("link"): [survey_link(base, code, round_code) for code in communities["code"]],
 })
-st.dataframe(table, hide_index=True, width="stretch",
+show_table(table, hide_index=True, width="stretch",
              column_config={t("link"): st.column_config.LinkColumn()})
 
 labels = {code: f"{name}（{code}）" for code, name in names.items()}

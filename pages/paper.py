@@ -15,6 +15,7 @@ from ui.scope import scope_for
 from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
+from ui.tables import show_table
 
 language_switch()
 
@@ -68,7 +69,7 @@ except paper.PaperFileError as problem:
 bad = checked.total_count - checked.valid_count
 st.write(t("rows_checked", total=checked.total_count, valid=checked.valid_count, bad=bad))
 if bad:
-    st.dataframe(checked.errors_for_display(), hide_index=True, width="stretch")
+    show_table(checked.errors_for_display(), hide_index=True, width="stretch")
     st.download_button(t("download_rejected"), rejected_rows_xlsx(checked), file_name=f"{round_code}_rejected.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 buttons = st.columns(2)

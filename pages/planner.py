@@ -10,7 +10,7 @@ from reports.results import results_for
 from ui import auth, cached
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.pickers import round_picker
-from ui.tables import method_name
+from ui.tables import method_name, show_table
 
 language_switch()
 
@@ -84,7 +84,7 @@ if form_rule != rule:
 results = results_for(snapshot, form_rule.method, form_rule.interval_confidence)
 undecided = results.indicators[(results.indicators["verdict"] == "undecided") & (results.indicators["level"] != "city")]
 name = "area_label_en" if language == "en" else "area_label_zh"
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     t("level"): [t(f"level_{level}") for level in undecided["level"]], t("area"): undecided[name],
     t("indicator"): [t(i) for i in undecided["indicator"]], t("respondents"): undecided["respondents"],
     t("rate"): [f"{r:.1%}" for r in undecided["rate"]], t("extra_needed"): undecided["extra_needed"],

@@ -14,7 +14,7 @@ from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.notices import confirm
 from ui.state import engine
 from ui.pickers import round_picker
-from ui.tables import percent
+from ui.tables import percent, show_table
 
 language_switch()
 
@@ -90,7 +90,7 @@ else:
     st.subheader(t("flagged"))
     st.caption(t("choose_rows_hint"))
     version = st.session_state.setdefault("quality.table_version", 0)
-    picked = st.dataframe(pd.DataFrame({
+    picked = show_table(pd.DataFrame({
         t("community"): [labels.get(i, "") for i in table["community_id"]],
         t("interviewer"): table["interviewer"].fillna(t("self_filled")).replace("", t("self_filled")),
         t("submitted_at"): pd.to_datetime(table["submitted_at"]).dt.strftime("%Y-%m-%d %H:%M"),
@@ -124,7 +124,7 @@ else:
 
 if not excluded.empty:
     st.subheader(t("excluded_summary"))
-    st.dataframe(excluded.rename(columns={"reason": t("reason"), "responses": t("respondents")}), hide_index=True)
+    show_table(excluded.rename(columns={"reason": t("reason"), "responses": t("respondents")}), hide_index=True)
 
 st.subheader(t("interviewers"))
 summary = checks.interviewers
@@ -141,11 +141,11 @@ for indicator in ("awareness", "support", "participation", "satisfaction"):
     readable[t("p_adjusted", indicator=name)] = summary[f"{indicator}_p_adjusted"].map(
         lambda p: "—" if pd.isna(p) else f"{p:.3f}")
 readable[t("all_positive")] = [t("yes") if v else t("no") for v in summary["all_positive"]]
-st.dataframe(readable, hide_index=True, width="stretch")
+show_table(readable, hide_index=True, width="stretch")
 
 st.subheader(t("suspicious"))
 suspicious = checks.suspicious
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     t("level"): [t(f"level_{level}") for level in suspicious["level"]],
     t("area"): [labels.get(i, "") for i in suspicious["area_id"]],
     t("indicator"): [t(i) for i in suspicious["indicator"]], t("respondents"): suspicious["respondents"],

@@ -23,6 +23,7 @@ from ui import auth
 from ui.i18n import lang, language_switch, register_texts, t
 from ui.question_widgets import choice_limits, question_widget
 from ui.state import engine
+from ui.tables import show_table
 
 register_texts({
     "page_questionnaires": ("问卷管理", "Questionnaires"),
@@ -166,7 +167,7 @@ with tab_upload:
                     st.markdown(t("qv_diff_against", version=latest.version))
                     changes = diff_questionnaires(latest, q)
                     if changes:
-                        st.dataframe(diff_table(changes, language), hide_index=True, width="stretch")
+                        show_table(diff_table(changes, language), hide_index=True, width="stretch")
                     else:
                         st.caption(t("qv_no_changes"))
                     comparable = qv.comparable_items(latest, q)
@@ -196,7 +197,7 @@ with tab_versions:
     if versions.empty:
         st.info(t("qv_none"))
     else:
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             t("qv_col_code"): versions["code"],
             t("qv_col_version"): versions["version"],
             t("qv_col_title"): versions["title_en" if language == "en" else "title"],
@@ -291,13 +292,13 @@ with tab_compare:
             old, new = load(old_id), load(new_id)
             changes = diff_questionnaires(old, new)
             if changes:
-                st.dataframe(diff_table(changes, language), hide_index=True, width="stretch")
+                show_table(diff_table(changes, language), hide_index=True, width="stretch")
             else:
                 st.caption(t("qv_no_changes"))
             comparable = qv.comparable_items(old, new)
             if len(comparable):
                 st.markdown(f"#### {t('qv_comparable_heading')}")
-                st.dataframe(pd.DataFrame({
+                show_table(pd.DataFrame({
                     t("qv_col_item"): comparable["item"],
                     t("qv_col_indicator_old"): comparable["indicator_old"],
                     t("qv_col_indicator_new"): comparable["indicator_new"],

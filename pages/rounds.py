@@ -20,6 +20,7 @@ from ui.scope import scope_for
 from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.notices import confirm
 from ui.state import engine
+from ui.tables import edit_table, show_table
 
 language_switch()
 
@@ -85,7 +86,7 @@ areas = cached.areas(url)
 districts = areas[areas["level"] == "district"]
 
 st.subheader(t("rounds_list"))
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     t("round_code"): [r.code for r in rounds],
     t("round_name_zh"): [r.name_en if language == "en" else r.name_zh for r in rounds],
     t("round_status"): [status_label[r.status] for r in rounds],
@@ -129,7 +130,7 @@ def quota_editor(prefix: str, current: dict) -> dict:
         t("area"): districts["name_en" if language == "en" else "name_zh"].to_numpy(),
         t("quota"): [int((current.get("districts") or {}).get(code, 0)) for code in districts["code"]],
     })
-    edited = st.data_editor(table, hide_index=True, disabled=["code", t("area")], key=f"{prefix}.quotas",
+    edited = edit_table(table, hide_index=True, disabled=["code", t("area")], key=f"{prefix}.quotas",
                             column_config={t("quota"): st.column_config.NumberColumn(min_value=0, step=1)})
     return {code: int(value) for code, value in zip(edited["code"], edited[t("quota")]) if value and value > 0}
 

@@ -12,6 +12,7 @@ from ui.i18n import in_language, lang, language_switch, t
 from ui.plain import plain
 from ui.notices import confirm
 from ui.state import engine
+from ui.tables import show_table
 
 language_switch()
 
@@ -27,7 +28,7 @@ scope_names = {None: t("whole_city"), **{i: labels[i] for i in scopes["id"]}}
 with read_session(engine()) as session:
     users = [(u.id, u.username, u.display_name, u.role, u.area_id, u.active, u.last_login_at)
              for u in accounts.list_users(session)]
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     t("username"): [u[1] for u in users],
     t("display_name"): [u[2] for u in users],
     t("role"): [t(f"role_{u[3]}") for u in users],

@@ -24,7 +24,7 @@ from ui.scope import scope_for
 from ui.i18n import in_language, lang, language_switch, register_texts, t
 from ui.state import engine
 from ui.pickers import round_picker
-from ui.tables import coloured_verdicts
+from ui.tables import coloured_verdicts, show_table
 from ui.verdict_rule import rule_controls
 
 language_switch()
@@ -99,7 +99,7 @@ with st.expander(t("population_data"), expanded=False):
             imported = read_limited("population", PopulationFileError, read_population_file, upload.getvalue(),
                                     upload.name, areas, snapshot.questionnaire)
             if not imported.errors.empty:
-                st.dataframe(pd.DataFrame({t("population_error_line"): imported.errors["行号"],
+                show_table(pd.DataFrame({t("population_error_line"): imported.errors["行号"],
                                            t("population_error_problem"): [in_language(p) for p in imported.errors["问题"]]}),
                              hide_index=True)
             with write_session(engine()) as session:
@@ -186,7 +186,7 @@ table = pd.concat(tables, ignore_index=True)
 table = table[table["indicator"].isin(indicators)]
 table["target"] = table["indicator"].map(lambda i: snapshot.targets.get(i))
 table["verdict"] = verdicts(table["ci_low"], table["ci_high"], table["target"].astype(float))
-st.dataframe(**coloured_verdicts(pd.DataFrame({
+show_table(**coloured_verdicts(pd.DataFrame({
     t("area"): table["area"], t("indicator"): [t(i) for i in table["indicator"]],
     t("respondents"): table["respondents"], t("unweighted"): [f"{r:.1%}" for r in table["rate_plain"]],
     t("weighted"): [f"{r:.1%}" for r in table["rate"]],

@@ -100,8 +100,10 @@ def load_chart_scripts_early() -> None:
     click on 登录, when the role's first page is waiting to be drawn (docs/performance.md)."""
     import streamlit as st
 
+    from ui.tables import show_table
+
     st.html(_OUT_OF_SIGHT_CSS)
     with st.container(key="chart_scripts_early"):
         st.plotly_chart(go.Figure(layout={"height": 120, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}),
                         config={"displayModeBar": False, "staticPlot": True})
-        st.dataframe(pd.DataFrame({"": [0.5]}), hide_index=True)
+        show_table(pd.DataFrame({"": [0.5]}), hide_index=True)

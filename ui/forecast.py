@@ -10,6 +10,7 @@ from analysis import RoundResults
 from reports.snapshot import RoundSnapshot
 from reports.results import forecast_for
 from ui.i18n import register_texts, t
+from ui.tables import show_table
 
 register_texts({
     "forecast_title": ("正式测评达标概率", "Chance of meeting the target in the official evaluation"),
@@ -53,7 +54,7 @@ def forecast_section(snapshot: RoundSnapshot, results: RoundResults, language: s
         st.info(t("forecast_scope"))
         return
     name = "area_name_en" if language == "en" else "area_name_zh"
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         t("area"): forecast[name].to_numpy(), t("indicator"): [t(i) for i in forecast["indicator"]],
         t("rate"): [_percent(v) if pd.isna(v) else f"{v:.1%}" for v in forecast["rate"]],
         t("target"): [f"{v:.0%}" for v in forecast["target"]],
@@ -75,7 +76,7 @@ def forecast_section(snapshot: RoundSnapshot, results: RoundResults, language: s
                 return code
 
         gains = gains[gains["area_id"].isin(names)].sort_values("gain", ascending=False, kind="stable")
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             t("area"): gains["area_id"].map(names).to_numpy(), t("indicator"): [t(i) for i in gains["indicator"]],
             t("item"): [question_text(c) for c in gains["item"]],
             t("item_rate"): [f"{v:.1%}" for v in gains["item_rate"]],

@@ -116,3 +116,18 @@ def method_name(method: str, language: str) -> str:
     """An interval method as people read it (wilson → Wilson 得分区间)."""
     key = f"method_{method}"
     return _label(key, language) if key in TEXTS else method
+
+
+# Streamlit writes the word "None" in an empty cell (a quota not set, a rate without data); readers
+# of these tables are not programmers, so every table shows a dash there instead.
+MISSING = "—"
+
+
+def show_table(data=None, **options):
+    """``st.dataframe`` with missing values shown as a dash."""
+    return st.dataframe(data, placeholder=MISSING, **options)
+
+
+def edit_table(data, **options):
+    """``st.data_editor`` with missing values shown as a dash."""
+    return st.data_editor(data, placeholder=MISSING, **options)

@@ -101,6 +101,8 @@ def test_every_page_opens_for_its_roles_and_for_no_one_else(staff_app, demo_url,
             assert staff_app.radio(key="lang_switch"), (role, name)
             if name not in ("survey", "methods", "account"):
                 assert title in page_titles(staff_app), (role, name, page_titles(staff_app))
+            # An empty cell (a quota not set) reads "None" unless the table says otherwise.
+            assert all(frame.proto.placeholder == "—" for frame in staff_app.dataframe), (role, name)
         elif name not in ("survey", "methods", "account"):
             assert title not in page_titles(staff_app), (role, name)
             assert not staff_app.metric and not staff_app.dataframe, (role, name)
