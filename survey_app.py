@@ -3,8 +3,9 @@
     streamlit run serve.py        # with the routes that keep staff logged in (serve.py)
     streamlit run survey_app.py   # without them
 
-Which pages a visitor sees is decided here, from their role (ui.auth.PAGES_BY_ROLE).  A page left
-out of the navigation cannot be opened by URL; staff pages also check the role themselves.
+Which pages a visitor sees is decided here, from their role (ui.auth.PAGES_BY_ROLE).  A page outside
+the role's menu cannot be opened by URL: its address shows a short note instead (log in first, or
+not for this role) and the page's file never runs; staff pages also check the role themselves.
 """
 
 import streamlit as st
@@ -47,14 +48,20 @@ PAGE_FILES = {
     "account": ("pages/account.py", ":material/key:"),
 }
 allowed = auth.PAGES_BY_ROLE[staff.role if staff else None]
-pages = [
+menu = [
     # The first page of the role is its landing page.
     # No icons for visitors: Material icons are a 375 kB font, a third of a citizen's first visit.
     st.Page(PAGE_FILES[name][0], title=t(f"page_{name}"), icon=PAGE_FILES[name][1] if staff else None,
             url_path=name, default=index == 0)
     for index, name in enumerate(allowed)
 ]
-page = st.navigation(pages, expanded=True)  # every page listed: no "View more" link (English) to open
+outside_menu = [
+    # Every other page's address still answers (a bookmark, a link from a colleague), in the user's
+    # language, without running that page (ui.auth.page_outside_menu).
+    st.Page(auth.page_outside_menu(name), title=t(f"page_{name}"), url_path=name, visibility="hidden")
+    for name in PAGE_FILES if name not in allowed
+]
+page = st.navigation(menu + outside_menu, expanded=True)  # every page listed: no "View more" link (English) to open
 mark_entry_run()
-auth.land_after_login(pages)
+auth.land_after_login(menu)
 run_page(page)  # an unexpected error shows a short message and a reference, never a traceback

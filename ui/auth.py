@@ -179,9 +179,32 @@ def scope_name(area_id: int | None, language: str) -> str:
 
 
 def land_after_login(pages: list) -> None:
-    """Right after a login, open the role's first page instead of staying on the account page."""
+    """Right after a login, open the page the visitor had asked for (a bookmark opened while logged
+    out), if their role has it, else the role's first page, instead of staying on the account page."""
     if st.session_state.pop("auth_landing", False) and pages:
-        st.switch_page(pages[0])
+        wanted = st.session_state.pop("auth_wanted", None)
+        st.switch_page(next((page for page in pages if page.url_path == wanted), pages[0]))
+
+
+def page_outside_menu(name: str):
+    """What the address of a page outside the visitor's menu shows: a word in their language (log in
+    first, or not for this role) instead of Streamlit's English "Page not found", while the page's own
+    file never runs.  After a login the visitor lands on the page they asked for."""
+
+    def page() -> None:
+        from ui.i18n import language_switch, t
+
+        language_switch()
+        staff = current_user()
+        if staff is None:
+            st.session_state["auth_wanted"] = name
+            st.info(t("page_needs_login", page=t(f"page_{name}")))
+            st.page_link("pages/account.py", label=t("page_login"))
+        else:
+            st.warning(t("page_not_for_role", page=t(f"page_{name}"), role=t(f"role_{staff.role}")))
+
+    page.__name__ = f"outside_menu_{name}"
+    return page
 
 
 def require(*roles: str) -> accounts.StaffIdentity:

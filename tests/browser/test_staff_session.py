@@ -96,7 +96,7 @@ def test_login_lands_on_the_first_page_and_survives_reload_and_new_tab_until_log
     assert page.get_by_role("heading", name="结果看板").count() == 0
     second.reload(wait_until="domcontentloaded")
     wait_idle(second)
-    second.locator("h1").first.wait_for()
+    second.get_by_text("“深入分析”需要工作人员登录后查看。").wait_for()  # the page's address, asking for a login
     assert second.get_by_role("heading", name="深入分析").count() == 0
     assert who_is_logged_in(second).count() == 0
     assert not [c for c in page.context.cookies() if c["name"] == "survey_staff"]  # dropped at logout
@@ -127,7 +127,32 @@ def test_an_account_disabled_by_the_admin_is_logged_out_everywhere(browser, desk
     assert who_is_logged_in(page).count() == 0
     other_tab.reload(wait_until="domcontentloaded")
     wait_idle(other_tab)
-    other_tab.locator("h1").first.wait_for()
+    other_tab.get_by_text("“调查轮次”需要工作人员登录后查看。").wait_for()
     assert other_tab.get_by_role("heading", name="调查轮次").count() == 0
     with read_session(live_engine) as session:
         assert session.scalar(select(StaffSession.id).where(StaffSession.user_id == user_id)) is None
+
+
+def test_a_bookmarked_staff_page_asks_for_a_login_in_chinese_and_opens_after_it(desktop, app_url, live_engine):
+    """A staff page's address opened while logged out (a bookmark after the idle limit, a colleague's
+    link) says in the user's language what to do, never Streamlit's English "Page not found", and
+    the login then opens that page; a page outside the role's menu says so and shows nothing of it."""
+    make_staff(live_engine, "sess_bookmark", "analyst")
+    page = desktop
+    page.context.set_default_timeout(SLOW)
+    open_page(page, f"{app_url}/compare")
+    page.get_by_text("“轮次比较”需要工作人员登录后查看。").wait_for()
+    assert "Page not found" not in page.inner_text("body")
+    assert not page.get_by_role("heading", name="轮次比较").count()
+
+    page.get_by_role("link", name="工作人员登录").click()
+    page.get_by_label("用户名").fill("sess_bookmark")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="轮次比较").wait_for()
+    assert page.url.endswith("/compare"), page.url
+
+    open_page(page, f"{app_url}/users")  # an admin's page
+    page.get_by_text("您的账号（分析员）没有“用户管理”这一页。请从左侧菜单选择。").wait_for()
+    assert "Page not found" not in page.inner_text("body")
+    assert not page.get_by_role("heading", name="用户管理").count()
