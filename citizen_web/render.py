@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from questionnaires.model import Question, Questionnaire
 from questionnaires.piping import pipe
 from ui.i18n import text
-from ui.question_texts import choice_limits, required_mark, with_multi_hint
+from ui.question_texts import choice_limits, required_mark, step_numbers, with_multi_hint
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -71,6 +71,24 @@ def question_view(question: Question, number: int | None, value, error: str | No
         "integer": question.integer,
         "error": error,
     }
+
+
+def step_html(questionnaire: Questionnaire, steps: list[list[Question]], index: int, answers: dict, seed: str,
+              errors: dict, language: str, **page) -> str:
+    """Step ``index`` of ``steps`` (the steps the answers so far leave, ``paging.visible_steps``) with
+    the answers so far and each problem under its question.  ``page`` holds the rest of the page:
+    ``action``, ``switch_action``, ``round_name``, ``community_name``, ``notices``, ``state``."""
+    step = steps[index]
+    numbers = step_numbers(steps)
+    section = questionnaire.section(step[0].section) if step[0].section else None
+    intro = None
+    if index == 0 and questionnaire.intro:
+        intro = questionnaire.intro.get(language) or questionnaire.intro.get("zh")
+    questions = [question_view(q, numbers.get(q.code), answers.get(q.code), errors.get(q.code), language,
+                               questionnaire, answers, seed) for q in step]
+    return render("step.html", language=language, intro=intro, k=index + 1, n=len(steps),
+                  section=section.text(language) if section else None, errors=len(errors), questions=questions,
+                  last=index == len(steps) - 1, **page)
 
 
 def render(template: str, **context) -> str:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from citizen_web.render import question_view, render
+from citizen_web.render import render, step_html
 from citizen_web.state import FormState, sign, verify
 from data import submissions
 from data.areas import area_by_id, areas_frame, community_by_code
@@ -40,7 +40,6 @@ from questionnaires.bilingual import message_in
 from questionnaires.paging import visible_steps
 from ui.answered_marker import MARKER_DAYS, cookie_name, is_marked
 from ui.i18n import text
-from ui.question_texts import step_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -142,20 +141,11 @@ def step_page(visit: Visit, questionnaire: Questionnaire, state: FormState, comm
               errors: dict | None = None, notices: list | None = None, status: int = 200) -> HTMLResponse:
     """The state's step (clamped to the steps the answers so far leave), with the errors under their
     questions."""
-    errors = errors or {}
     steps = visible_steps(questionnaire, state.answers)
     state.step = min(state.step, len(steps) - 1)
-    step = steps[state.step]
-    numbers = step_numbers(steps)
-    section = questionnaire.section(step[0].section) if step[0].section else None
-    intro = (questionnaire.intro or {}).get(visit.language) or (questionnaire.intro or {}).get("zh") \
-        if state.step == 0 and questionnaire.intro else None
-    questions = [question_view(q, numbers.get(q.code), state.answers.get(q.code), errors.get(q.code),
-                               visit.language, questionnaire, state.answers, state.response_id) for q in step]
-    html = render("step.html", language=visit.language, action=visit.url(), switch_action=visit.url(switch=True),
-                  round_name=round_name, community_name=community_name, intro=intro, notices=notices or [],
-                  k=state.step + 1, n=len(steps), section=section.text(visit.language) if section else None,
-                  errors=len(errors), questions=questions, state=sign(state), last=state.step == len(steps) - 1)
+    html = step_html(questionnaire, steps, state.step, state.answers, state.response_id, errors or {}, visit.language,
+                     action=visit.url(), switch_action=visit.url(switch=True), round_name=round_name,
+                     community_name=community_name, notices=notices or [], state=sign(state))
     return _page(html, status)
 
 
