@@ -222,6 +222,45 @@ def test_back_keeps_the_answers_of_the_step_left(served):
     assert page.progress[0] == 2 and 'value="male" checked' in page.html
 
 
+def test_an_invitation_round_needs_its_token_and_uses_it_once(served):
+    from datetime import datetime, timedelta
+
+    from data.accounts import create_invitations, invitation_status
+    from data.db import write_session
+    from data.demo import DEFAULT_TARGETS
+    from data.models import QuestionnaireVersion
+    from data.rounds import change_round_status, create_round, round_by_code
+    from data.scope import CITY
+
+    base_url, engine = served
+    with write_session(engine) as session:
+        version = session.query(QuestionnaireVersion).first()
+        survey_round = create_round(session, "INV-1", "邀请轮", version, DEFAULT_TARGETS, requires_invitation=True,
+                                    opens_at=datetime.now() - timedelta(days=1),
+                                    closes_at=datetime.now() + timedelta(days=1))
+        token = create_invitations(session, "test", survey_round.id, 1)[0]
+    try:
+        without = Citizen(base_url, f"community={COMMUNITY}&round=INV-1").open()
+        assert "凭邀请码参加" in without.text() and 'name="state"' not in without.html
+        citizen = Citizen(base_url, f"community={COMMUNITY}&round=INV-1&token={token}")
+        citizen.open()
+        response_id = response_id_of(citizen.page.state)
+        citizen.answer_all()
+        assert "提交成功！" in citizen.page.text()
+        assert len(stored(engine, response_id)) == 1
+        with write_session(engine) as session:
+            assert invitation_status(session, survey_round.id, token) == "used"
+        # The same invitation in a new form: refused by storage, said on the page, nothing stored.
+        again = Citizen(base_url, f"community={COMMUNITY}&round=INV-1&token={token}")
+        again.open()
+        second_id = response_id_of(again.page.state)
+        again.answer_all()
+        assert "该邀请码已经使用过" in again.page.text() and stored(engine, second_id) == []
+    finally:
+        with write_session(engine) as session:
+            change_round_status(session, "test", round_by_code(session, "INV-1"), "closed", scope=CITY)
+
+
 def test_a_fresh_server_on_a_database_never_created_answers_q(tmp_path):
     """Nobody has opened the app: /q creates and migrates the database and loads the demo itself."""
     url = f"sqlite:///{tmp_path / 'never-opened.sqlite3'}"
