@@ -33,6 +33,8 @@ def planned(code: str):
         return "3"
     if question.type == "text":
         return TEXT_ANSWER
+    if not question.options:  # a new type of question in the default questionnaire: plan its answer above
+        raise AssertionError(f"walk.planned has no answer for {code} of type {question.type}")
     return question.option_codes[0]
 
 
