@@ -2,13 +2,15 @@
 
     python -m bench.citizen_page                    # the app directly and behind nginx, fast 3G and 4G
     python -m bench.citizen_page --runs 3           # median of three loads per row
+    python -m bench.citizen_page --page light       # only the light page (/q); default: both pages
     python -m bench.citizen_page --url https://survey.example.gov.cn   # a deployed site, as it stands
 
 Without ``--url`` it starts the app as deployed (``streamlit run serve.py``) on a throw-away SQLite demo
 database and, when nginx is installed, Debian's nginx in front of it with the repo's own site rules
 (deploy/nginx, through deploy/local_proxy.py), so the two are compared in the same run.
 
-Each row opens the survey page as a QR code does (``/?community=CD0101``) in headless Chromium at
+Each row opens a citizen page as a QR code does, the Streamlit page (``/?community=CD0101``) or the
+light page that links now open (``/q?community=CD0101``, citizen_web), in headless Chromium at
 phone size (390×844), with the network slowed by Chrome DevTools' own presets through CDP
 ``Network.emulateNetworkConditions``:
 
@@ -41,6 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 SURVEY_PATH = "/?community=CD0101"
 FIRST_QUESTION = '[data-testid="stForm"] [role="radiogroup"] label'
+# The two citizen pages: (path a QR code opens, what shows the first question's options).
+PAGES = {
+    "Streamlit": (SURVEY_PATH, FIRST_QUESTION),
+    "light": ("/q?community=CD0101", "label.opt"),  # citizen_web: plain HTML, where links now go
+}
 PROFILES = {
     # Chrome DevTools' presets (front_end/core/sdk/NetworkManager.ts): bytes per second, ms.
     "fast 3G": dict(latency=562.5, downloadThroughput=1.6e6 / 8 * 0.9, uploadThroughput=750e3 / 8 * 0.9),
@@ -110,8 +117,9 @@ def running_app(work_dir: Path, port: int) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-def measure(context, url: str, profile: dict) -> Load:
-    """One visit of the survey page in the context; the network slowed as the profile says."""
+def measure(context, url: str, profile: dict, page_name: str = "Streamlit") -> Load:
+    """One visit of the survey page (``PAGES[page_name]``) in the context; the network slowed as the
+    profile says."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page = context.new_page()
@@ -149,8 +157,9 @@ def measure(context, url: str, profile: dict) -> Load:
     cdp.on("Network.webSocketFrameReceived", on_frame)
     started = time.monotonic()
     try:
-        page.goto(url + SURVEY_PATH, wait_until="commit", timeout=TIMEOUT * 1000)
-        page.locator(FIRST_QUESTION).first.wait_for(state="visible", timeout=TIMEOUT * 1000)
+        path, first_question = PAGES[page_name]
+        page.goto(url + path, wait_until="commit", timeout=TIMEOUT * 1000)
+        page.locator(first_question).first.wait_for(state="visible", timeout=TIMEOUT * 1000)
         seconds = time.monotonic() - started
     except PlaywrightTimeout:  # shown as "> TIMEOUT s"; the bytes so far still count
         seconds = float("inf")
@@ -159,14 +168,14 @@ def measure(context, url: str, profile: dict) -> Load:
     return Load(seen["requests"], seen["http"], seen["ws"], seconds, seen["compressed"], files)
 
 
-def measure_target(browser, url: str, profile: dict, runs: int) -> tuple[Load, Load]:
+def measure_target(browser, url: str, profile: dict, runs: int, page_name: str = "Streamlit") -> tuple[Load, Load]:
     """Median cold and warm loads over `runs` fresh profiles."""
     colds, warms = [], []
     for _ in range(runs):
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                       is_mobile=True, has_touch=True, locale="zh-CN")
-        colds.append(measure(context, url, profile))
-        warms.append(measure(context, url, profile))
+        colds.append(measure(context, url, profile, page_name))
+        warms.append(measure(context, url, profile, page_name))
         context.close()
     return _median(colds), _median(warms)
 
@@ -187,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="measure this running site instead of starting the app")
     parser.add_argument("--runs", type=int, default=1, help="loads per row; the median is shown")
     parser.add_argument("--no-nginx", action="store_true", help="measure the app alone")
+    parser.add_argument("--page", choices=["both", *PAGES], default="both",
+                        help="which citizen page: the Streamlit page (/), the light page (/q) or both (default)")
     parser.add_argument("--files", type=int, default=0, metavar="N",
                         help="also list the N largest requests of each cold visit (what the bytes are)")
     args = parser.parse_args(argv)
@@ -215,42 +226,52 @@ def main(argv: list[str] | None = None) -> int:
         # One unthrottled visit first, so the server's own first-run work (imports, caches) is not
         # charged to the first row.
         warmup = browser.new_context()
+        pages = list(PAGES) if args.page == "both" else [args.page]
         for url in targets.values():
-            page = warmup.new_page()
-            page.goto(url + SURVEY_PATH)
-            page.locator(FIRST_QUESTION).first.wait_for(timeout=120_000)
-            page.close()
+            for page_name in pages:
+                path, first_question = PAGES[page_name]
+                page = warmup.new_page()
+                page.goto(url + path)
+                page.locator(first_question).first.wait_for(timeout=120_000)
+                page.close()
         warmup.close()
 
         rows = []
         for profile_name, profile in PROFILES.items():
             for target, url in targets.items():
-                cold, warm = measure_target(browser, url, profile, args.runs)
-                rows.append((profile_name, target, "cold", cold))
-                rows.append((profile_name, target, "warm", warm))
+                for page_name in pages:
+                    cold, warm = measure_target(browser, url, profile, args.runs, page_name)
+                    rows.append((page_name, profile_name, target, "cold", cold))
+                    rows.append((page_name, profile_name, target, "warm", warm))
 
-    print(f"\nCitizen page {SURVEY_PATH}, phone 390×844, median of {args.runs} load(s) per row, "
-          f"{time.strftime('%Y-%m-%d %H:%M %Z')}\n")
-    print("| network | served by | cache | requests | compressed | HTTP bytes | websocket bytes | total | "
+    print(f"\nCitizen pages {', '.join(PAGES[p][0] for p in pages)}, phone 390×844, median of {args.runs} "
+          f"load(s) per row, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
+    print("| page | network | served by | cache | requests | compressed | HTTP bytes | websocket bytes | total | "
           "first question | goal |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    baseline = {(p, c): load for p, t, c, load in rows if t == next(iter(targets))}
-    for profile_name, target, cache, load in rows:
-        base = baseline[(profile_name, cache)]
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    # The Streamlit page's rows are set against the first target (the app alone), the light page's
+    # against the Streamlit page of the same network, target and cache.
+    first_target = next(iter(targets))
+    loads = {(p, n, t, c): load for p, n, t, c, load in rows}
+    for page_name, profile_name, target, cache, load in rows:
+        if page_name == "light" and ("Streamlit", profile_name, target, cache) in loads:
+            base = loads[("Streamlit", profile_name, target, cache)]
+        else:
+            base = loads[(page_name, profile_name, first_target, cache)]
         time_ratio = f", {load.seconds / base.seconds:.2f}×" if max(load.seconds, base.seconds) < float("inf") else ""
-        ratio = "" if base is load else f" ({load.total_bytes / base.total_bytes:.2f}×{time_ratio})"
+        ratio = "" if base is load else f" ({load.total_bytes / base.total_bytes:.3f}×{time_ratio})"
         goal = GOALS[profile_name]
         met = "met" if load.seconds <= goal and load.total_bytes <= 1_000_000 else "missed"
-        print(f"| {profile_name} | {target} | {cache} | {load.requests} | {load.compressed} | "
-              f"{load.http_bytes / 1e3:,.0f} kB | {load.websocket_bytes / 1e3:,.0f} kB | "
-              f"{load.total_bytes / 1e3:,.0f} kB | {_seconds(load.seconds)}{ratio} | ≤ 1 MB, ≤ {goal:g} s: {met} |")
-    if len(targets) > 1:
-        print("\n(×: total bytes and time against the first target of the same network and cache, same run)")
+        print(f"| {page_name} | {profile_name} | {target} | {cache} | {load.requests} | {load.compressed} | "
+              f"{load.http_bytes / 1e3:,.1f} kB | {load.websocket_bytes / 1e3:,.0f} kB | "
+              f"{load.total_bytes / 1e3:,.1f} kB | {_seconds(load.seconds)}{ratio} | ≤ 1 MB, ≤ {goal:g} s: {met} |")
+    print("\n(×: total bytes and time, the light page against the Streamlit page of the same network, server and "
+          "cache; the Streamlit page behind nginx against the app alone; same run)")
     if args.files:
-        for profile_name, target, cache, load in rows:
+        for page_name, profile_name, target, cache, load in rows:
             if cache != "cold" or profile_name != next(iter(PROFILES)):
                 continue
-            print(f"\nThe {args.files} largest of {len(load.files)} requests, {target}, cold "
+            print(f"\nThe {args.files} largest of {len(load.files)} requests, {page_name} page, {target}, cold "
                   f"({sum(b for _, b in load.files) / 1e3:,.0f} kB over HTTP):\n")
             print("| bytes on the wire | request |")
             print("|---|---|")

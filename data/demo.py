@@ -6,6 +6,7 @@ same thing everywhere.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Mapping
 
@@ -151,3 +152,17 @@ def load_demo(engine: Engine, *, seed: int = 2026, per_community=(34, 40), now: 
             bulk_import(session, survey_round, questionnaire, records)
         rounds[0].status = "closed"
     return True
+
+
+def open_app_database(url: str | None = None) -> Engine:
+    """What the app does at its start, for every way in (the Streamlit app's ``ui.state.engine``, the
+    light citizen page): create or upgrade the database (``db.open_database``, which raises
+    ``DatabaseNotWritable``) and, unless ``SURVEY_DEMO=0``, fill an empty one with the demo city, so
+    a newcomer never opens on an empty screen; a real deployment starts from its own areas and
+    questionnaire."""
+    from data.db import open_database
+
+    engine = open_database(url)
+    if os.environ.get("SURVEY_DEMO", "1") != "0":
+        load_demo(engine)
+    return engine

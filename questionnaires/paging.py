@@ -48,3 +48,15 @@ def survey_steps(questionnaire: Questionnaire, max_per_step: int = MAX_QUESTIONS
         else:
             groups.append([question])
     return [step for group in groups for step in _split_evenly(group, limit)]
+
+
+def visible_steps(questionnaire: Questionnaire, answers) -> list[list[Question]]:
+    """The steps a respondent sees given the answers so far: hidden questions dropped, then empty
+    steps.  The "please specify" box stays with its visible choice question (a step is one form: it
+    could not appear once the option is ticked); it is kept only when that option is chosen."""
+    from .answers import visible_questions
+
+    visible_codes = {q.code for q in visible_questions(questionnaire, answers)}
+    steps = [[q for q in step if q.code in visible_codes or (q.other_of is not None and q.other_of in visible_codes)]
+             for step in survey_steps(questionnaire)]
+    return [step for step in steps if step]

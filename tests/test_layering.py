@@ -4,6 +4,8 @@
     analysis/                    pure: may use questionnaires/ (itself pure), nothing else of ours
     data/                        storage: questionnaires/ and itself only
     reports/, ui/                above them; pages/ on top, and no page imports another
+    citizen_web/                 the light citizen page (/q): questionnaires/, data/ and, of ui/, only
+                                 its Streamlit-free texts; never Streamlit itself
 
 A package's ``__main__.py`` is a command-line entry point, like ``survey_app.py``: it sits on top
 and may compose the layers (``python -m analysis`` reads a snapshot and prints its statistics).
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"analysis", "bench", "data", "pages", "questionnaires", "reports", "survey_app", "tests", "ui"}
+OURS = {"analysis", "bench", "citizen_web", "data", "pages", "questionnaires", "reports", "survey_app", "tests", "ui"}
 STREAMLIT_AND_STORAGE = {"streamlit", "sqlalchemy", "alembic", "psycopg", "psycopg2", "sqlite3"}
 
 # Which of our packages each layer may import (besides itself).
@@ -29,7 +31,11 @@ ALLOWED = {
     "reports": {"questionnaires", "analysis", "data"},
     "ui": {"questionnaires", "analysis", "data", "reports"},
     "pages": {"questionnaires", "analysis", "data", "reports", "ui"},
+    "citizen_web": {"questionnaires", "data", "ui"},  # of ui/, only UI_WITHOUT_STREAMLIT
 }
+# The modules of ui/ that the light citizen page may use: the text table and the words around a
+# question, none of which imports Streamlit (test_the_light_page_runs_without_streamlit).
+UI_WITHOUT_STREAMLIT = {"ui", "ui.i18n", "ui.question_texts", "ui.answered_marker"}
 PURE = ("questionnaires", "analysis")
 
 
@@ -68,6 +74,9 @@ def violations(layer: str) -> list[str]:
             if layer in PURE and top in STREAMLIT_AND_STORAGE:
                 wrong.append(where)
             if layer == "pages" and top == "pages":
+                wrong.append(where)
+            if layer == "citizen_web" and (top == "streamlit" or (top == "ui" and module not in UI_WITHOUT_STREAMLIT
+                                                                  and module.rsplit(".", 1)[0] not in UI_WITHOUT_STREAMLIT - {"ui"})):
                 wrong.append(where)
     return sorted(set(wrong))
 
@@ -110,3 +119,14 @@ def test_sqlalchemy_compiled_internals_stay_in_the_fast_path_module():
             if names & set(private) and str(path.relative_to(ROOT)) != measuring_them:
                 users.append(str(path.relative_to(ROOT)))
     assert users == ["data/fast_paths.py"]
+
+
+def test_the_light_page_runs_without_streamlit():
+    """citizen_web serves phones without Streamlit: importing it (and the ui modules it uses) must
+    not import Streamlit, whatever those modules import inside their functions."""
+    import subprocess
+    import sys
+
+    probe = "import sys, citizen_web.routes; print('streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 
-import streamlit as st
-
 from questionnaires.bilingual import message_in
+
+# Streamlit is imported inside the functions that need a session: the text table and ``text`` serve
+# the light citizen page (citizen_web/) too, which runs without Streamlit.
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "select_all_that_apply": ("（可多选）", "(select all that apply)"),
     "choose_at_most": ("最多选 {n} 项", "Choose at most {n}"),
     "choose_alone": ("选“{label}”时不能再选其他项", "“{label}” cannot be combined with other options"),
+    # the light citizen page (citizen_web/, /q)
+    "light_step_of": ("第 {k} / {n} 步", "Step {k} of {n}"),
+    "light_switch_language": ("English", "中文"),
+    "light_choose_community": ("请选择您所在的社区（村）", "Please choose your community or village"),
+    "light_start": ("开始答题", "Start"),
+    "light_state_broken": ("这份问卷的内容无法核对（可能已被改动或已失效），已填写的答案没有保存。请重新打开问卷链接填写。",
+                           "This form could not be verified (it was changed or is no longer valid); nothing was saved. "
+                           "Please open the survey link again."),
+    "light_bad_request": ("无法读取提交的内容（过大、格式不对或编码不对），已填写的答案没有保存。请重新打开问卷链接填写。",
+                          "The form that was sent could not be read (too large, malformed or not UTF-8); nothing was "
+                          "saved. Please open the survey link again."),
+    "light_restart": ("重新打开问卷", "Open the survey again"),
     "options_shuffled": ("选项对每位受访者随机排序（纸质问卷按原顺序）",
                          "options shuffled for each respondent (paper keeps the declared order)"),
     # dashboard
@@ -274,6 +287,8 @@ def register_texts(texts: dict[str, tuple[str, str]]) -> None:
 
 
 def lang() -> str:
+    import streamlit as st
+
     value = st.session_state.get("lang", "zh")
     return value if value in LANGUAGES else "zh"
 
@@ -282,7 +297,12 @@ _reported_missing: set[str] = set()
 
 
 def t(key: str, **values) -> str:
-    """The text of ``key`` in the user's language.
+    """The text of ``key`` in the user's language (``text`` in this session's language)."""
+    return text(key, lang(), **values)
+
+
+def text(key: str, language: str, **values) -> str:
+    """The text of ``key`` in ``language`` ("en", otherwise Chinese), without Streamlit.
 
     Never raises: a page must not die of a missing or mistyped text (a key registered only by
     another page once did exactly that on a fresh server).  A missing key logs once and shows the
@@ -293,14 +313,14 @@ def t(key: str, **values) -> str:
             _reported_missing.add(key)
             logger.error("text key %r is missing from ui/i18n.py TEXTS", key)
         return key
-    text = pair[1] if lang() == "en" else pair[0]
+    chosen = pair[1] if language == "en" else pair[0]
     if not values:
-        return text
+        return chosen
     try:
-        return text.format(**values)
+        return chosen.format(**values)
     except (KeyError, IndexError, ValueError):
         logger.error("text key %r does not take the values %s", key, sorted(values))
-        return text
+        return chosen
 
 
 def in_language(problem: object) -> str:
@@ -310,6 +330,8 @@ def in_language(problem: object) -> str:
 
 
 def _switch_language() -> None:
+    import streamlit as st
+
     st.session_state["lang"] = st.session_state["lang_switch"]
 
 
@@ -320,6 +342,8 @@ def language_switch() -> None:
     page, and the choice itself is kept under its own key ("lang") for the same reason.  Being the
     first call of every page, it also sends a visit that skipped the entry file through it.
     """
+    import streamlit as st
+
     from ui.entry import ensure_entry_run
     from ui.notices import show_pending
 

@@ -14,11 +14,11 @@ person either (a private tab has no cookie); rounds that need that use invitatio
 from __future__ import annotations
 
 import json
-import re
 
 import streamlit as st
 
-MARKER_DAYS = 180  # longer than any round
+from ui.answered_marker import MARKER_DAYS, cookie_name, is_marked
+
 HIDDEN_CSS = '<style>[class*="st-key-phone_script_"] { display: none; }</style>'
 
 
@@ -52,20 +52,16 @@ def scroll_to(move: int, target: str | None = None) -> None:
     )
 
 
-def _cookie_name(round_code: str) -> str:
-    return "survey_answered_" + re.sub(r"[^A-Za-z0-9_-]", "_", round_code)
-
-
 def answered_on_this_phone(round_code: str) -> bool:
     try:
         cookies = st.context.cookies
     except Exception:  # no browser behind this session (AppTest, scripts)
         return False
-    return cookies.get(_cookie_name(round_code)) == "1"
+    return is_marked(cookies, round_code)
 
 
 def remember_answered(round_code: str) -> None:
-    name = _cookie_name(round_code)
+    name = cookie_name(round_code)
     _run_in_browser(
         f"window.parent.document.cookie = '{name}=1; Max-Age={MARKER_DAYS * 86400}; Path=/; SameSite=Lax';",
         key="marker",

@@ -28,8 +28,10 @@ def survey_link(base_url: str, community_code: str, round_code: str | None = Non
         params["round"] = round_code
     if token:
         params["token"] = token
-    # The questionnaire is the visitor's default page, which Streamlit serves at the root only.
-    return f"{base_url.rstrip('/')}/?{urlencode(params)}"
+    # The light questionnaire (citizen_web, served by serve.py): a few kB of HTML on a cheap phone
+    # instead of the Streamlit page's megabyte; the parameters are the same (the Streamlit page at
+    # the root, ``/?community=…``, still takes them, for interviewers' tablets).
+    return f"{base_url.rstrip('/')}/q?{urlencode(params)}"
 
 
 def qr_png(text: str, box_size: int = 8) -> bytes:

@@ -9,25 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from questionnaires.model import Question
-from ui.i18n import t
+from ui.question_texts import SAYS_MULTIPLE, choice_limits  # noqa: F401 - choice_limits: the pages' import
 
 CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
-
-
-# Words by which a label already says that several options may be chosen.
-SAYS_MULTIPLE = ("多选", "all that apply", "choose all", "select all")
-
-
-def choice_limits(question: Question, language: str) -> str | None:
-    """Under a multiple-choice question: at most N options, and which option goes alone (以上都没有)."""
-    if question.type != "multiple_choice":
-        return None
-    parts = []
-    if question.max_choices is not None:
-        parts.append(t("choose_at_most", n=question.max_choices))
-    parts += [t("choose_alone", label=question.option_label(code, language))
-              for code in question.option_codes if code in question.exclusive]
-    return ("；" if language != "en" else "; ").join(parts) or None
 
 
 def question_widget(question: Question, number: int | None, previous, key: str, lang: str, required_mark: str,

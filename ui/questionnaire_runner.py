@@ -17,12 +17,14 @@ from questionnaires import answer_rules
 from data import submissions
 from data.db import read_session
 from data.scope import CITY, Scope
-from questionnaires import Questionnaire, demographics, validate_answers, visible_questions
-from questionnaires.paging import survey_steps
+from questionnaires import Questionnaire, demographics, validate_answers
+from questionnaires.paging import visible_steps
 from questionnaires.piping import pipe
 from ui import phone
 from ui.i18n import lang, t
-from ui.question_widgets import choice_limits, question_widget
+from ui.question_texts import choice_limits, step_numbers
+from ui.question_texts import required_mark as _required_mark
+from ui.question_widgets import question_widget
 from ui.state import engine
 
 
@@ -93,15 +95,10 @@ def run_questionnaire(
     """Draw the current step and act on its buttons."""
     language = lang()
     answers: dict = state["answers"]
-    visible_codes = {q.code for q in visible_questions(questionnaire, answers)}
-    # The "please specify" box is drawn with its choice question (a step is one form: it could not
-    # appear once the option is ticked); it is kept only when that option is chosen.
-    steps = [[q for q in step if q.code in visible_codes or (q.other_of is not None and q.other_of in visible_codes)]
-             for step in survey_steps(questionnaire)]
-    steps = [step for step in steps if step]
+    steps = visible_steps(questionnaire, answers)  # the "please specify" box with its choice question
     step_index = min(state["step"], len(steps) - 1)
     step = steps[step_index]
-    numbers = _numbers(steps)
+    numbers = step_numbers(steps)
 
     st.html(TOUCH_FRIENDLY_CSS)  # a style only: st.markdown would fetch an HTML parser (190 kB)
     errors: dict = state["errors"]
@@ -195,29 +192,13 @@ def run_questionnaire(
         st.rerun()
 
 
-def _numbers(steps: list) -> dict[str, int]:
-    """The number shown before each question: notes have none, a "please specify" box has none of its own."""
-    numbers: dict[str, int] = {}
-    n = 0
-    for question in (q for s in steps for q in s):
-        if question.is_note or question.other_of is not None:
-            continue
-        n += 1
-        numbers[question.code] = n
-    return numbers
-
-
 def questionnaire_section(questionnaire: Questionnaire, code: str | None):
     return next((section for section in questionnaire.sections if section.code == code), None)
 
 
 def required_mark(question) -> str:
-    """（选答） for optional questions whose label does not say so already; nothing for required ones
-    (most are), so the screen stays calm."""
-    if question.required or question.is_note:
-        return ""
-    label = " ".join(question.label.values())
-    return "" if any(word in label for word in ("选填", "选答", "可选", "optional", "Optional")) else t("optional_mark")
+    """（选答） for optional questions whose label does not say so already (ui.question_texts)."""
+    return _required_mark(question, lang())
 
 
 def _quota_full(round_code: str, questionnaire: Questionnaire, community_id: int, answers: dict) -> bool:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 from sqlalchemy import Engine
 
-from data.db import DatabaseNotWritable, database_url, open_database
-from data.demo import load_demo
+from data.db import DatabaseNotWritable, database_url
+from data.demo import open_app_database
 from ui.i18n import in_language
 
 
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str) -> Engine:
-    engine = open_database(url)
-    # Only fills an empty database, so a newcomer never opens on an empty screen; a real
-    # deployment sets SURVEY_DEMO=0 and starts from its own areas and questionnaire.
-    if os.environ.get("SURVEY_DEMO", "1") != "0":
-        load_demo(engine)
-    return engine
+    return open_app_database(url)  # created or upgraded; the demo city in an empty one (SURVEY_DEMO)
 
 
 def engine() -> Engine:

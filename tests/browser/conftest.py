@@ -94,11 +94,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def _running_app(database_url: str, log_dir: Path) -> Iterator[str]:
-    """``streamlit run serve.py`` (the app and its routes) on the database; yields its base URL, stops it afterwards."""
+def _running_app(database_url: str, log_dir: Path, demo: bool = False) -> Iterator[str]:
+    """``streamlit run serve.py`` (the app and its routes) on the database; yields its base URL, stops it afterwards.
+    With ``demo`` the app fills an empty database with the demo city itself, as a first start does."""
     port = _free_port()
     log_path = log_dir / "streamlit.log"
-    env = dict(os.environ, DATABASE_URL=database_url, SURVEY_DEMO="0", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, DATABASE_URL=database_url, SURVEY_DEMO="1" if demo else "0", PYTHONUNBUFFERED="1")
     command = [
         sys.executable, "-m", "streamlit", "run", "serve.py",  # the app with its cookie routes
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -219,18 +219,18 @@ def test_first_visitor_after_a_restart_gets_the_language_of_the_link(phone, cold
     check_english(phone)  # sent through the entry, which lands a visitor on the survey, in English
 
 
-def test_poster_link_opens_without_a_page_not_found_dialog(phone, app_url):
-    # Regression: poster links used /survey?..., which Streamlit answers with "Page not found" because
-    # the survey is the visitor's default page, served at / only.
+def test_poster_link_opens_the_light_page_with_its_community(phone, app_url):
+    # Poster links once used /survey?..., which Streamlit answers with "Page not found"; they now open
+    # the light page (/q, citizen_web), which takes the same parameters.
     from ui.posters import survey_link
 
     page = phone
-    open_page(page, survey_link(app_url, COMMUNITY))
+    page.goto(survey_link(app_url, COMMUNITY))  # plain HTML: nothing to wait for but the load
+    assert "/q?community=" in page.url
     page.get_by_text(COMMUNITY_ZH).wait_for()
-    wait_idle(page)
-    page.wait_for_timeout(300)  # the dialog is drawn right after the run
     assert page.get_by_text("Page not found").count() == 0
     page.get_by_role("button", name="下一步").click(timeout=3_000)  # not covered by anything
+    page.get_by_text("请回答此题").wait_for()
 
 
 def test_enter_in_the_number_field_does_not_send_the_resident_back(phone, app_url):

@@ -136,3 +136,56 @@ def test_a_citizen_answers_through_the_proxy_and_is_stored_once(proxied_app, pho
             served_by[route].add(upstream)
     assert len(served_by[cookie]) == 1, served_by[cookie]
     assert served_by[cookie] <= {f"127.0.0.1:{port}" for port in ports}
+
+
+def test_a_citizen_fills_the_light_page_through_nginx_on_a_phone(proxied_app, phone, artifacts):
+    """The light page (/q) through the same proxy: a few kB of compressed HTML, nothing else fetched,
+    every step a plain form, the response stored exactly once in the shared database."""
+    from tests.citizen_web.walk import Page, planned
+
+    base_url, engine, _, _ = proxied_app
+    page = phone
+    documents, others = [], []
+    page.on("response", lambda r: (documents if "/q" in r.url else others).append(
+        (r.url, r.status, r.headers.get("content-encoding"), r.headers.get("content-security-policy"))))
+    before = self_filled(engine, COMMUNITY)
+
+    page.goto(f"{base_url}/q?community={COMMUNITY}")
+    page.get_by_text("幸福社区").wait_for()
+    page.screenshot(path=str(artifacts / "light_first_step.png"), full_page=True)
+    assert others == [], others  # no script, style sheet, font or image: the HTML is all
+    url, status, encoding, csp = documents[0]
+    assert status == 200 and encoding == "gzip" and "default-src 'none'" in csp
+    assert page.viewport_size["width"] == 390
+    # Big tap targets: every option is at least 44 px tall and the page does not scroll sideways.
+    heights = page.eval_on_selector_all("label.opt", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 44, heights
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+    page.get_by_role("button", name="下一步").click()  # nothing answered
+    page.get_by_text("请回答此题").wait_for()
+    page.screenshot(path=str(artifacts / "light_error.png"), full_page=True)
+
+    while True:
+        step = Page.__new__(Page)
+        step.html = page.content()
+        k, n = step.progress
+        for code in step.codes:
+            value = planned(code)
+            if page.locator(f'input[type="radio"][name="{code}"]').count():
+                page.locator(f'input[name="{code}"][value="{value}"]').check()
+            elif page.locator(f'input[type="checkbox"][name="{code}"]').count():
+                for one in value:
+                    page.locator(f'input[name="{code}"][value="{one}"]').check()
+            else:
+                page.locator(f'[name="{code}"]').fill(value)
+        if k == n:
+            break
+        page.get_by_role("button", name="下一步").click()
+        page.get_by_text(f"第 {k + 1} / ").wait_for()
+    page.get_by_role("button", name="提交问卷").click()
+    page.get_by_text("提交成功！").wait_for()
+    page.screenshot(path=str(artifacts / "light_thanks.png"), full_page=True)
+    assert self_filled(engine, COMMUNITY) == before + 1  # exactly one, in the shared database
+    assert others == [], others
+    assert all(encoding == "gzip" for _, _, encoding, _ in documents), documents

@@ -105,7 +105,7 @@ def test_fieldwork_progress_links_and_quality_pages_render(app, demo_url):
         assert app.dataframe[0].value[column].sum() == districts["已完成"].sum()
     app.switch_page("pages/links.py").run()
     assert not app.exception
-    assert "community=" in app.dataframe[0].value["链接"].iloc[0]
+    assert "/q?community=" in app.dataframe[0].value["链接"].iloc[0]  # the light citizen page
     assert len(app.get("image")) == 1  # the QR code
     app.switch_page("pages/quality.py").run()
     assert not app.exception
