@@ -27,7 +27,7 @@ LANGS = ("zh", "en")
 # Question fields compared one by one, in the order they are reported.
 QUESTION_FIELDS = ("type", "required", "section", "indicator", "positive", "invalid", "correct", "screening",
                    "demographic", "min", "max", "integer", "max_length", "relevant", "max_choices", "exclusive",
-                   "specify", "randomize")
+                   "specify", "randomize", "earliest", "latest")
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,8 @@ FIELD_NAMES = {
     "exclusive": ("排他选项", "options that go alone"),
     "specify": ("“请注明”选项", "'please specify' option"),
     "randomize": ("选项随机排序", "shuffled options"),
+    "earliest": ("最早日期", "earliest date"),
+    "latest": ("最晚日期", "latest date"),
     "relevant": ("显示条件", "shown only if"),
     "order": ("顺序", "order"),
     "options": ("选项", "options"),
