@@ -266,7 +266,8 @@ def describe_condition(questionnaire: Questionnaire, relevant: str, lang: str = 
             if isinstance(left, Literal) and isinstance(right, Ref):
                 left, right = right, left
                 op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
-            if isinstance(left, Ref) and isinstance(right, Literal) and isinstance(right.value, str) and op in ("=", "!="):
+            chosen = isinstance(left, Ref) and questionnaire.has_question(left.code) and questionnaire.question(left.code).options
+            if chosen and isinstance(right, Literal) and isinstance(right.value, str) and op in ("=", "!="):
                 verb = ("is" if op == "=" else "is not") if en else ("选" if op == "=" else "没有选")
                 return f"{question_words(left.code)} {verb} {option_words(left.code, right.value)}"
             def side(s) -> str:
