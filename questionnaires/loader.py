@@ -567,7 +567,13 @@ def _check_relevant(
         target = built.get(ref)
         if target is None or position[ref] >= index or target.type not in DATE_TYPES or literal == "":
             continue
-        if dates.canonical(target.type, literal) is None:
+        if target.type == "time":
+            report.add(path, f"条件不能把时间题 {ref} 与时间比较：ODK Collect 比较时间的方式不同，导出的表格会与本系统不一致"
+                             f"（可以判断是否已回答：${{{ref}}} != ''；需要按时间分流请改用日期时间题）",
+                       f"a condition cannot compare the time question {ref!r} with a time: ODK Collect compares times "
+                       f"differently, so the exported form would disagree (whether it is answered works: ${{{ref}}} != ''; "
+                       f"to branch on the time, ask a datetime question)")
+        elif dates.canonical(target.type, literal) is None:
             zh, en = dates.KIND_WORDS[target.type]
             example = dates.EXAMPLES[target.type]
             report.add(path, f"问题 {ref} 是{zh}题，只能与 '{example}' 这样写的{zh}比较，而不是 {_shown(literal)}",
