@@ -201,6 +201,8 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
     bad_date = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "yyyy-mm-dd"})
     # Date and time questions' columns show what Excel holds as the ISO text the survey stores.
     date_formats = {kind: book.add_format({"num_format": PAPER_FORMATS[kind]}) for kind in DATE_TYPES}
+    bad_date_formats = {kind: book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": PAPER_FORMATS[kind]})
+                        for kind in DATE_TYPES}
 
     # ---- hidden lists: communities in A:C, then one column of option labels per choice question
     lists.write_row(0, 0, ["code", "name", _msg(lang, "下拉显示", "drop-down")])
@@ -252,15 +254,20 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
         entry.set_column(len(columns) + offset, len(columns) + offset, 60 if wide else 12, wrap if wide else None)
 
     notes = cell_notes or {}
+    cell_kinds = {i: column.question.type for i, column in enumerate(columns)
+                  if column.question is not None and column.question.type in DATE_TYPES}
     for r, values in enumerate(rows or [], start=1):
         for c, value in enumerate(values):
             mark = (r, c) in notes
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 if mark:
                     entry.write_blank(r, c, None, bad)
-            elif isinstance(value, (datetime, date)):
-                entry.write_datetime(r, c, value if isinstance(value, datetime) else datetime.combine(value, time()),
-                                     bad_date if mark else as_date)
+            elif isinstance(value, (datetime, date, time)):
+                # A date, time or date-time cell shown as its column asks (a rejected row comes back as typed).
+                kind = cell_kinds.get(c)
+                shown = (bad_date_formats if mark else date_formats)[kind] if kind else (bad_date if mark else as_date)
+                entry.write_datetime(r, c, value if isinstance(value, (datetime, time)) else datetime.combine(value, time()),
+                                     shown)
             elif isinstance(value, bool):
                 entry.write_string(r, c, str(value), bad if mark else None)
             elif isinstance(value, (int, float)):

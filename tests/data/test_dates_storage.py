@@ -27,7 +27,7 @@ from data.responses import SubmissionRefused, new_response_id
 from data.rounds import create_round, round_by_code
 from data.scope import CITY
 from questionnaires import load_questionnaire
-from reports.paper_template import paper_template
+from reports.paper_template import paper_template, rejected_rows_xlsx
 from reports.spss import responses_sav
 from tests.data.test_paper import fill
 from tests.reports.test_spss import _haven_available
@@ -69,6 +69,24 @@ def test_a_submission_stores_iso_text_and_an_out_of_range_date_is_refused(city):
     assert stored_answers(engine) == [GOOD]
 
 
+def test_a_bulk_import_of_synthetic_respondents_stores_their_dates_as_given(city):
+    import numpy as np
+
+    from data.demo import synthetic_answers
+    from data.imports import bulk_import
+    from questionnaires import clean_answers
+
+    engine, _, community, survey_round = city
+    rng = np.random.default_rng(16)
+    answers = [synthetic_answers(QUESTIONNAIRE, rng, {"satisfaction": 0.9}) for _ in range(40)]
+    with write_session(engine) as session:
+        assert bulk_import(session, survey_round, QUESTIONNAIRE,
+                           [{"community_id": community, "answers": a} for a in answers]) == 40
+    stored = stored_answers(engine)
+    assert sorted(map(str, stored)) == sorted(str(clean_answers(QUESTIONNAIRE, a)) for a in answers)
+    assert all(len(a["visit_day"]) == 10 and "2024-01-01" <= a["visit_day"] <= "2026-12-31" for a in stored)
+
+
 def test_the_paper_template_checks_dates_and_times_and_its_import_reads_them_back(city):
     engine, areas, _, _ = city
     template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
@@ -108,6 +126,11 @@ def test_the_paper_template_checks_dates_and_times_and_its_import_reads_them_bac
     errors = {(r.行号, r.列): r.问题 for r in checked.errors.itertuples()}
     assert errors == {(4, headers[day]): "请填写2024-01-01 到 2026-12-31 之间的日期",
                       (5, headers[clock]): "“中午”不是时间，请填写时间（如 08:30）"}
+    # The rejected rows come back as typed, each date, time and date-time shown as its column asks.
+    rejected = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(checked)))["问卷录入"]
+    assert [rejected.cell(row=2, column=i + 1).value for i in (day, clock)] == ["2023-12-31", time(9, 15)]
+    assert rejected.cell(row=2, column=clock + 1).number_format == "hh:mm"
+    assert [rejected.cell(row=3, column=i + 1).number_format for i in (day, moment)] == ["yyyy-mm-dd", "yyyy-mm-dd hh:mm"]
     with write_session(engine) as session:
         assert paper.import_paper(session, round_by_code(session, ROUND), QUESTIONNAIRE, checked, only_valid=True,
                                   actor="clerk", scope=CITY) == 2
