@@ -130,3 +130,25 @@ def test_a_typed_in_cell_that_is_no_date_is_named():
         None, "“next week” is not a date: enter a date such as 2024-05-01")
     assert read_typed_answer(DATES.question("visit_time"), "中午", None, "zh") == (
         None, "“中午”不是时间，请填写时间（如 08:30）")
+
+
+def test_the_import_columns_equal_the_row_rules_on_synthetic_and_forged_dates():
+    import numpy as np
+
+    from data.demo import synthetic_answers
+    from data.db import json_text
+    from tests.test_bench import _forged_variants
+
+    rng = np.random.default_rng(16)
+    samples = [synthetic_answers(DATES, rng, {"satisfaction": 0.9}) for _ in range(60)]
+    samples += [variant for answers in samples[:30] for variant in _forged_variants(answers, rng)]
+    odd = [date(2025, 3, 8), time(9, 15), datetime(2025, 2, 14, 18, 30), "2025/3/8", "9:15", "2025-02-30", "24:00",
+           "2025-02-14 18:30:59", 20250308, ["2025-03-08"], "", None]
+    samples += [{**GOOD, code: value} for code in ("visit_day", "visit_time", "recent_event") for value in odd]
+    for lang in ("zh", "en"):
+        columns = AnswerRules(DATES).columns(samples, lang)
+        for i, answers in enumerate(samples):
+            problems, row = AnswerRules(DATES).row("id", 1, 2, 3, answers, "self", None, None, None, lang)
+            assert problems == answer_problems(DATES, answers, lang), answers
+            assert columns.problems.get(i, {}) == problems, answers
+            assert columns.answers_json[i] == json_text(row["answers"]), answers
