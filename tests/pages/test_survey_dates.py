@@ -79,3 +79,20 @@ def test_the_bounds_are_said_in_english_too(app, demo_url):
     app.radio(key=f"{rid}:resident").set_value("yes")
     press(app)
     assert "a date from 2024-01-01 to 2026-12-31" in [c.value for c in app.caption]
+
+
+def test_an_xlsform_with_date_questions_uploads_and_previews_its_pickers(app, demo_url):
+    from questionnaires.xlsform import write_xlsform
+    from tests.pages.test_questionnaires_page import errors, open_as
+
+    open_as(app, demo_url)
+    workbook = ("dates.xlsx", write_xlsform(QUESTIONNAIRE),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    app.file_uploader(key="qv.upload").set_value(workbook).run()
+    assert not app.exception and not errors(app)
+    app.selectbox(key="qv.preview_version").set_value("uploaded").run()
+    assert not app.exception
+    day = app.date_input(key="qv.preview.uploaded.visit_day")
+    assert day.value is None and (day.min, day.max) == (date(2024, 1, 1), date(2026, 12, 31))
+    assert app.time_input(key="qv.preview.uploaded.visit_time").value is None
+    assert "2024-01-01 到 2026-12-31 之间的日期" in [c.value for c in app.caption]
