@@ -266,6 +266,10 @@ def describe_condition(questionnaire: Questionnaire, relevant: str, lang: str = 
             if isinstance(left, Literal) and isinstance(right, Ref):
                 left, right = right, left
                 op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            if isinstance(left, Ref) and right == Literal("") and op in ("=", "!="):  # XLSForm's "is answered"
+                answered = op == "!="
+                return f"{question_words(left.code)} " + (("is answered" if answered else "is not answered") if en
+                                                          else ("已回答" if answered else "未回答"))
             chosen = isinstance(left, Ref) and questionnaire.has_question(left.code) and questionnaire.question(left.code).options
             if chosen and isinstance(right, Literal) and isinstance(right.value, str) and op in ("=", "!="):
                 verb = ("is" if op == "=" else "is not") if en else ("选" if op == "=" else "没有选")

@@ -152,3 +152,25 @@ def test_the_import_columns_equal_the_row_rules_on_synthetic_and_forged_dates():
             assert problems == answer_problems(DATES, answers, lang), answers
             assert columns.problems.get(i, {}) == problems, answers
             assert columns.answers_json[i] == json_text(row["answers"]), answers
+
+
+def test_the_yaml_download_and_the_version_diff_keep_the_bounds():
+    from data.questionnaire_versions import to_yaml
+    from questionnaires.diff import diff_questionnaires
+
+    text = to_yaml(DATES)
+    assert "earliest: '2024-01-01'" in text
+    again = parse_questionnaire_text(text)
+    assert again == DATES and again.content_hash() == DATES.content_hash()
+    moved = parse_questionnaire_text(text.replace("latest: '2026-12-31'", "latest: '2027-06-30'"))
+    assert [(c.question, c.field, c.old, c.new) for c in diff_questionnaires(DATES, moved)] == [
+        ("visit_day", "latest", "2026-12-31", "2027-06-30")]
+
+
+def test_the_preview_says_a_date_condition_in_words():
+    from questionnaires.diff import describe_condition
+
+    assert describe_condition(DATES, DATES.question("recent_event").relevant) == (
+        "第2题“您最近一次去农贸市场是哪一天？” ≥ 2025-01-01")
+    assert describe_condition(DATES, DATES.question("thanks_volunteer").relevant, "en") == (
+        "Q5 “When did you last take part in volunteer work?” ≥ 2025-01-01T00:00 and Q3 “At about what time?” is answered")
