@@ -13,7 +13,6 @@ exclusive options are the constraint ODK's documentation writes; `randomize` is 
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
 from dataclasses import replace
 from decimal import Decimal

@@ -8,27 +8,23 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
-from sqlalchemy import select
 
 from data import paper, submissions
-from data.areas import areas_frame
-from data.db import read_session, write_session
-from data.demo import build_city
-from data.models import Area, Response
-from data.questionnaire_versions import save_questionnaire
+from data.db import write_session
 from data.responses import SubmissionRefused, new_response_id
-from data.rounds import create_round, round_by_code
+from data.rounds import round_by_code
 from data.scope import CITY
 from questionnaires import load_questionnaire
-from reports.paper_template import paper_template, rejected_rows_xlsx
+from reports.paper_template import rejected_rows_xlsx
 from reports.spss import responses_sav
+from tests.data.test_constructs_storage import open_city, stored_answers, template_entry
 from tests.data.test_paper import fill
 from tests.reports.test_spss import _haven_available
 
@@ -40,21 +36,7 @@ GOOD = {"resident": "yes", "visit_day": "2025-03-08", "visit_time": "09:15", "ma
 
 @pytest.fixture
 def city(engine):
-    with write_session(engine) as session:
-        version = save_questionnaire(session, QUESTIONNAIRE)
-        build_city(session)
-        create_round(session, ROUND, "日期轮", version, {"satisfaction": 0.9},
-                     opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
-    with read_session(engine) as session:
-        areas = areas_frame(session)
-        community = session.scalar(select(Area.id).where(Area.level == "community").order_by(Area.code))
-        survey_round = round_by_code(session, ROUND)
-    return engine, areas, community, survey_round
-
-
-def stored_answers(engine) -> list[dict]:
-    with read_session(engine) as session:
-        return list(session.scalars(select(Response.answers).order_by(Response.submitted_at)))
+    return open_city(engine, QUESTIONNAIRE, ROUND, "日期轮", {"satisfaction": 0.9})
 
 
 def test_a_submission_stores_iso_text_and_an_out_of_range_date_is_refused(city):
@@ -89,10 +71,7 @@ def test_a_bulk_import_of_synthetic_respondents_stores_their_dates_as_given(city
 
 def test_the_paper_template_checks_dates_and_times_and_its_import_reads_them_back(city):
     engine, areas, _, _ = city
-    template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
-    book = openpyxl.load_workbook(io.BytesIO(template))
-    entry = book["问卷录入"]
-    headers = [cell.value for cell in entry[1]]
+    template, _, entry, headers = template_entry(QUESTIONNAIRE, areas)
     day, clock, moment = (headers.index(h) for h in headers if h.split(". ", 1)[-1] in (
         QUESTIONNAIRE.question("visit_day").text(), QUESTIONNAIRE.question("visit_time").text(),
         QUESTIONNAIRE.question("recent_event").text()))

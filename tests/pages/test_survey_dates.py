@@ -4,34 +4,18 @@ bilingual messages, skip logic on a date, the date piped into a later label, and
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
-from sqlalchemy import select
-
-from data.db import make_engine, read_session, write_session
-from data.models import Response
-from data.questionnaire_versions import save_questionnaire
-from data.rounds import create_round
 from questionnaires import load_questionnaire
+from tests.pages.test_survey_constructs import start as start_round, stored_answers
 
 QUESTIONNAIRE = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "dates.yaml")
 
 
 def start(app, url: str, lang: str | None = None) -> str:
-    engine = make_engine(url)
-    with write_session(engine) as session:
-        version = save_questionnaire(session, QUESTIONNAIRE)
-        create_round(session, "D1", "日期轮", version, {"satisfaction": 0.9}, name_en="Dates round",
-                     opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
-    engine.dispose()
-    app.query_params["round"] = "D1"
-    app.query_params["community"] = "CD0101"
-    if lang:
-        app.query_params["lang"] = lang
-    app.run()
-    assert not app.exception
-    return app.session_state["survey"]["rid"]
+    return start_round(app, url, lang, questionnaire=QUESTIONNAIRE, round_code="D1", targets={"satisfaction": 0.9},
+                       names=("日期轮", "Dates round"))
 
 
 def press(app, label: str | None = None) -> None:
@@ -66,12 +50,8 @@ def test_citizen_answers_dates_and_times_and_they_are_stored_as_iso_text(app, de
     press(app, "提交问卷")
     assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
 
-    engine = make_engine(demo_url)
-    with read_session(engine) as session:
-        stored = session.scalars(select(Response.answers).where(Response.id == rid)).one()
-    engine.dispose()
-    assert stored == {"resident": "yes", "visit_day": "2025-03-08", "visit_time": "09:15",
-                      "market_clean": "satisfied", "recent_event": "2025-02-14T18:30"}
+    assert stored_answers(demo_url, rid) == {"resident": "yes", "visit_day": "2025-03-08", "visit_time": "09:15",
+                                             "market_clean": "satisfied", "recent_event": "2025-02-14T18:30"}
 
 
 def test_the_bounds_are_said_in_english_too(app, demo_url):
