@@ -989,6 +989,18 @@ def _refused_search(sheet: _Sheet, row: _Row, kind: str, errors: _Errors) -> boo
     return True
 
 
+def _partial_date(sheet: _Sheet, row: _Row, kind: str, errors: _Errors) -> None:
+    """`month-year` / `year` on a date: ODK asks for part of the date and stores its first day; ours asks
+    for the whole date, which the organiser should know (a warning, the question imports)."""
+    column = next((c for c in sheet.columns if c.base == "appearance" and c.language is None), None)
+    appearance = row.cells.get(column.index, "").lower().split() if column is not None else []
+    partial = next((a for a in appearance if a in ("month-year", "year")), None)
+    if kind == "date" and partial:
+        errors.warn(sheet.where(row.number, column.header),
+                    f"外观 {partial} 未采用：本系统的日期题总是问完整的日期（第 {row.number} 行）",
+                    f"appearance {partial} not used (row {row.number}): the survey's date questions ask for the whole date")
+
+
 ACKNOWLEDGE_LIST = "(acknowledge)"  # cannot be a list name of the choices sheet (parentheses)
 
 
@@ -1177,6 +1189,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             allowed = ("text",)
         elif kind in DATE_TYPES:
             allowed = (kind,)
+            _partial_date(sheet, row, kind, errors)
         elif kind == "note":
             allowed = ("note",)
         else:

@@ -90,3 +90,12 @@ def test_today_and_conditional_required_are_refused_by_name_at_their_cell(column
     assert len(info.value.errors) == 1
     message = info.value.errors[0]
     assert f"sheet survey, row 3, column {column}" in message and en in message
+
+
+def test_a_month_year_date_imports_with_a_warning_that_the_whole_date_is_asked():
+    q, warnings = import_xlsform(book([("type", "name", "label::中文", "appearance"),
+                                       ("date", "d", "哪个月？", "month-year"), ("date", "e", "哪天？", "no-calendar")]))
+    assert q.question("d").type == "date"
+    assert [w for w in warnings if "appearance" in w] == [
+        "survey 表第 2 行 appearance 列：外观 month-year 未采用：本系统的日期题总是问完整的日期（第 2 行） / sheet survey, "
+        "row 2, column appearance: appearance month-year not used (row 2): the survey's date questions ask for the whole date"]
