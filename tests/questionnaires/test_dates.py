@@ -174,3 +174,8 @@ def test_the_preview_says_a_date_condition_in_words():
         "第2题“您最近一次去农贸市场是哪一天？” ≥ 2025-01-01")
     assert describe_condition(DATES, DATES.question("thanks_volunteer").relevant, "en") == (
         "Q5 “When did you last take part in volunteer work?” ≥ 2025-01-01T00:00 and Q3 “At about what time?” is answered")
+
+
+def test_an_unquoted_bound_is_the_iso_text_as_written():
+    text = "code: t\nversion: 1\ntitle: {zh: 测试}\nquestions:\n  - {code: d, type: date, label: {zh: 日期}, earliest: 2024-01-01}\n"
+    assert parse_questionnaire_text(text).question("d").earliest == "2024-01-01"
