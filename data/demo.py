@@ -7,7 +7,7 @@ same thing everywhere.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Mapping
 
 import numpy as np
@@ -21,6 +21,7 @@ from data.models import Area
 from data.questionnaire_versions import save_questionnaire
 from data.rounds import create_round
 from questionnaires import INDICATORS, Questionnaire, load_default
+from questionnaires.model import DATE_TYPES
 
 DEFAULT_TARGETS = {"awareness": 0.95, "support": 0.95, "participation": 0.80, "satisfaction": 0.99}
 
@@ -68,7 +69,19 @@ def synthetic_answers(
             low = int(question.min if question.min is not None else 0)
             high = int(question.max if question.max is not None else 50)
             answers[question.code] = int(rng.integers(low, min(high, low + 40) + 1))
+        elif question.type in DATE_TYPES:
+            answers[question.code] = _moment(question, rng)
     return answers
+
+
+def _moment(question, rng: np.random.Generator) -> str:
+    """A date, time or date-time as the questionnaire stores it: within the question's bounds, else in
+    the last year; times between 07:00 and 21:59."""
+    first = date.fromisoformat(question.earliest) if question.earliest else date.today() - timedelta(days=365)
+    last = date.fromisoformat(question.latest) if question.latest else max(first, date.today())
+    day = first + timedelta(days=int(rng.integers(0, (last - first).days + 1)))
+    clock = f"{int(rng.integers(7, 22)):02d}:{int(rng.integers(0, 60)):02d}"
+    return {"date": day.isoformat(), "time": clock, "datetime": f"{day.isoformat()}T{clock}"}[question.type]
 
 
 def _indicator_answer(question, codes, rng, rate, invalid_share):

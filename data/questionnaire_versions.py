@@ -275,6 +275,9 @@ def yaml_data(questionnaire: Questionnaire) -> dict[str, Any]:
             out["integer"] = raw["integer"]
         elif raw["max_length"] is not None:
             out["max_length"] = raw["max_length"]
+        for key in ("earliest", "latest"):  # a date question's bounds
+            if key in raw:
+                out[key] = raw[key]
         if raw["relevant"]:
             out["relevant"] = raw["relevant"]
         questions.append(out)

@@ -5,7 +5,8 @@ Answers arrive from a phone form and may be forged, so every function here accep
 never raises on it: a value of the wrong type is simply not a valid answer.
 
 Answer values: single_choice / yes_no / satisfaction / quiz -> option code (str);
-multiple_choice -> list of option codes; number -> int or float; text -> str; a note has none.
+multiple_choice -> list of option codes; number -> int or float; text -> str; date / time / datetime
+-> ISO text (`2024-05-01`, `08:30`, `2024-05-01T08:30`); a note has none.
 The text of a "please specify" option is the answer of its own derived text question `<code>_other`
 (see `model.specify_question`), kept only while that option is chosen.
 """
@@ -14,7 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from .model import SINGLE_CODE_TYPES, Question, Questionnaire
+from . import dates
+from .model import DATE_TYPES, SINGLE_CODE_TYPES, Question, Questionnaire
 from .privacy import mask_personal_data
 
 
@@ -28,6 +30,11 @@ def _normalise(question: Question, value: Any) -> Any:
     kept as is. A note has no answer: whatever arrives for it is dropped."""
     if question.type == "note":
         return None
+    if question.type in DATE_TYPES:
+        # A date object from a widget, or ISO text with seconds or a space: the canonical ISO text.
+        # Anything else is kept as it came, and named by _answer_problem.
+        iso = dates.read(question.type, value)
+        return iso if iso is not None else (value.strip() if isinstance(value, str) else value)
     if isinstance(value, str):
         value = value.strip()
         if question.type == "text":
@@ -172,6 +179,8 @@ def _answer_problem(question: Question, value: Any, lang: str) -> str | None:
         out_of_range = (question.min is not None and value < question.min) or (question.max is not None and value > question.max)
         if out_of_range or (question.integer and not float(value).is_integer()):
             return _range_message(question, lang)
+    elif question.type in DATE_TYPES:
+        return dates.value_problem(question.type, value, question.earliest, question.latest, lang)
     elif question.type == "text":
         if not isinstance(value, str):
             return _message("text", lang)

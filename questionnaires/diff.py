@@ -27,7 +27,7 @@ LANGS = ("zh", "en")
 # Question fields compared one by one, in the order they are reported.
 QUESTION_FIELDS = ("type", "required", "section", "indicator", "positive", "invalid", "correct", "screening",
                    "demographic", "min", "max", "integer", "max_length", "relevant", "max_choices", "exclusive",
-                   "specify", "randomize")
+                   "specify", "randomize", "earliest", "latest")
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,8 @@ FIELD_NAMES = {
     "exclusive": ("排他选项", "options that go alone"),
     "specify": ("“请注明”选项", "'please specify' option"),
     "randomize": ("选项随机排序", "shuffled options"),
+    "earliest": ("最早日期", "earliest date"),
+    "latest": ("最晚日期", "latest date"),
     "relevant": ("显示条件", "shown only if"),
     "order": ("顺序", "order"),
     "options": ("选项", "options"),
@@ -264,7 +266,12 @@ def describe_condition(questionnaire: Questionnaire, relevant: str, lang: str = 
             if isinstance(left, Literal) and isinstance(right, Ref):
                 left, right = right, left
                 op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
-            if isinstance(left, Ref) and isinstance(right, Literal) and isinstance(right.value, str) and op in ("=", "!="):
+            if isinstance(left, Ref) and right == Literal("") and op in ("=", "!="):  # XLSForm's "is answered"
+                answered = op == "!="
+                return f"{question_words(left.code)} " + (("is answered" if answered else "is not answered") if en
+                                                          else ("已回答" if answered else "未回答"))
+            chosen = isinstance(left, Ref) and questionnaire.has_question(left.code) and questionnaire.question(left.code).options
+            if chosen and isinstance(right, Literal) and isinstance(right.value, str) and op in ("=", "!="):
                 verb = ("is" if op == "=" else "is not") if en else ("选" if op == "=" else "没有选")
                 return f"{question_words(left.code)} {verb} {option_words(left.code, right.value)}"
             def side(s) -> str:

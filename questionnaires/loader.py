@@ -17,9 +17,11 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 
+from . import dates
 from .logic import ConditionError, parse_condition
 from .model import (
     CHOICE_TYPES,
+    DATE_TYPES,
     OTHER_SUFFIX,
     RANDOMIZABLE_TYPES,
     SPECIFY_TYPES,
@@ -52,7 +54,8 @@ DEFAULT_POSITIVE = {"yes_no": ("yes",), "satisfaction": ("very_satisfied", "sati
 DEFAULT_INVALID = {"satisfaction": ("unknown",)}
 OPTION_CODE_FIELDS = ("positive", "invalid", "correct")
 NUMBER_ONLY_FIELDS = ("min", "max", "integer")
-NO_OPTION_TYPES = ("number", "text", "note")
+NO_OPTION_TYPES = ("number", "text", "date", "time", "datetime", "note")
+DATE_BOUND_FIELDS = ("earliest", "latest")
 
 _TYPE_NAMES = {
     "string": ("文字", "a string"),
@@ -423,6 +426,7 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
     low, high = raw.get("min"), raw.get("max")
     if low is not None and high is not None and low > high:
         problem("min", f"最小值 {low} 大于最大值 {high}", f"min {low} is greater than max {high}")
+    earliest, latest = _date_bounds(raw, qtype, problem)
 
     required = raw.get("required", True)
     if qtype == "note":
@@ -484,7 +488,31 @@ def _build_question(raw: dict, index: int, report: _Report, section_codes: set[s
         exclusive=exclusive,
         specify=specify,
         randomize=bool(randomize),
+        earliest=earliest,
+        latest=latest,
     )
+
+
+def _date_bounds(raw: dict, qtype: str, problem) -> tuple[str | None, str | None]:
+    """`earliest` / `latest` of a date question: ISO dates (2024-01-01), the first not after the second."""
+    bounds = []
+    for field in DATE_BOUND_FIELDS:
+        value = raw.get(field)
+        if value is None:
+            bounds.append(None)
+        elif qtype != "date":
+            problem(field, "只有日期题（date）才能设置此字段", "only date questions have this field")
+            bounds.append(None)
+        elif dates.canonical("date", value) is None:
+            problem(field, f"{_shown(value)} 不是日期，请写成 2024-01-01 的格式",
+                    f"{_shown(value)} is not a date: write it as 2024-01-01")
+            bounds.append(None)
+        else:
+            bounds.append(value)
+    earliest, latest = bounds
+    if earliest and latest and earliest > latest:
+        problem("earliest", f"最早日期 {earliest} 晚于最晚日期 {latest}", f"earliest {earliest} is after latest {latest}")
+    return earliest, latest
 
 
 def _check_piping(raw: dict, index: int, position: dict[str, int], report: _Report, notes: set[str] = frozenset()) -> None:
@@ -535,6 +563,21 @@ def _check_relevant(
         target = built.get(ref)
         if target is not None and position[ref] < index and target.type in CHOICE_TYPES and literal not in target.option_codes:
             report.add(path, f"问题 {ref} 没有选项 {literal}", f"question {ref!r} has no option {literal!r}")
+    for ref, literal in condition.compared_literals():
+        target = built.get(ref)
+        if target is None or position[ref] >= index or target.type not in DATE_TYPES or literal == "":
+            continue
+        if target.type == "time":
+            report.add(path, f"条件不能把时间题 {ref} 与时间比较：ODK Collect 比较时间的方式不同，导出的表格会与本系统不一致"
+                             f"（可以判断是否已回答：${{{ref}}} != ''；需要按时间分流请改用日期时间题）",
+                       f"a condition cannot compare the time question {ref!r} with a time: ODK Collect compares times "
+                       f"differently, so the exported form would disagree (whether it is answered works: ${{{ref}}} != ''; "
+                       f"to branch on the time, ask a datetime question)")
+        elif dates.canonical(target.type, literal) is None:
+            zh, en = dates.KIND_WORDS[target.type]
+            example = dates.EXAMPLES[target.type]
+            report.add(path, f"问题 {ref} 是{zh}题，只能与 '{example}' 这样写的{zh}比较，而不是 {_shown(literal)}",
+                       f"question {ref!r} asks for {en}: compare it with one written as '{example}', not {_shown(literal)}")
 
 
 def parse_questionnaire(data: dict, source: str = "<data>") -> Questionnaire:

@@ -13,6 +13,10 @@ Grammar (keywords are lower case):
     length     := "string-length" "(" REF ")"      the number of characters typed (0 when unanswered)
                                           REF is ${question_code}; NUMBER may have a leading "-"
 
+Date, time and date-time answers are ISO text (`2024-05-01`, `08:30`, `2024-05-01T08:30`), which sorts
+as the moments do, so `${visit} >= '2024-01-01'` compares them as strings; `today()` and `now()` are
+refused by name (the loader also checks that a date is compared with a date written that way).
+
 The text is tokenised and parsed by hand into an AST of frozen dataclasses; nothing is ever passed
 to eval/exec, and an unknown name such as `__import__` is a parse error. A bare value (`${a}`) is not a
 condition: it has to be compared with something, which keeps truthiness rules out of the language.
@@ -79,6 +83,9 @@ _REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 _KEYWORDS = ("and", "or", "not", "selected")
 # XPath functions that turn an answer into a number; their names hold a "-", which _NAME does not.
 _FUNCTIONS = ("count-selected", "string-length")
+# XPath's clock: refused by name (a condition that changes with the day would give the same answers
+# different skips, and the paper import and the stored answers could not be checked again).
+_CLOCK_FUNCTIONS = ("today", "now")
 
 
 _DIGITS = "0123456789"
@@ -127,6 +134,14 @@ def tokenize(source: str) -> list[Token]:
             i += len(word)
         elif _NAME.match(source, i):
             word = _NAME.match(source, i).group(0)
+            if word in _CLOCK_FUNCTIONS:
+                raise ConditionError(
+                    f"不支持 {word}()：条件不能取当天日期或当前时间，请与固定的日期比较，如 ${{问题代码}} >= '2024-01-01'",
+                    f"{word}() is not supported: a condition cannot use the current date or time; compare with a "
+                    f"fixed date such as ${{question_code}} >= '2024-01-01'",
+                    i,
+                    source,
+                )
             if word not in _KEYWORDS:
                 raise ConditionError(
                     f"不认识的名称 {word}（引用问题请写成 ${{{word}}}）",
@@ -439,6 +454,17 @@ class Condition:
                     if not isinstance(value, str):
                         value = str(int(value)) if float(value).is_integer() else str(value)
                     pairs.append((left.code, value))
+        return pairs
+
+    def compared_literals(self) -> list[tuple[str, str | int | float]]:
+        """(question code, literal) for every comparison of an answer with a literal, whatever the
+        operator: the loader checks that a date question is compared with a date."""
+        pairs = []
+        for node in _walk(self.root):
+            if isinstance(node, Compare):
+                for ref, literal in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(ref, Ref) and isinstance(literal, Literal):
+                        pairs.append((ref.code, literal.value))
         return pairs
 
     def evaluate(self, answers: Mapping) -> bool:

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 INDICATORS = ("awareness", "support", "participation", "satisfaction")
-QUESTION_TYPES = ("single_choice", "multiple_choice", "yes_no", "satisfaction", "quiz", "number", "text", "note")
+QUESTION_TYPES = ("single_choice", "multiple_choice", "yes_no", "satisfaction", "quiz", "number", "text", "date", "time",
+                  "datetime", "note")
 # Types whose answer is exactly one option code.
 SINGLE_CODE_TYPES = frozenset({"single_choice", "yes_no", "satisfaction", "quiz"})
 CHOICE_TYPES = SINGLE_CODE_TYPES | {"multiple_choice"}
+# Types whose answer is ISO text: `YYYY-MM-DD`, `HH:MM`, `YYYY-MM-DDTHH:MM` (questionnaires/dates.py).
+DATE_TYPES = frozenset({"date", "time", "datetime"})
 DEMOGRAPHICS = ("age_group", "sex")
 LANGUAGES = ("zh", "en")
 # A choice question's "other, please specify" option (`specify`) brings a text answer stored under
@@ -99,6 +102,9 @@ class Question:
     randomize: bool = False
     # set on the derived text question that holds a `specify` option's text: the choice question's code
     other_of: str | None = None
+    # date only: the earliest and latest dates allowed, ISO text (`2024-01-01`)
+    earliest: str | None = None
+    latest: str | None = None
 
     def text(self, lang: str = "zh") -> str:
         return text(self.label, lang)
@@ -181,6 +187,8 @@ class Question:
             **({"exclusive": ordered(self.exclusive)} if self.exclusive else {}),
             **({"specify": self.specify} if self.specify is not None else {}),
             **({"randomize": True} if self.randomize else {}),
+            **({"earliest": self.earliest} if self.earliest is not None else {}),
+            **({"latest": self.latest} if self.latest is not None else {}),
         }
 
 
@@ -347,6 +355,8 @@ def questionnaire_from_dict(d: Mapping[str, Any]) -> Questionnaire:
                     exclusive=_codes(qd.get("exclusive")),
                     specify=qd.get("specify"),
                     randomize=bool(qd.get("randomize", False)),
+                    earliest=qd.get("earliest"),
+                    latest=qd.get("latest"),
                 )
             )
         return Questionnaire(

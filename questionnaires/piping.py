@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from . import dates
 from .model import Questionnaire
 
 PIPE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
@@ -30,7 +31,7 @@ def _shown(questionnaire: Questionnaire, code: str, value: Any, lang: str) -> st
         return ("、" if lang != "en" else ", ").join(question.option_label(v, lang) for v in value)
     if question.options:
         return question.option_label(str(value), lang)
-    return str(value)
+    return dates.shown(question.type, value)
 
 
 def pipe(text: str, answers: Mapping[str, Any], questionnaire: Questionnaire, lang: str = "zh") -> str:

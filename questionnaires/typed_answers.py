@@ -15,7 +15,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Mapping
 
-from .model import CHOICE_TYPES, Question
+from . import dates
+from .model import CHOICE_TYPES, DATE_TYPES, Question
 
 __all__ = ["normalise_text", "comparison_key", "cell_text", "range_text", "option_lookup", "read_typed_answer",
            "typed_number", "show_number", "STRONG_SEPARATORS", "WEAK_SEPARATORS"]
@@ -118,6 +119,14 @@ def read_typed_answer(question: Question, value: Any, lookup: Mapping[str, str] 
             return None, _msg(lang, f"“{cell_text(value)}”不是数字，请填写{range_text(question, lang)}",
                               f"“{cell_text(value)}” is not a number: enter {range_text(question, lang)}")
         return number, None  # range and whole-number checks: answer_problems
+    if question.type in DATE_TYPES:
+        # A date / time cell of Excel, or text such as 2024-05-01, 2024/5/1, 2024年5月1日, 8:30.
+        iso = dates.read(question.type, normalise_text(value) if isinstance(value, str) else value)
+        if iso is None:
+            shown = cell_text(value)
+            return None, _msg(lang, f"“{shown}”不是{dates.KIND_WORDS[question.type][0]}，请填写{dates.kind_text(question.type, lang)}",
+                              f"“{shown}” is not {dates.KIND_WORDS[question.type][1]}: enter {dates.kind_text(question.type, lang)}")
+        return iso, None  # bounds: answer_problems
     if isinstance(value, (datetime, date)):
         return value.isoformat(), None
     return (cell_text(value) if isinstance(value, (int, float)) else str(value).strip()), None

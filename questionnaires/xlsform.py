@@ -24,12 +24,14 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable
 
+from . import dates
 from .loader import parse_questionnaire
 from .logic import ConditionError, parse_condition
-from .model import Option, Question, Questionnaire, QuestionnaireError
+from .model import DATE_TYPES, Option, Question, Questionnaire, QuestionnaireError
 from .xlsform_export import (  # noqa: F401 - write_xlsform and write_xlsform_file are part of this module's API
     NONE_MARKER, SCREENING_END, SPECIFY_ROW, WRITE_LANGUAGE_NAMES, _strip_screening, screening_condition, write_xlsform,
     write_xlsform_file,
@@ -128,9 +130,6 @@ _REFUSED_TYPES = {
     **{kind: ("media", "不支持图片、音频、视频、文件和条码题：本系统只存文字和数字答案",
               "image, audio, video, file and barcode questions are not supported: the survey stores text and number answers only")
        for kind in ("image", "photo", "audio", "video", "file", "barcode", "background-audio", "background-video", "signature")},
-    **{kind: ("date", "不支持日期和时间题：请改用数字题（如出生年份）",
-              "date and time questions are not supported: ask a number instead (e.g. the year of birth)")
-       for kind in ("date", "time", "datetime")},
     "rank": ("rank", "不支持排序题（rank）", "rank (ordering) questions are not supported"),
     "include": ("include", "不支持 include（从另一个文件引入题目）：请把那些行复制到本表中",
                 "include (questions from another file) is not supported: copy those rows into this form"),
@@ -634,6 +633,48 @@ def _parse_number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
+# `date('2024-01-01')` and `date-time('2024-05-01T08:30:00')` in a condition or constraint: ODK's way of
+# writing a date; ours is the ISO text itself ('2024-01-01', '2024-05-01T08:30').
+_DATE_CALL = re.compile(r"""\b(date|date-time)\(\s*(['"])([^'"]*)\2\s*\)""")
+_DATE_BOUND = re.compile(r"^\.\s*(>=|<=|>|<)\s*'(\d{4}-\d{2}-\d{2})'$")
+
+
+def _plain_dates(text: str) -> str:
+    def plain(match: re.Match) -> str:
+        kind = "date" if match.group(1) == "date" else "datetime"
+        return "'" + (dates.read(kind, match.group(3)) or match.group(3)) + "'"
+
+    return _DATE_CALL.sub(plain, text) if text else text
+
+
+def _date_constraint(text: str, where: _Where, errors: _Errors) -> dict[str, Any]:
+    """`. >= date('2024-01-01') and . <= date('2026-12-31')` (either half; strict > / < move a day) on a
+    date question: its `earliest` / `latest`. today() and anything else are refused by name."""
+    if re.search(r"\b(today|now)\s*\(", text):
+        errors.add(where, f"不支持含 today() 或 now() 的约束 {text}：本系统只检查固定的日期，请写成 . <= date('2026-12-31')",
+                   f"a constraint with today() or now() is not supported ({text!r}): the survey checks fixed dates; "
+                   f"write . <= date('2026-12-31')")
+        return {}
+    result: dict[str, Any] = {}
+    for part in (p.strip() for p in re.split(r"\s+and\s+", _plain_dates(text.strip()))):
+        match = _DATE_BOUND.match(part)
+        day = dates.as_object("date", match.group(2)) if match else None
+        if day is None:
+            errors.add(where, f"不支持的日期约束 {text}（只支持 . >= date('2024-01-01') and . <= date('2026-12-31')）",
+                       f"unsupported date constraint {text!r} (only . >= date('2024-01-01') and . <= date('2026-12-31') "
+                       f"are supported)")
+            return {}
+        op = match.group(1)
+        if op in (">", "<"):
+            day += timedelta(days=1 if op == ">" else -1)
+        key = "earliest" if op.startswith(">") else "latest"
+        if key in result:
+            errors.add(where, f"约束中 {op} 出现了两次", f"{op} appears twice in the constraint")
+            return {}
+        result[key] = day.isoformat()
+    return result
+
+
 def _parse_constraint(text: str, our_type: str, where: _Where, errors: _Errors, integer: bool = False) -> dict[str, Any]:
     """The supported subset: `. >= A and . <= B` (either half) for numbers, `string-length(.) <= N` for
     text; strict `>` / `<` where they mean the same thing for whole numbers (`. > 17` is `min: 18`,
@@ -921,6 +962,8 @@ def _survey_type(raw: str) -> tuple[str, str | None]:
             return "text", None
         if control == "input" and bind.get("type") in ("int", "decimal"):
             return {"int": "integer"}.get(bind["type"], bind["type"]), None
+        if control == "input" and bind.get("type") in ("date", "time", "dateTime"):
+            return bind["type"].lower(), None  # date, time, datetime: ours by the same names
     return lowered, None
 
 
@@ -944,6 +987,18 @@ def _refused_search(sheet: _Sheet, row: _Row, kind: str, errors: _Errors) -> boo
     errors.refuse("search", "不支持从预载的 CSV 文件读取选项（search()）",
                   "choices from a pre-loaded CSV file (search()) are not supported", sheet.title, column.header, row.number)
     return True
+
+
+def _partial_date(sheet: _Sheet, row: _Row, kind: str, errors: _Errors) -> None:
+    """`month-year` / `year` on a date: ODK asks for part of the date and stores its first day; ours asks
+    for the whole date, which the organiser should know (a warning, the question imports)."""
+    column = next((c for c in sheet.columns if c.base == "appearance" and c.language is None), None)
+    appearance = row.cells.get(column.index, "").lower().split() if column is not None else []
+    partial = next((a for a in appearance if a in ("month-year", "year")), None)
+    if kind == "date" and partial:
+        errors.warn(sheet.where(row.number, column.header),
+                    f"外观 {partial} 未采用：本系统的日期题总是问完整的日期（第 {row.number} 行）",
+                    f"appearance {partial} not used (row {row.number}): the survey's date questions ask for the whole date")
 
 
 ACKNOWLEDGE_LIST = "(acknowledge)"  # cannot be a list name of the choices sheet (parentheses)
@@ -1032,7 +1087,7 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
 
         if kind == "begin_group":
             no_extra_columns(row, ("label", "relevant"), "分组", "a group")
-            group_relevant = sheet.get(row, "relevant").strip()
+            group_relevant = _plain_dates(sheet.get(row, "relevant").strip())
             if group_relevant:
                 try:
                     parse_condition(group_relevant)
@@ -1132,6 +1187,9 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
             allowed = ("number",)
         elif kind == "text":
             allowed = ("text",)
+        elif kind in DATE_TYPES:
+            allowed = (kind,)
+            _partial_date(sheet, row, kind, errors)
         elif kind == "note":
             allowed = ("note",)
         else:
@@ -1174,10 +1232,14 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         elif required in FALSE_WORDS:
             question["required"] = False
         else:
+            # A condition (`${age} > 60`): ODK asks the question always and requires it only sometimes.
+            # Ours is required or not; taking it as either would silently change the form, so it is refused.
+            written = sheet.get(row, "required").strip()
             errors.add(
                 where(row, "required"),
-                f"required 只能填 yes 或 no，不支持条件 {required}",
-                f"required must be yes or no; {required!r} is not supported",
+                f"不支持有条件的必答（required 列中的条件 {written}）：请填 yes 或 no；只在某些情况下才问的题请用 relevant 列",
+                f"conditional required (the condition {written!r} in the required column) is not supported: write "
+                f"yes or no; to ask a question only in some cases, use the relevant column",
             )
 
         open_group = groups[-1][:2] if groups else None
@@ -1269,11 +1331,13 @@ def _read_survey(sheet: _Sheet, lists: dict[str, list[tuple[dict, int]]], choice
         if constraint and our_type == "multiple_choice":
             question.update(_choice_constraint(constraint, question.get("options") or [], where(row, "constraint"),
                                                errors, name))
+        elif constraint and our_type == "date":
+            question.update(_date_constraint(constraint, where(row, "constraint"), errors))
         elif constraint:
             question.update(_parse_constraint(constraint, our_type, where(row, "constraint"), errors,
                                               integer=kind == "integer"))
 
-        relevant = _strip_screening(sheet.get(row, "relevant").strip(), " and ".join(screening))
+        relevant = _plain_dates(_strip_screening(sheet.get(row, "relevant").strip(), " and ".join(screening)))
         if relevant:
             try:
                 parse_condition(relevant)

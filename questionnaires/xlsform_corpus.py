@@ -105,7 +105,9 @@ COLLECTIONS = (("kobo_", "KoboToolbox formpack test forms"), ("pyxform_", "pyxfo
                ("spec_", "xlsform.org specification examples"), ("faq_", "xlsform.org FAQ examples"))
 # The construct a refusal names (English part of the message) -> the name the summary gives it.
 CONSTRUCT_NAMES = (
-    ("repeats", "repeat"), ("location types", "location"), ("image, audio", "media"), ("date and time", "date/time"),
+    ("repeats", "repeat"), ("location types", "location"), ("image, audio", "media"),
+    (r"today\(\)|date constraint|compare the time question", "today() or a date condition"),
+    ("conditional required", "conditional required"),
     ("external|from a pre-loaded|from an external file|earlier answers|sheet is not supported", "choices or data from files"),
     (r"\brank\b", "rank"), (r"\binclude\b", "include"), ("OpenStreetMap", "OpenStreetMap"), ("calculate", "calculate shown in a label"),
     ("constraint", "constraint"),

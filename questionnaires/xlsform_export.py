@@ -20,9 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from .loader import DEFAULT_INVALID, DEFAULT_OPTIONS, DEFAULT_POSITIVE
-from .model import CHOICE_TYPES, Question, Questionnaire
+from .model import CHOICE_TYPES, DATE_TYPES, Question, Questionnaire
 
-__all__ = ["write_xlsform", "write_xlsform_file", "screening_condition"]
+__all__ = ["write_xlsform", "write_xlsform_file", "screening_condition", "XLSFORM_TYPES", "DATE_FUNCTIONS"]
+
+# Our date kinds as ODK writes them, and the XPath function that makes a date of a text in ODK's
+# comparisons (`${visit} >= date('2024-01-01')`: a bare '2024-01-01' is no date to ODK Collect).
+XLSFORM_TYPES = {"date": "date", "time": "time", "datetime": "dateTime"}
+DATE_FUNCTIONS = {"date": "date", "datetime": "date-time"}
 
 # Written as "Name (code)": pyxform and ODK Collect then know the language's code and do not warn.
 WRITE_LANGUAGE_NAMES = {"zh": "中文 (zh)", "en": "English (en)"}
@@ -53,6 +58,9 @@ def _constraint(question: Question) -> str:
         return " and ".join(parts)
     if question.type == "text" and question.max_length is not None:
         return f"string-length(.) <= {question.max_length}"
+    if question.type == "date":
+        bounds = ((">=", question.earliest), ("<=", question.latest))
+        return " and ".join(f". {op} date('{day}')" for op, day in bounds if day)
     if question.type == "multiple_choice":
         parts = [f"count-selected(.) <= {question.max_choices}"] if question.max_choices is not None else []
         parts += [f"not(selected(., '{code}') and count-selected(.) > 1)"
@@ -123,6 +131,32 @@ def _with_screening(relevant: str | None, screening: str | None) -> str | None:
     return f"{screening} and ({relevant})" if relevant else screening
 
 
+def odk_dates(relevant: str | None, questionnaire: Questionnaire) -> str | None:
+    """A condition as ODK Collect reads it: a date compared with `date('2024-01-01')`, a date-time with
+    `date-time('2024-05-01T08:30')` (the import turns them back into the plain text ours compares)."""
+    if not relevant:
+        return relevant
+    kinds = {q.code: DATE_FUNCTIONS[q.type] for q in questionnaire.questions if q.type in DATE_FUNCTIONS}
+    if not kinds:
+        return relevant
+    from .logic import tokenize
+
+    tokens = tokenize(relevant)
+    out, last = [], 0
+    for i, token in enumerate(tokens):
+        if token.kind != "STRING" or token.value == "":
+            continue
+        neighbours = [tokens[j] for j in (i - 2, i + 2) if 0 <= j < len(tokens)
+                      and tokens[(i + j) // 2].kind == "OP" and tokens[j].kind == "REF"]
+        function = next((kinds[n.value] for n in neighbours if n.value in kinds), None)
+        if function is None:
+            continue
+        end = token.position + len(token.value) + 2
+        out.append(relevant[last:token.position] + f"{function}({relevant[token.position:end]})")
+        last = end
+    return "".join(out) + relevant[last:]
+
+
 def _strip_screening(relevant: str, screening: str | None) -> str:
     """The question's own condition, without the screening part `_with_screening` put in front."""
     if not screening:
@@ -173,6 +207,8 @@ def _question_row(question: Question, list_name: str | None, section_cell: str, 
         xls_type = f"{'select_multiple' if question.type == 'multiple_choice' else 'select_one'} {list_name}"
     elif question.type == "number":
         xls_type = "integer" if question.integer else "decimal"
+    elif question.type in DATE_TYPES:
+        xls_type = XLSFORM_TYPES[question.type]
     else:
         xls_type = "text"
     help_ = question.help or {}
@@ -253,7 +289,8 @@ def _survey_rows(questionnaire: Questionnaire) -> tuple[list[dict], list[tuple[s
             begin(section)
             open_group = section
         section_cell = "" if open_group is not None else (section or "")
-        rows.append(_question_row(question, list_names.get(question.code), section_cell, " and ".join(screening)))
+        odk = replace(question, relevant=odk_dates(question.relevant, questionnaire))
+        rows.append(_question_row(odk, list_names.get(question.code), section_cell, " and ".join(screening)))
         if question.is_screening:
             rows.append(_screening_end_row(question))
             screening.append(screening_condition(question))

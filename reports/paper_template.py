@@ -22,7 +22,8 @@ from data.paper_layout import (
 from data.scope import Scope, restrict_areas
 from questionnaires import Question, Questionnaire
 from questionnaires.logic import And, Call, Compare, Not, Or, Ref, Selected
-from questionnaires.model import CHOICE_TYPES
+from questionnaires import dates
+from questionnaires.model import CHOICE_TYPES, DATE_TYPES
 from questionnaires.typed_answers import comparison_key as _norm_key, range_text as _range_text, show_number as _show
 from reports.safe_cells import XLSXWRITER_OPTIONS
 
@@ -139,6 +140,8 @@ def _column_help(questionnaire: Questionnaire, column: _Column, lang: str) -> tu
                     f"{_option_number_text(question, lang)}")
     elif question.type == "number":
         what = _msg(lang, f"填写{_range_text(question, lang)}", f"Write {_range_text(question, lang)}")
+    elif question.type in DATE_TYPES:
+        what = _msg(lang, f"填写{_date_text(question, lang)}", f"Write {_date_text(question, lang)}")
     else:
         what = _msg(lang, "文字", "Text")
         if question.max_length:
@@ -196,6 +199,10 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
     title = book.add_format({"bold": True, "font_size": 14})
     bad = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     bad_date = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "yyyy-mm-dd"})
+    # Date and time questions' columns show what Excel holds as the ISO text the survey stores.
+    date_formats = {kind: book.add_format({"num_format": PAPER_FORMATS[kind]}) for kind in DATE_TYPES}
+    bad_date_formats = {kind: book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": PAPER_FORMATS[kind]})
+                        for kind in DATE_TYPES}
 
     # ---- hidden lists: communities in A:C, then one column of option labels per choice question
     lists.write_row(0, 0, ["code", "name", _msg(lang, "下拉显示", "drop-down")])
@@ -232,6 +239,8 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
             entry.set_column(index, index, 30, as_text)
         elif question.type == "number":
             entry.set_column(index, index, 14)
+        elif question.type in DATE_TYPES:
+            entry.set_column(index, index, 18 if question.type == "datetime" else 12, date_formats[question.type])
         else:
             longest = max((len(o.text(lang)) for o in question.options), default=6)
             entry.set_column(index, index, min(max(14, longest * (1.1 if lang == "en" else 2.0) + 4), 40), as_text)
@@ -245,15 +254,20 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
         entry.set_column(len(columns) + offset, len(columns) + offset, 60 if wide else 12, wrap if wide else None)
 
     notes = cell_notes or {}
+    cell_kinds = {i: column.question.type for i, column in enumerate(columns)
+                  if column.question is not None and column.question.type in DATE_TYPES}
     for r, values in enumerate(rows or [], start=1):
         for c, value in enumerate(values):
             mark = (r, c) in notes
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 if mark:
                     entry.write_blank(r, c, None, bad)
-            elif isinstance(value, (datetime, date)):
-                entry.write_datetime(r, c, value if isinstance(value, datetime) else datetime.combine(value, time()),
-                                     bad_date if mark else as_date)
+            elif isinstance(value, (datetime, date, time)):
+                # A date, time or date-time cell shown as its column asks (a rejected row comes back as typed).
+                kind = cell_kinds.get(c)
+                shown = (bad_date_formats if mark else date_formats)[kind] if kind else (bad_date if mark else as_date)
+                entry.write_datetime(r, c, value if isinstance(value, (datetime, time)) else datetime.combine(value, time()),
+                                     shown)
             elif isinstance(value, bool):
                 entry.write_string(r, c, str(value), bad if mark else None)
             elif isinstance(value, (int, float)):
@@ -310,11 +324,13 @@ def _workbook(questionnaire: Questionnaire, areas: pd.DataFrame, lang: str,
     return buffer.getvalue()
 
 
+def clip(text: str, n: int) -> str:
+    """A text cut to Excel's limit for a validation title (32) or message (255)."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _add_validation(sheet, index: int, column: _Column, questionnaire: Questionnaire, lang: str,
                     list_ranges: Mapping[str, str], n_communities: int, last: int) -> None:
-    def clip(text: str, n: int) -> str:
-        return text if len(text) <= n else text[: n - 1] + "…"
-
     header = column.header(lang)
     options: dict[str, Any] = {"input_title": clip(header, 32)}
     if column.key == "form":
@@ -364,6 +380,8 @@ def _add_validation(sheet, index: int, column: _Column, questionnaire: Questionn
                             "error_message": clip(_msg(lang, f"请填写{_range_text(question, lang)}",
                                                        f"Please enter {_range_text(question, lang)}"), 255),
                             "input_message": clip(_range_text(question, lang), 255)})
+        elif question.type in DATE_TYPES:
+            options.update(_date_validation(question, lang))
         elif question.type == "text" and question.max_length:
             options.update({"validate": "length", "criteria": "<=", "value": int(question.max_length),
                             "error_message": _msg(lang, f"最多 {question.max_length} 个字", f"At most {question.max_length} characters")})
@@ -372,6 +390,36 @@ def _add_validation(sheet, index: int, column: _Column, questionnaire: Questionn
     if "input_message" not in options:
         options.pop("input_title")
     sheet.data_validation(1, index, last, index, options)
+
+
+# The cell formats of date and time columns: Excel shows a typed 2024/5/1 or 8:30 as the survey writes it.
+PAPER_FORMATS = {"date": "yyyy-mm-dd", "time": "hh:mm", "datetime": "yyyy-mm-dd hh:mm"}
+
+
+def _date_text(question: Question, lang: str) -> str:
+    """'2024-01-01 到 2026-12-31 之间的日期（如 2024-05-01）' / 'a time such as 08:30' …"""
+    example = dates.shown(question.type, dates.EXAMPLES[question.type])
+    if question.earliest or question.latest:
+        return dates.bounds_text(question.type, question.earliest, question.latest, lang) + _msg(
+            lang, f"（如 {example}）", f" (e.g. {example})")
+    return dates.kind_text(question.type, lang)
+
+
+def _date_validation(question: Question, lang: str) -> dict[str, Any]:
+    """Excel's own date or time check: what the header note asks for, in the question's bounds. A date
+    with a time is checked as a date from the first to the last minute of the span (Excel holds both as
+    numbers of days)."""
+    low = dates.as_object("date", question.earliest) or date(1900, 1, 1)
+    high = dates.as_object("date", question.latest) or date(2100, 12, 31)
+    if question.type == "time":
+        check = {"validate": "time", "criteria": "between", "minimum": time(0, 0), "maximum": time(23, 59, 59)}
+    else:
+        check = {"validate": "date", "criteria": "between", "minimum": datetime.combine(low, time()),
+                 "maximum": datetime.combine(high, time(23, 59, 59) if question.type == "datetime" else time())}
+    title = dates.KIND_WORDS[question.type][0 if lang != "en" else 1]
+    return {**check, "error_title": title[:32],
+            "error_message": clip(_msg(lang, f"请填写{_date_text(question, lang)}", f"Please enter {_date_text(question, lang)}"), 255),
+            "input_message": clip(_date_text(question, lang), 255)}
 
 
 # ----------------------------------------------------------------------------- rejected rows

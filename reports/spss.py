@@ -6,7 +6,9 @@ A choice question is one numeric variable. When every option code of the questio
 options are numbered in questionnaire order (our bundled questionnaires use words as codes). The question's ``invalid`` options
 (不了解 / 说不清 …), which our rates leave out of the denominator, are declared user-missing, so SPSS
 frequencies and means leave them out as well. Satisfaction scales and the age group are ordinal,
-other choices nominal, numbers scale; multiple choice is one 0/1 variable per option.
+other choices nominal, numbers scale; multiple choice is one 0/1 variable per option. Date, time and
+date-time answers are SPSS dates (formats SDATE10 = 2024-05-01, TIME5 = 08:30, DATETIME17 =
+01-MAY-2024 08:30), scale, so SPSS sorts, subtracts and filters them as moments.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from datetime import datetime, time
 
 import pandas as pd
 import pyreadstat
 
-from questionnaires import Question, Questionnaire
+from questionnaires import Question, Questionnaire, dates
+from questionnaires.model import DATE_TYPES
 
 CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
 ORDINAL_TYPES = ("satisfaction",)
@@ -26,6 +30,8 @@ ORDINAL_DEMOGRAPHICS = ("age_group",)
 # SPSS keeps at most three discrete user-missing values per variable (or one range plus one value).
 MAX_DISCRETE_MISSING = 3
 _WHOLE_NUMBER = re.compile(r"^-?\d{1,9}$")
+# SPSS formats of the date kinds (pyreadstat writes date, time and datetime values with them).
+DATE_FORMATS = {"date": "SDATE10", "time": "TIME5", "datetime": "DATETIME17"}
 
 
 def option_values(question: Question) -> dict[str, int]:
@@ -49,8 +55,20 @@ def _width(values) -> int:
     return max(len(str(v)) for v in values) if values else 1
 
 
+def _spss_moments(kind: str, values: list) -> pd.Series:
+    """Stored ISO texts as what SPSS holds: a date or date-time as a moment (pyreadstat writes it as
+    seconds since 1582, SPSS's own count), a time as seconds since midnight. Typed columns, so that a
+    column nobody answered is still a date variable and not an empty text."""
+    moments = [dates.as_object(kind, value) for value in values]
+    if kind == "time":
+        return pd.Series([m.hour * 3600 + m.minute * 60 if m is not None else None for m in moments], dtype="float64")
+    if kind == "date":
+        moments = [datetime.combine(m, time()) if m is not None else None for m in moments]
+    return pd.Series(moments, dtype="datetime64[us]")
+
+
 def measurement_level(question: Question) -> str:
-    if question.type == "number":
+    if question.type == "number" or question.type in DATE_TYPES:
         return "scale"
     if question.type in ORDINAL_TYPES or question.demographic in ORDINAL_DEMOGRAPHICS:
         return "ordinal"
@@ -120,6 +138,11 @@ def responses_sav(responses: pd.DataFrame, questionnaire: Questionnaire, areas: 
                 formats[question.code] = f"F{digits + (1 if (question.min or 0) < 0 else 0)}.0"
             else:
                 formats[question.code] = "F8.2"
+        elif question.type in DATE_TYPES:
+            data[question.code] = _spss_moments(question.type, [a.get(question.code) for a in answers])
+            labels[question.code] = text
+            measure[question.code] = "scale"
+            formats[question.code] = DATE_FORMATS[question.type]
         else:
             variable = question.code
             if question.other_of is not None:

@@ -1,14 +1,18 @@
 """One widget per question type, big enough to tap on a phone.
 
 Each function draws the question and returns the current answer in the questionnaire's own value
-types (option code, list of codes, number or text), or None when unanswered (always for a note).
+types (option code, list of codes, number, text, or ISO text for a date, time or date-time), or None
+when unanswered (always for a note).
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import streamlit as st
 
-from questionnaires.model import Question
+from questionnaires import dates
+from questionnaires.model import DATE_TYPES, Question
 from ui.question_texts import SAYS_MULTIPLE, choice_limits  # noqa: F401 - choice_limits: the pages' import
 
 CHOICE_TYPES = ("single_choice", "yes_no", "satisfaction", "quiz")
@@ -59,6 +63,33 @@ def question_widget(question: Question, number: int | None, previous, key: str, 
         if value is not None and question.integer:
             value = int(value)
         return value
+    if question.type in DATE_TYPES:
+        return date_widget(question, label, previous, key, help_text, lang)
     text = st.text_area(label, value=previous or "", max_chars=question.max_length, key=key, help=help_text,
                         height=100)
     return text.strip() or None
+
+
+# The widest span a date picker offers when the question sets none (a birth date, an event next year).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def date_widget(question: Question, label: str, previous, key: str, help_text: str | None, lang: str) -> str | None:
+    """A date, time or date-time picker, empty until the respondent picks (never today's date by
+    default: an untouched picker must not answer for them), held to the question's `earliest` /
+    `latest`; the answer as the ISO text the questionnaire stores."""
+    value = dates.as_object(question.type, previous)
+    if question.earliest or question.latest:
+        st.caption(dates.bounds_text(question.type, question.earliest, question.latest, lang))
+    low = dates.as_object("date", question.earliest) or FIRST_DAY
+    high = dates.as_object("date", question.latest) or LAST_DAY
+    if question.type == "date":
+        picked = st.date_input(label, value=value, min_value=low, max_value=high, key=key, help=help_text,
+                               format="YYYY-MM-DD")
+    elif question.type == "time":
+        picked = st.time_input(label, value=value, key=key, help=help_text, step=timedelta(minutes=1))
+    else:
+        picked = st.datetime_input(label, value=value, min_value=datetime.combine(low, time()),
+                                   max_value=datetime.combine(high, time(23, 59)), key=key, help=help_text,
+                                   format="YYYY-MM-DD", step=timedelta(minutes=1))
+    return dates.read(question.type, picked) if picked is not None else None

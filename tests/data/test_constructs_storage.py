@@ -38,18 +38,31 @@ TOO_MANY = {**GOOD, "channels": ["tv", "online", "posters"]}
 NONE_AND_MORE = {**GOOD, "channels": ["none", "tv"]}
 
 
-@pytest.fixture
-def city(engine):
+def open_city(engine, questionnaire, round_code: str, name: str, targets: dict):
+    """A city with one open round of `questionnaire`: (engine, areas, first community's id, round)."""
     with write_session(engine) as session:
-        version = save_questionnaire(session, QUESTIONNAIRE)
+        version = save_questionnaire(session, questionnaire)
         build_city(session)
-        create_round(session, ROUND, "新题型轮", version, {"awareness": 0.9},
+        create_round(session, round_code, name, version, targets,
                      opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
     with read_session(engine) as session:
         areas = areas_frame(session)
         community = session.scalar(select(Area.id).where(Area.level == "community").order_by(Area.code))
-        survey_round = round_by_code(session, ROUND)
+        survey_round = round_by_code(session, round_code)
     return engine, areas, community, survey_round
+
+
+@pytest.fixture
+def city(engine):
+    return open_city(engine, QUESTIONNAIRE, ROUND, "新题型轮", {"awareness": 0.9})
+
+
+def template_entry(questionnaire, areas):
+    """The paper template of `questionnaire`: its bytes, the workbook, its entry sheet and headers."""
+    template = paper_template(questionnaire, areas, scope=CITY)
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    entry = book["问卷录入"]
+    return template, book, entry, [cell.value for cell in entry[1]]
 
 
 def stored_answers(engine) -> list[dict]:
@@ -100,10 +113,7 @@ def test_a_bulk_import_with_one_forged_record_stores_none(city):
 
 def test_the_paper_template_has_a_column_per_answer_in_declared_order_and_imports_the_specify_texts(city):
     engine, areas, _, _ = city
-    template = paper_template(QUESTIONNAIRE, areas, scope=CITY)
-    book = openpyxl.load_workbook(io.BytesIO(template))
-    entry = book["问卷录入"]
-    headers = [cell.value for cell in entry[1]]
+    template, book, entry, headers = template_entry(QUESTIONNAIRE, areas)
     # No column for the note; the "please specify" box under its question's number.
     assert headers[4:] == ["1. 您通过哪些渠道了解创建工作？", "1. 其他（请注明）",
                            "2. 社会主义核心价值观中，个人层面的价值准则是？", "3. 您最常在哪里看到创建宣传？",

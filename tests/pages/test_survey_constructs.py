@@ -18,24 +18,35 @@ from questionnaires import load_questionnaire
 QUESTIONNAIRE = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "constructs.yaml")
 
 
-def open_round(url: str) -> None:
+def open_round(url: str, questionnaire=QUESTIONNAIRE, round_code: str = "C1", targets=None,
+               names=("新题型轮", "Constructs round")) -> None:
     engine = make_engine(url)
     with write_session(engine) as session:
-        version = save_questionnaire(session, QUESTIONNAIRE)
-        create_round(session, "C1", "新题型轮", version, {"awareness": 0.9}, name_en="Constructs round",
+        version = save_questionnaire(session, questionnaire)
+        create_round(session, round_code, names[0], version, targets or {"awareness": 0.9}, name_en=names[1],
                      opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
     engine.dispose()
 
 
-def start(app, url: str, lang: str | None = None):
-    open_round(url)
-    app.query_params["round"] = "C1"
+def start(app, url: str, lang: str | None = None, **round_):
+    """The citizen's page of a freshly opened round (`open_round`'s arguments), in `lang`: the response id."""
+    open_round(url, **round_)
+    app.query_params["round"] = round_.get("round_code", "C1")
     app.query_params["community"] = "CD0101"
     if lang:
         app.query_params["lang"] = lang
     app.run()
     assert not app.exception
     return app.session_state["survey"]["rid"]
+
+
+def stored_answers(url: str, rid: str) -> dict:
+    """The answers the database holds for response `rid`."""
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        stored = session.scalars(select(Response.answers).where(Response.id == rid)).one()
+    engine.dispose()
+    return stored
 
 
 def tick(app, rid: str, chosen: set[str]) -> None:
@@ -86,11 +97,8 @@ def test_citizen_answers_a_questionnaire_with_every_construct(app, demo_url):
     press(app, "提交问卷")
     assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
 
-    engine = make_engine(demo_url)
-    with read_session(engine) as session:
-        stored = session.scalars(select(Response.answers).where(Response.id == rid)).one()
-    engine.dispose()
-    assert stored == {"channels": ["tv", "other"], "channels_other": "社区公告栏", "values_quiz": "b"}
+    assert stored_answers(demo_url, rid) == {"channels": ["tv", "other"], "channels_other": "社区公告栏",
+                                             "values_quiz": "b"}
 
 
 def test_the_limits_and_their_messages_in_english(app, demo_url):

@@ -291,7 +291,6 @@ def test_refused_construct_is_one_message_naming_its_rows():
 
 
 @pytest.mark.parametrize("type_, fragment", [
-    ("date", "date and time questions are not supported"),
     ("begin repeat", "repeats ('begin repeat') are not supported"),
     ("image", "image, audio, video, file and barcode questions are not supported"),
     ("select_one_from_file places.csv", "select_one_from_file"),
@@ -553,7 +552,7 @@ def test_all_problems_are_collected_before_raising():
 
 
 def test_row_numbers_count_blank_rows_like_excel():
-    message = one_error([("type", "name", "label::中文"), (None, None, None), ("text", "a", "问题"), (None, None, None), ("date", "b", "x")])
+    message = one_error([("type", "name", "label::中文"), (None, None, None), ("text", "a", "问题"), (None, None, None), ("geopoint", "b", "x")])
     assert located(message, "survey", 5, "type")
 
 

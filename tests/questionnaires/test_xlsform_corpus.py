@@ -11,7 +11,7 @@ from questionnaires.xlsform_corpus import END, REFUSED, START, XLSFORM_MD, corpu
 PATHS = corpus_paths()
 # What a refusal has to name: the XLSForm construct (type, sheet or column) the survey cannot honour.
 CONSTRUCTS = re.compile(r"repeat|location|geopoint|image|audio|video|file|date|rank|osm|OpenStreetMap|external|"
-                        r"sheet is not supported|constraint|earlier answers|include|calculate|search")
+                        r"sheet is not supported|constraint|earlier answers|include|calculate|search|today|conditional required")
 
 
 def test_every_corpus_form_has_its_source_named():
