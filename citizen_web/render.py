@@ -13,6 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from questionnaires import dates
 from questionnaires.model import Question, Questionnaire
 from questionnaires.piping import pipe
 from ui.i18n import text
@@ -30,7 +31,12 @@ BLOCKS = {
     "number": "number",
     "text": "text",
     "note": "note",
+    "date": "moment",
+    "time": "moment",
+    "datetime": "moment",
 }
+# The browser's own picker for each kind: no script, and it sends the ISO text the answer rules read.
+PICKERS = {"date": "date", "time": "time", "datetime": "datetime-local"}
 SPECIFY_BLOCK = "specify"  # the text box of a "please specify" option (其他（请注明）), under its question
 
 
@@ -69,8 +75,20 @@ def question_view(question: Question, number: int | None, value, error: str | No
         "value": value if isinstance(value, str) else "",
         "max_length": question.max_length,
         "integer": question.integer,
+        "picker": PICKERS.get(question.type),
+        "earliest": _picker_bound(question.type, question.earliest, "00:00"),
+        "latest": _picker_bound(question.type, question.latest, "23:59"),
+        "bounds": (dates.bounds_text(question.type, question.earliest, question.latest, language)
+                   if question.earliest or question.latest else None),
         "error": error,
     }
+
+
+def _picker_bound(kind: str, day: str | None, clock: str) -> str | None:
+    # Bounds are days (a question's earliest / latest); a date-time picker's bound needs a time too.
+    if not day or kind == "time":
+        return None
+    return f"{day}T{clock}" if kind == "datetime" else day
 
 
 def step_html(questionnaire: Questionnaire, steps: list[list[Question]], index: int, answers: dict, seed: str,

@@ -256,7 +256,8 @@ def answer(request: Request, body: bytes | None) -> Response:
                 if code in step_codes}
     if problems:
         return page(problems)
-    last = state.step == len(steps) - 1
+    # This step's answers may show a later question (a condition on a date just given): count the steps again.
+    last = state.step >= len(visible_steps(questionnaire, state.answers)) - 1
     if not last and not answer_rules.screened_out(questionnaire, state.answers):
         state.step += 1
         return page()

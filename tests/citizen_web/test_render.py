@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from citizen_web.render import BLOCKS, SPECIFY_BLOCK, block_of, environment, step_html
+from citizen_web.render import BLOCKS, PICKERS, SPECIFY_BLOCK, block_of, environment, step_html
 from questionnaires import QUESTION_TYPES, load_default, load_questionnaire
-from questionnaires.model import Option, Question, Questionnaire
+from questionnaires.model import DATE_TYPES, Option, Question, Questionnaire
 from questionnaires.paging import visible_steps
 
 CONSTRUCTS = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "constructs.yaml")
@@ -30,7 +30,7 @@ def one_of_each_type(label: str = "题目") -> Questionnaire:
     """A questionnaire with one question of every type of the model."""
     options = (Option("a", {"zh": "甲", "en": "A"}), Option("b", {"zh": "乙", "en": "B"}))
     questions = [Question(code=f"q_{kind}", type=kind, label={"zh": f"{label}{kind}"},
-                          options=options if kind not in ("number", "text", "note") else ())
+                          options=options if kind not in ("number", "text", "note", *DATE_TYPES) else ())
                  for kind in QUESTION_TYPES]
     return Questionnaire(code="all", version=1, title={"zh": "全部题型"}, questions=tuple(questions))
 
@@ -51,7 +51,8 @@ def test_each_type_is_drawn_with_its_own_block(kind):
                      round_name="", community_name="", notices=[], state="s")
     assert f"题目{kind}" in html
     expected = {"one_option": 'type="radio" name="q_', "several_options": 'type="checkbox" name="q_',
-                "number": 'inputmode="decimal"', "text": "<textarea", "note": 'class="note"'}[block_of(question)]
+                "number": 'inputmode="decimal"', "text": "<textarea", "note": 'class="note"',
+                "moment": f'type="{PICKERS.get(kind)}"'}[block_of(question)]
     assert expected in html
     assert "<script" not in html
 

@@ -267,3 +267,57 @@ def test_a_fresh_server_on_a_database_never_created_answers_q(tmp_path):
     with _running_app(url, tmp_path, demo=True) as base_url:
         page = Citizen(base_url).open()
     assert page.status == 200 and page.progress[0] == 1, page.html[:500]
+
+
+def test_date_time_and_date_time_questions_use_the_phones_pickers_and_store_iso_text(served):
+    """The light page's date, time and date-time questions: the browser's own pickers (no script) held
+    to the question's bounds, a date out of bounds refused under its question, ISO text stored."""
+    from datetime import datetime, timedelta
+    from pathlib import Path
+
+    from data.db import write_session
+    from data.demo import DEFAULT_TARGETS
+    from data.questionnaire_versions import save_questionnaire
+    from data.rounds import change_round_status, create_round, round_by_code
+    from data.scope import CITY
+    from questionnaires import load_questionnaire
+
+    dated = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "dates.yaml")
+    base_url, engine = served
+    with write_session(engine) as session:
+        version = save_questionnaire(session, dated)
+        create_round(session, "DATES-1", "日期轮", version, DEFAULT_TARGETS,
+                     opens_at=datetime.now() - timedelta(days=1), closes_at=datetime.now() + timedelta(days=1))
+    try:
+        citizen = Citizen(base_url, f"community={COMMUNITY}&round=DATES-1")
+        page = citizen.open()
+        response_id = response_id_of(page.state)
+        plan = {"resident": "yes", "visit_day": "2025-03-08", "visit_time": "09:15", "market_clean": "satisfied",
+                "recent_event": "2025-02-14T18:30"}
+        tried_out_of_bounds = False
+        for _ in range(10):
+            if "提交成功" in page.text():
+                break
+            if "visit_day" in page.codes and not tried_out_of_bounds:
+                assert ('type="date" id="visit_day" name="visit_day" value="" min="2024-01-01" max="2026-12-31"'
+                        in page.html)
+                assert "2024-01-01" in page.text() and "<script" not in page.html
+                page = citizen.send({code: plan[code] for code in page.codes if code in plan} | {"visit_day": "2023-12-31"})
+                assert list(page.errors()) == ["visit_day"] and 'value="2023-12-31"' in page.html  # under itself
+                tried_out_of_bounds = True
+            if "recent_event" in page.codes:
+                assert 'type="datetime-local" id="recent_event"' in page.html
+            if "visit_time" in page.codes:
+                assert 'type="time" id="visit_time"' in page.html
+            page = citizen.send({code: plan[code] for code in page.codes if code in plan})
+            assert not page.errors(), page.errors()
+        assert tried_out_of_bounds
+        assert "提交成功" in page.text()
+        rows = stored(engine, response_id)
+        assert len(rows) == 1
+        answers = as_stored(rows[0].answers)
+        assert (answers["visit_day"], answers["visit_time"], answers["recent_event"]) == \
+            ("2025-03-08", "09:15", "2025-02-14T18:30")
+    finally:
+        with write_session(engine) as session:
+            change_round_status(session, "test", round_by_code(session, "DATES-1"), "closed", scope=CITY)
