@@ -159,6 +159,9 @@ def run_questionnaire(
         state["done"] = "quota_full"  # told at once, before the rest of the interview
         _moved(state)
         st.rerun()
+    # This step's answers may reveal a later question (a condition on an answer just given), so the
+    # step that looked like the last one may not be.
+    last = step_index >= len(visible_steps(questionnaire, answers)) - 1
     if not last and not screened_out:
         state["step"] = step_index + 1
         _moved(state)

@@ -24,6 +24,13 @@ def press(app, label: str | None = None) -> None:
     assert not app.exception
 
 
+def assert_thanks_for_volunteering_then_submit(app) -> None:
+    shown = " ".join(str(e.value) for kind in ("markdown", "info", "caption") for e in getattr(app, kind))
+    assert "感谢您今年参加志愿服务！" in shown and not app.success
+    press(app, "提交问卷")
+    assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
+
+
 def test_citizen_answers_dates_and_times_and_they_are_stored_as_iso_text(app, demo_url):
     rid = start(app, demo_url)
     app.radio(key=f"{rid}:resident").set_value("yes")
@@ -47,8 +54,8 @@ def test_citizen_answers_dates_and_times_and_they_are_stored_as_iso_text(app, de
     event = app.datetime_input(key=f"{rid}:recent_event")
     assert event.value is None
     event.set_value(datetime(2025, 2, 14, 18, 30))
-    press(app, "提交问卷")
-    assert [s.value for s in app.success] == ["提交成功，感谢您的参与！"]
+    press(app, "提交问卷")  # the date-time opened a note, on the step after it
+    assert_thanks_for_volunteering_then_submit(app)
 
     assert stored_answers(demo_url, rid) == {"resident": "yes", "visit_day": "2025-03-08", "visit_time": "09:15",
                                              "market_clean": "satisfied", "recent_event": "2025-02-14T18:30"}
@@ -76,3 +83,20 @@ def test_an_xlsform_with_date_questions_uploads_and_previews_its_pickers(app, de
     assert day.value is None and (day.min, day.max) == (date(2024, 1, 1), date(2026, 12, 31))
     assert app.time_input(key="qv.preview.uploaded.visit_time").value is None
     assert "2024-01-01 到 2026-12-31 之间的日期" in [c.value for c in app.caption]
+
+
+def test_answers_that_reveal_a_later_question_lead_to_it_instead_of_submitting(app, demo_url):
+    """The step looked like the last one (the date-time question needs a date after 2025-01-01), and
+    its answers give that date: 提交问卷 must lead on to the new question, not store without it."""
+    rid = start(app, demo_url)
+    app.radio(key=f"{rid}:resident").set_value("yes")
+    press(app)
+    app.date_input(key=f"{rid}:visit_day").set_value(date(2025, 3, 8))
+    app.time_input(key=f"{rid}:visit_time").set_value(time(9, 15))
+    app.radio(key=f"{rid}:market_clean").set_value("satisfied")
+    press(app, "提交问卷")
+    assert not app.success and [w.key for w in app.datetime_input] == [f"{rid}:recent_event"]
+    app.datetime_input(key=f"{rid}:recent_event").set_value(datetime(2025, 2, 14, 18, 30))
+    press(app, "提交问卷")
+    assert_thanks_for_volunteering_then_submit(app)
+    assert stored_answers(demo_url, rid)["recent_event"] == "2025-02-14T18:30"
