@@ -29,6 +29,7 @@ from starlette.routing import Route
 from citizen_web.render import render, step_html
 from citizen_web.state import FormState, sign, verify
 from data import submissions
+from data.area_labels import area_labels
 from data.areas import area_by_id, areas_frame, community_by_code
 from data.db import DatabaseNotWritable, database_url, read_session
 from data.demo import open_app_database
@@ -120,6 +121,13 @@ def _round_name(visit: Visit, survey_round) -> str:
     return (survey_round.name_en or survey_round.name_zh) if visit.language == "en" else survey_round.name_zh
 
 
+def _community_label(engine: Engine, community_id: int, language: str) -> str:
+    """The community as the shortest end of 区 › 街道 › 社区 no other community of the city shares
+    (data.area_labels), so a citizen can tell 城东区's 东门街道幸福社区 from 城西区's."""
+    with read_session(engine) as session:
+        return area_labels(areas_frame(session), language)[community_id]
+
+
 def _community_groups(session, visit: Visit) -> list[tuple[str, list[tuple[str, str]]]]:
     """Communities grouped under 区 › 街道, for the one list a citizen without a link chooses from."""
     areas = areas_frame(session)
@@ -180,7 +188,7 @@ def show(request: Request) -> Response:
         # As the Streamlit page: a phone that answered this round says so; a family member may still answer.
         return message_page(visit, [("ok", visit.t("already_answered_here"))], round_name=round_name,
                             link=(visit.url(again="1"), visit.t("answer_for_someone_else")))
-    community_name = (community.name_en or community.name_zh) if visit.language == "en" else community.name_zh
+    community_name = _community_label(engine, community.id, visit.language)
     state = FormState(survey_round.code, community.id, new_response_id(), now, token=visit.params.get("token"))
     return step_page(visit, questionnaire, state, community_name, round_name, notices=notices)
 
@@ -237,7 +245,7 @@ def answer(request: Request, body: bytes | None) -> Response:
         return message_page(visit, [("info", visit.t("no_open_round"))])
     questionnaire = _questionnaire(database_url(), survey_round.questionnaire_id)
     round_name = _round_name(visit, survey_round)
-    community_name = (community.name_en or community.name_zh) if visit.language == "en" else community.name_zh
+    community_name = _community_label(engine, community.id, visit.language)
     page = lambda errors=None, notices=None: step_page(  # noqa: E731 - the step as it now stands
         visit, questionnaire, state, community_name, round_name, errors, notices)
 

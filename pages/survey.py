@@ -6,6 +6,7 @@ URL parameters (what a poster's QR code carries): ``community`` (community code)
 
 import streamlit as st
 
+from data.area_labels import area_labels
 from data.db import database_url
 from ui import cached, phone
 from ui import questionnaire_runner as runner
@@ -49,7 +50,8 @@ if wanted_community and from_link.empty:
     st.warning(t("unknown_community"))
 if not from_link.empty:
     community_id = int(from_link["id"].iloc[0])
-    st.markdown(f"{t('your_community')}：**{plain(from_link[name_column].iloc[0])}**")
+    # The shortest end of 区 › 街道 › 社区 no other community shares: names repeat across districts.
+    st.markdown(f"{t('your_community')}：**{plain(area_labels(areas, language)[community_id])}**")
 else:
     def pick(label_key, frame):
         names = dict(zip(frame["id"], frame[name_column]))

@@ -70,7 +70,7 @@ def test_a_citizen_walks_every_step_and_is_stored_once_as_answered(served):
     citizen = Citizen(base_url)
     first = citizen.open()
     assert first.status == 200
-    assert "问卷不记名" in first.text() and "幸福社区" in first.text()  # intro (anonymity, duration), community
+    assert "问卷不记名" in first.text() and "城东区 › 东门街道 › 幸福社区" in first.text()  # intro (anonymity, duration), community with its district
     assert first.progress[0] == 1
     response_id = response_id_of(first.state)
     sent = citizen.answer_all()
