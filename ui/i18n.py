@@ -95,7 +95,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "choose_community": ("所在社区（村）", "Community / village"),
     "choose_placeholder": ("请选择", "Please choose"),
     "choose_community_first": ("请先选择您所在的社区，再开始答题。", "Please choose your community before you start."),
-    "step_of": ("第 {k} / {n} 部分", "Part {k} of {n}"),
+    "step_of": ("第 {k} / {n} 步", "Step {k} of {n}"),
     "next": ("下一步", "Next"),
     "back": ("上一步", "Back"),
     "submit": ("提交问卷", "Submit"),
@@ -114,7 +114,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "choose_at_most": ("最多选 {n} 项", "Choose at most {n}"),
     "choose_alone": ("选“{label}”时不能再选其他项", "“{label}” cannot be combined with other options"),
     # the light citizen page (citizen_web/, /q)
-    "light_step_of": ("第 {k} / {n} 步", "Step {k} of {n}"),
     "light_switch_language": ("English", "中文"),
     "light_choose_community": ("请选择您所在的社区（村）", "Please choose your community or village"),
     "light_start": ("开始答题", "Start"),

@@ -25,7 +25,7 @@ COMMUNITY = "CD0101"
 SURVEY = "/?"
 COMMUNITY_ZH = "幸福社区"
 COMMUNITY_EN = "Xingfu Community"
-PROGRESS = re.compile(r"第 (\d+) / (\d+) 部分")
+PROGRESS = re.compile(r"第 (\d+) / (\d+) 步")
 # The first "positive-looking" option of each kind of question in the default questionnaire
 # (yes/no, knows, supports, willing, took part, satisfied, the right quiz answer, an adult, ...).
 PREFERRED = ("是", "知道", "支持", "愿意", "参加过", "满意", "爱国、敬业、诚信、友善", "18—29岁", "男")
@@ -45,7 +45,7 @@ def awareness_respondents(engine, community_code: str) -> int:
 
 
 def progress(page) -> tuple[int, int]:
-    """The "第 k / n 部分" of the progress bar, as (k, n)."""
+    """The "第 k / n 步" of the progress bar, as (k, n)."""
     label = page.locator('[data-testid="stProgress"]').get_by_text(PROGRESS)
     label.wait_for()
     k, n = PROGRESS.search(label.inner_text()).groups()
@@ -53,7 +53,7 @@ def progress(page) -> tuple[int, int]:
 
 
 def wait_for_step(page, k: int) -> None:
-    page.locator('[data-testid="stProgress"]').get_by_text(re.compile(rf"第 {k} / \d+ 部分")).wait_for()
+    page.locator('[data-testid="stProgress"]').get_by_text(re.compile(rf"第 {k} / \d+ 步")).wait_for()
     wait_idle(page)
 
 
@@ -197,11 +197,11 @@ def check_english(page) -> None:
     page.locator("h1").first.wait_for()
     # Streamlit draws a run in pieces: wait for the last expected piece, not a fixed time.
     page.get_by_role("button", name="Next").wait_for()
-    page.get_by_text("Part 1 of").first.wait_for()
+    page.get_by_text("Step 1 of").first.wait_for()
     wait_idle(page)
     assert page.locator("h1").first.inner_text().strip() == "Civilized-city survey"
     assert page.get_by_text(COMMUNITY_EN).count() == 1
-    assert page.get_by_text("Part 1 of").count() == 1
+    assert page.get_by_text("Step 1 of").count() == 1
     assert page.get_by_text("Have you lived (or worked or studied) in this city").count() == 1
     assert page.get_by_role("button", name="Next").count() == 1
     assert page.get_by_text("下一步").count() == 0

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 COMMUNITY = "CD0102"  # not the one the citizen-flow test uses
 AWARE_LABEL = "您知道我市正在创建全国文明城市吗"
 FOLLOW_UP = "您是通过哪些渠道了解到我市创建全国文明城市的"
-PROGRESS = re.compile(r"第 (\d+) / (\d+) 部分")
+PROGRESS = re.compile(r"第 (\d+) / (\d+) 步")
 PREFERRED = ("是", "支持", "愿意", "参加过", "满意", "爱国、敬业、诚信、友善", "30—39岁", "女", "知道")
 
 
@@ -80,7 +80,7 @@ def test_follow_up_question_is_asked_only_of_residents_who_know_the_campaign(
         answer_step(page, aware_answer)
         if k < n:
             page.get_by_role("button", name="下一步").click()
-            page.locator('[data-testid="stProgress"]').get_by_text(re.compile(rf"第 {k + 1} / \d+ 部分")).wait_for()
+            page.locator('[data-testid="stProgress"]').get_by_text(re.compile(rf"第 {k + 1} / \d+ 步")).wait_for()
             wait_idle(page)
         else:
             if seen_follow_up:
