@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from questionnaires import dates
 from questionnaires.model import Question, Questionnaire
+from questionnaires.paging import ends_here
 from questionnaires.piping import pipe
 from ui.i18n import text
 from ui.question_texts import choice_limits, required_mark, step_numbers, with_multi_hint
@@ -106,7 +107,7 @@ def step_html(questionnaire: Questionnaire, steps: list[list[Question]], index: 
                                questionnaire, answers, seed) for q in step]
     return render("step.html", language=language, intro=intro, k=index + 1, n=len(steps),
                   section=section.text(language) if section else None, errors=len(errors), questions=questions,
-                  last=index == len(steps) - 1, **page)
+                  last=ends_here(questionnaire, steps, index), **page)
 
 
 def render(template: str, **context) -> str:

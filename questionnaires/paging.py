@@ -60,3 +60,14 @@ def visible_steps(questionnaire: Questionnaire, answers) -> list[list[Question]]
     steps = [[q for q in step if q.code in visible_codes or (q.other_of is not None and q.other_of in visible_codes)]
              for step in survey_steps(questionnaire)]
     return [step for step in steps if step]
+
+
+def ends_here(questionnaire: Questionnaire, steps: list[list[Question]], index: int) -> bool:
+    """Whether step ``index`` of ``steps`` (the visible steps) is the last whatever is answered on it:
+    the last visible step, and no later question's condition refers to one of its questions (an
+    answer given here could still open it).  Its button then says 提交 (submit) rather than 下一步."""
+    if index < len(steps) - 1:
+        return False
+    here = {q.code for q in steps[index]}
+    after = max(i for i, q in enumerate(questionnaire.questions) if q.code in here) + 1
+    return not any(q.condition and set(q.condition.references()) & here for q in questionnaire.questions[after:])

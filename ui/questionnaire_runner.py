@@ -18,7 +18,7 @@ from data import submissions
 from data.db import read_session
 from data.scope import CITY, Scope
 from questionnaires import Questionnaire, demographics, validate_answers
-from questionnaires.paging import visible_steps
+from questionnaires.paging import ends_here, visible_steps
 from questionnaires.piping import pipe
 from ui import phone
 from ui.i18n import lang, t
@@ -130,7 +130,7 @@ def run_questionnaire(
                 )
                 if question.code in errors:
                     st.error(errors[question.code])
-        last = step_index == len(steps) - 1
+        last = ends_here(questionnaire, steps, step_index)  # 提交 only where no answer here opens more
         # One button per row, the forward one first: on a phone it is the one under the thumb.
         go_on = st.form_submit_button(t("submit") if last else t("next"), type="primary", width="stretch")
         go_back = st.form_submit_button(t("back"), disabled=step_index == 0, width="stretch")

@@ -41,12 +41,14 @@ def test_citizen_answers_dates_and_times_and_they_are_stored_as_iso_text(app, de
     assert "2024-01-01 到 2026-12-31 之间的日期" in [c.value for c in app.caption]
     assert app.time_input(key=f"{rid}:visit_time").value is None
     assert not any(w.key == f"{rid}:recent_event" for w in app.datetime_input)  # asked only after 2025-01-01
-    press(app, "提交问卷")
+    # The only step so far, but the date may open another question: 下一步, not 提交问卷.
+    assert [b.label for b in app.button][:1] == ["下一步"]
+    press(app, "下一步")
     assert "请回答此题" in [e.value for e in app.error]
 
     app.date_input(key=f"{rid}:visit_day").set_value(date(2025, 3, 8))
     app.time_input(key=f"{rid}:visit_time").set_value(time(9, 15))
-    press(app, "提交问卷")  # the satisfaction question is still unanswered
+    press(app, "下一步")  # the satisfaction question is still unanswered
     # The date opened the date-time question (visit_day >= 2025-01-01) and is piped into the label.
     assert any("您在 2025-03-08 去的农贸市场" in r.label for r in app.radio)
     app.radio(key=f"{rid}:market_clean").set_value("satisfied")
@@ -54,7 +56,7 @@ def test_citizen_answers_dates_and_times_and_they_are_stored_as_iso_text(app, de
     event = app.datetime_input(key=f"{rid}:recent_event")
     assert event.value is None
     event.set_value(datetime(2025, 2, 14, 18, 30))
-    press(app, "提交问卷")  # the date-time opened a note, on the step after it
+    press(app, "下一步")  # the date-time opens a note, on the step after it
     assert_thanks_for_volunteering_then_submit(app)
 
     assert stored_answers(demo_url, rid) == {"resident": "yes", "visit_day": "2025-03-08", "visit_time": "09:15",
@@ -94,9 +96,9 @@ def test_answers_that_reveal_a_later_question_lead_to_it_instead_of_submitting(a
     app.date_input(key=f"{rid}:visit_day").set_value(date(2025, 3, 8))
     app.time_input(key=f"{rid}:visit_time").set_value(time(9, 15))
     app.radio(key=f"{rid}:market_clean").set_value("satisfied")
-    press(app, "提交问卷")
+    press(app, "下一步")
     assert not app.success and [w.key for w in app.datetime_input] == [f"{rid}:recent_event"]
     app.datetime_input(key=f"{rid}:recent_event").set_value(datetime(2025, 2, 14, 18, 30))
-    press(app, "提交问卷")
+    press(app, "下一步")
     assert_thanks_for_volunteering_then_submit(app)
     assert stored_answers(demo_url, rid)["recent_event"] == "2025-02-14T18:30"

@@ -20,3 +20,23 @@ def test_questions_without_sections_are_grouped_and_split_evenly():
     assert [len(s) for s in survey_steps(q)] == [4, 3]
     assert [len(s) for s in survey_steps(q, max_per_step=10)] == [7]
     assert [len(s) for s in survey_steps(q, max_per_step=0)] == [1] * 7
+
+
+def test_a_step_ends_the_questionnaire_only_when_no_answer_on_it_can_open_a_later_question():
+    """The button of a step says 提交 only when nothing answered on it can open a later question."""
+    from pathlib import Path
+
+    from questionnaires import load_default, load_questionnaire
+    from questionnaires.paging import ends_here, visible_steps
+
+    dated = load_questionnaire(Path(__file__).parent / "dates.yaml")
+    for answers in ({"resident": "yes"}, {"resident": "yes", "visit_day": "2023-05-01", "market_clean": "satisfied"}):
+        steps = visible_steps(dated, answers)
+        assert len(steps) == 1 and not ends_here(dated, steps, 0)  # the date may open the date-time question
+    steps = visible_steps(dated, {"resident": "yes", "visit_day": "2025-05-01", "visit_time": "09:00",
+                                  "recent_event": "2025-02-01T10:00"})
+    assert [ends_here(dated, steps, i) for i in range(len(steps))] == [False, False, True]  # the note closes it
+
+    default = load_default()
+    steps = visible_steps(default, {})
+    assert [ends_here(default, steps, i) for i in range(len(steps))] == [False] * (len(steps) - 1) + [True]
