@@ -34,6 +34,8 @@ register_texts({
     "status_open": ("进行中", "Open"),
     "status_closed": ("已结束", "Closed"),
     "questionnaire_version": ("问卷版本", "Questionnaire version"),
+    "rounds_need_questionnaire": ("还没有任何问卷。请先在“问卷管理”上传问卷，再新建调查轮次。",
+                                  "There is no questionnaire yet. Upload one on “Questionnaires” first, then create a round."),
     "opens": ("开始", "Opens"),
     "closes": ("结束", "Closes"),
     "targets_pct": ("各项指标目标（%）", "Targets (%)"),
@@ -130,13 +132,23 @@ def quota_editor(prefix: str, current: dict) -> dict:
         t("area"): districts["name_en" if language == "en" else "name_zh"].to_numpy(),
         t("quota"): [int((current.get("districts") or {}).get(code, 0)) for code in districts["code"]],
     })
+    if table.empty:  # no districts yet
+        st.caption(t("table_empty"))
+        return {}
+    # The code is kept (quotas are stored by district code) but not shown: readers know the names.
     edited = edit_table(table, hide_index=True, disabled=["code", t("area")], key=f"{prefix}.quotas",
-                            column_config={t("quota"): st.column_config.NumberColumn(min_value=0, step=1)})
+                        column_config={"code": None,
+                                       t("quota"): st.column_config.NumberColumn(min_value=0, step=1)})
     return {code: int(value) for code, value in zip(edited["code"], edited[t("quota")]) if value and value > 0}
 
 
 if not scope.whole_city:
     st.info(t("rounds_city_only"))
+    st.stop()
+
+if not versions:  # a new deployment: a round needs a questionnaire first
+    st.info(t("rounds_need_questionnaire"))
+    st.page_link("pages/questionnaires.py", label=t("page_questionnaires"), icon=":material/library_books:")
     st.stop()
 
 with st.expander(t("create_round"), expanded=not rounds):

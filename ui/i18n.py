@@ -157,6 +157,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_met": ("未达标", "Not met"),
     "undecided": ("待定", "Undecided"),
     "no_data": ("无数据", "No data"),
+    "table_empty": ("（暂无记录）", "(nothing yet)"),
     "no_target": ("未设目标", "No target"),
     "too_small": ("样本过少", "Too few"),
     "item": ("题目", "Question"),

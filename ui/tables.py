@@ -124,7 +124,13 @@ MISSING = "—"
 
 
 def show_table(data=None, **options):
-    """``st.dataframe`` with missing values shown as a dash."""
+    """``st.dataframe`` with missing values shown as a dash; a table without rows is a short line in
+    the reader's language instead (Streamlit draws the headers over the English word "empty")."""
+    if isinstance(data, pd.DataFrame) and data.empty and not options.get("on_select"):
+        from ui.i18n import t
+
+        st.caption(t("table_empty"))
+        return None
     return st.dataframe(data, placeholder=MISSING, **options)
 
 

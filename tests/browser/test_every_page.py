@@ -109,6 +109,10 @@ def walk_browser(browser):
     return browser
 
 
+# Words Streamlit itself writes in English whatever the page's language: an empty select box, an
+# address outside the menu. (The file uploader's "Drag and drop file here" is not avoidable yet.)
+STREAMLIT_ENGLISH = ("No options to select", "Page not found")
+
 # ------------------------------------------------------------------------------------ waiting
 
 RETRY_AFTER_MS = 20_000
@@ -280,7 +284,13 @@ def _problems_of_page(page, language: str, log_text: str) -> list[str]:
                 if repeated(trace[axis]):
                     problems.append(f"chart {number}, trace {trace['name']!r}: repeated {axis} labels "
                                     f"{repeated(trace[axis])[:5]}")
+    if language == "zh":
+        for english in STREAMLIT_ENGLISH:
+            if english in everything:
+                problems.append(f"Streamlit's own English in the Chinese page: {english!r}")
     for number, table in enumerate(tables, 1):
+        if not table["rows"]:
+            problems.append(f"table {number} has no rows (Streamlit writes 'empty' over its headers {table['header']})")
         twice = repeated_rows(table["header"], table["rows"])
         if twice:
             problems.append(f"table {number}: rows for the same area twice {twice[:5]}")
