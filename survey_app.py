@@ -13,7 +13,7 @@ import streamlit as st
 from ui import auth
 from ui.entry import mark_entry_run
 from ui.errors import run_page
-from ui.i18n import LANGUAGES, t
+from ui.i18n import LANGUAGES, t, uploader_in_chinese
 
 staff = auth.current_user()
 # Citizens read on phones (centred column); staff read wide tables and charts on office screens.
@@ -24,6 +24,10 @@ if "lang" not in st.session_state:
     requested = st.query_params.get("lang")
     st.session_state["lang"] = requested if requested in LANGUAGES else "zh"
 
+if staff and st.session_state["lang"] == "zh":
+    # Streamlit's file uploader writes "Upload" and "30MB per file" in English and has no parameter
+    # for them; staff upload on three pages (paper forms, questionnaires, populations).
+    st.html(uploader_in_chinese(st.get_option("server.maxUploadSize")))
 auth.sidebar(staff)  # who is logged in, their scope; the session cookie's images
 PAGE_FILES = {
     "survey": ("pages/survey.py", ":material/edit_note:"),

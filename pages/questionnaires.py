@@ -49,7 +49,7 @@ register_texts({
                        "Upload a questionnaire as YAML (.yaml) or XLSForm (.xlsx). The file is checked first and "
                        "stored only when you press “Save as a new version”. Editing a questionnaire in use creates a "
                        "new version; responses already collected keep the version they answered."),
-    "qv_upload_file": ("问卷文件", "Questionnaire file"),
+    "qv_upload_file": ("问卷文件（YAML 或 XLSForm Excel）", "Questionnaire file (YAML or XLSForm Excel)"),
     "qv_upload_invalid": ("文件有 {n} 个问题，未保存任何内容。请修改后重新上传：",
                           "The file has {n} problem(s); nothing was saved. Fix them and upload it again:"),
     "qv_upload_valid": ("文件检查通过：{code}，共 {n} 题。", "The file is valid: {code}, {n} questions."),

@@ -352,3 +352,14 @@ def language_switch() -> None:
     st.radio(TEXTS["language"][0], options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang_switch",
              index=list(LANGUAGES).index(lang()), horizontal=True, label_visibility="collapsed",
              on_change=_switch_language)
+
+
+def uploader_in_chinese(max_megabytes: int) -> str:
+    """A style sheet that shows Streamlit's file uploader's own English words ("Upload", "200MB per
+    file • XLSX") in Chinese: the words are hidden and Chinese drawn in their place (the label above
+    each uploader says which file type)."""
+    button = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+    limit = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    return (f"<style>{button}, {limit} {{ font-size: 0; }}"
+            f'{button}::after {{ content: "选择文件"; font-size: 0.875rem; }}'
+            f'{limit}::after {{ content: "单个文件不超过 {int(max_megabytes)} MB"; font-size: 0.875rem; }}</style>')

@@ -110,8 +110,12 @@ def walk_browser(browser):
 
 
 # Words Streamlit itself writes in English whatever the page's language: an empty select box, an
-# address outside the menu. (The file uploader's "Drag and drop file here" is not avoidable yet.)
+# address outside the menu. (The file uploader's words are checked by their drawn size below.)
 STREAMLIT_ENGLISH = ("No options to select", "Page not found")
+# The file uploader's words ("Upload", "30MB per file • XLSX") that are drawn at a visible size.
+_UPLOADER_WORDS_SHOWN = """() => [...document.querySelectorAll(
+    '[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzone"] button p')]
+    .filter(e => parseFloat(getComputedStyle(e).fontSize) > 0).map(e => e.textContent)"""
 
 # ------------------------------------------------------------------------------------ waiting
 
@@ -288,6 +292,9 @@ def _problems_of_page(page, language: str, log_text: str) -> list[str]:
         for english in STREAMLIT_ENGLISH:
             if english in everything:
                 problems.append(f"Streamlit's own English in the Chinese page: {english!r}")
+        shown = page.evaluate(_UPLOADER_WORDS_SHOWN)
+        if shown:
+            problems.append(f"the file uploader's own English is shown: {shown}")
     for number, table in enumerate(tables, 1):
         if not table["rows"]:
             problems.append(f"table {number} has no rows (Streamlit writes 'empty' over its headers {table['header']})")
