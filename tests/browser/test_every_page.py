@@ -111,7 +111,7 @@ def walk_browser(browser):
 
 # Words Streamlit itself writes in English whatever the page's language: an empty select box, an
 # address outside the menu. (The file uploader's words are checked by their drawn size below.)
-STREAMLIT_ENGLISH = ("No options to select", "Page not found")
+STREAMLIT_ENGLISH = ("No options to select", "Page not found", "Choose an option", "Choose options", "No results")
 # The file uploader's words ("Upload", "30MB per file • XLSX") that are drawn at a visible size.
 _UPLOADER_WORDS_SHOWN = """() => [...document.querySelectorAll(
     '[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzone"] button p')]
